@@ -1,0 +1,1 @@
+"""LLM agents: backends, prompt building, candidate parsing, sampler actors."""

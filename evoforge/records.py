@@ -1,0 +1,123 @@
+"""The small typed values that cross evoforge's seams.
+
+spec -> prompt -> sample -> candidate -> evaluation -> record. Each is a frozen
+dataclass of plain data so it can cross a Ray actor boundary, a sandbox pipe or
+a SQLite row without pickling anything a candidate could have touched.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Direction(StrEnum):
+    MAXIMIZE = "maximize"
+    MINIMIZE = "minimize"
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Resource limits for evaluating one candidate on one input."""
+
+    wall_seconds: float = 30.0
+    cpu_seconds: float = 30.0
+    memory_mb: int = 1024
+    max_output_bytes: int = 1 << 20
+    max_open_files: int = 64
+    max_file_bytes: int = 1 << 20
+
+
+@dataclass(frozen=True)
+class Prompt:
+    """What the database asks an agent to improve on."""
+
+    island_id: int
+    parent_ids: tuple[int, ...]
+    parent_codes: tuple[str, ...]
+    parent_scores: tuple[float, ...]
+    version_generated: int
+    prompt_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Completion:
+    """One raw text an LLM returned, with its cost."""
+
+    text: str
+    model: str
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    latency_seconds: float = 0.0
+    finish_reason: str | None = None
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A parsed function ready for evaluation, or the reason it is not."""
+
+    code: str | None
+    code_hash: str | None
+    parse_error: str | None = None
+
+
+@dataclass(frozen=True)
+class TrialResult:
+    """The outcome of running one candidate on one input.
+
+    `score` is a finite float or None; `error` says why there is no score
+    (timeout, memory, crash, invalid result ...) in one line.
+    """
+
+    input_key: str
+    score: float | None
+    error: str | None = None
+    seconds: float = 0.0
+    output_tail: str = ""
+
+    def __post_init__(self) -> None:
+        if self.score is not None and not math.isfinite(self.score):
+            raise ValueError(f"TrialResult score must be finite, got {self.score!r}")
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """All trials of one candidate, reduced to one score where every trial passed."""
+
+    trials: tuple[TrialResult, ...]
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.trials) and all(t.score is not None for t in self.trials)
+
+    @property
+    def signature(self) -> tuple[float, ...]:
+        """Per-input scores in input order: FunSearch clusters programs by this."""
+        return tuple(t.score for t in self.trials if t.score is not None)
+
+    @property
+    def score(self) -> float | None:
+        """Mean over inputs, as FunSearch reduces a signature to one score."""
+        if not self.ok:
+            return None
+        return sum(self.signature) / len(self.signature)
+
+    @property
+    def first_error(self) -> str | None:
+        return next((t.error for t in self.trials if t.error), None)
+
+
+@dataclass
+class RunCounters:
+    """Budget and progress figures shown live and stored with the run."""
+
+    samples: int = 0
+    parsed: int = 0
+    duplicates: int = 0
+    evaluated: int = 0
+    valid: int = 0
+    best_score: float | None = None
+    completion_tokens: int = 0
+    extra: dict[str, float] = field(default_factory=dict)

@@ -1,0 +1,224 @@
+"""Problem specs: a folder (spec.py + problem.toml) or a bare FunSearch spec file.
+
+A spec is read as text and understood through `ast`, never imported into the
+caller's interpreter by `import`: the evolved function is found by its
+decorator (live or commented out, as DeepMind's notebooks do), and every
+mistake a user can make is reported once, naming the file, the line and the fix.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib.resources
+import json
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from evoforge.records import Direction, Limits
+from evoforge.spec_errors import SpecError
+
+EVOLVE_DECORATORS = {"evolve", "funsearch.evolve", "evoforge.evolve"}
+RUN_DECORATORS = {"run", "funsearch.run", "evoforge.run"}
+PROGRAM_KIND = "program"
+
+
+@dataclass(frozen=True)
+class ReportFormat:
+    """How a raw score (higher is better) is shown to people: value * scale, unit."""
+
+    scale: float = 1.0
+    unit: str = ""
+    label: str = "score"
+
+    def show(self, score: float | None) -> str:
+        if score is None:
+            return "-"
+        value = score * self.scale
+        return f"{value:.4g}{self.unit}" if self.unit else f"{value:.6g}"
+
+
+@dataclass(frozen=True)
+class ProblemSpec:
+    """Everything evoforge knows about a problem, as plain data.
+
+    Scores are stored as the spec's `@run` returns them; `direction` says
+    which way is better and `better_score` turns that into "higher is better"
+    for the database, so islands never need to know about minimisation.
+    """
+
+    name: str
+    path: Path
+    source: str
+    evolve_name: str
+    run_name: str
+    seed_code: str
+    kind: str = PROGRAM_KIND
+    direction: Direction = Direction.MAXIMIZE
+    description: str = ""
+    prompt_notes: str = ""
+    limits: Limits = field(default_factory=Limits)
+    report: ReportFormat = field(default_factory=ReportFormat)
+    inputs_module: Path | None = None
+    inline_inputs: dict[str, dict[str, Any]] = field(default_factory=dict, hash=False)
+
+    @property
+    def folder(self) -> Path:
+        return self.path.parent
+
+    def better_score(self, raw: float) -> float:
+        """The raw `@run` score turned so that higher is always better."""
+        return raw if self.direction is Direction.MAXIMIZE else -raw
+
+
+def builtin_problems_dir() -> Path:
+    """Where the built-in problem folders live, installed or in a checkout."""
+    return Path(str(importlib.resources.files("evoforge.problems")))
+
+
+def builtin_problem_names() -> list[str]:
+    root = builtin_problems_dir()
+    return sorted(p.name for p in root.iterdir() if (p / "spec.py").is_file())
+
+
+def load_problem(target: str | Path, inputs_json: str | None = None) -> ProblemSpec:
+    """Load a built-in name, a problem folder, or a FunSearch spec file."""
+    path = Path(target)
+    if path.suffix == ".py" and path.is_file():
+        spec = _load_spec_file(path, config={}, name=path.stem)
+    elif path.is_dir():
+        spec = _load_folder(path)
+    elif str(target) in builtin_problem_names():
+        spec = _load_folder(builtin_problems_dir() / str(target))
+    else:
+        known = ", ".join(builtin_problem_names())
+        raise SpecError(
+            f"{target}: no such problem. Give a built-in name ({known}), "
+            "a folder with spec.py and problem.toml, or a FunSearch spec file."
+        )
+    if inputs_json is not None:
+        spec = _with_inline_inputs(spec, inputs_json)
+    if not spec.inputs_module and not spec.inline_inputs.get("train"):
+        raise SpecError(
+            f"{spec.path}: the spec has no inputs. Pass --inputs JSON "
+            "(for example --inputs '[8]' or --inputs '{\"small\": 4}')."
+        )
+    return spec
+
+
+def _load_folder(folder: Path) -> ProblemSpec:
+    spec_path = folder / "spec.py"
+    if not spec_path.is_file():
+        raise SpecError(f"{folder}: a problem folder needs a spec.py (the skeleton to evolve).")
+    toml_path = folder / "problem.toml"
+    config: dict[str, Any] = {}
+    if toml_path.is_file():
+        try:
+            config = tomllib.loads(toml_path.read_text())
+        except tomllib.TOMLDecodeError as error:
+            raise SpecError(f"{toml_path}: invalid TOML ({error}); fix the syntax there.") from None
+    return _load_spec_file(spec_path, config=config, name=folder.name, toml_path=toml_path)
+
+
+def _load_spec_file(
+    path: Path, config: dict[str, Any], name: str, toml_path: Path | None = None
+) -> ProblemSpec:
+    from evoforge.spec_config import parse_config
+
+    source = path.read_text()
+    try:
+        tree = ast.parse(source, filename=str(path))
+    except SyntaxError as error:
+        raise SpecError(
+            f"{path}:{error.lineno}: syntax error: {error.msg}. Fix the spec so Python can parse it."
+        ) from None
+    evolve_node = _find_marked_function(tree, source, EVOLVE_DECORATORS, path, "evolve")
+    run_node = _find_marked_function(tree, source, RUN_DECORATORS, path, "run")
+    if not run_node.args.args:
+        raise SpecError(
+            f"{path}:{run_node.lineno}: @run function {run_node.name}() takes no argument; "
+            "it must take the input to score, e.g. def evaluate(instances)."
+        )
+    settings = parse_config(config, toml_path or path, default_name=name)
+    return ProblemSpec(
+        path=path.resolve(),
+        source=source,
+        evolve_name=evolve_node.name,
+        run_name=run_node.name,
+        seed_code=function_source(source, evolve_node),
+        **settings,
+    )
+
+
+def function_source(source: str, node: ast.FunctionDef) -> str:
+    """The text of one function, without its decorators."""
+    lines = source.splitlines()
+    return "\n".join(lines[node.lineno - 1 : node.end_lineno]) + "\n"
+
+
+def _find_marked_function(
+    tree: ast.Module, source: str, marks: set[str], path: Path, role: str
+) -> ast.FunctionDef:
+    lines = source.splitlines()
+    found = [
+        node
+        for node in tree.body
+        if isinstance(node, ast.FunctionDef) and _is_marked(node, lines, marks)
+    ]
+    if not found:
+        raise SpecError(
+            f"{path}:1: no function is marked @{role}. Put @{role} "
+            f"(or @funsearch.{role}) on the line above the {_role_text(role)}."
+        )
+    if len(found) > 1:
+        names = ", ".join(f"{n.name} (line {n.lineno})" for n in found)
+        raise SpecError(
+            f"{path}:{found[1].lineno}: more than one function is marked @{role}: {names}. "
+            f"Keep the mark on exactly one."
+        )
+    return found[0]
+
+
+def _role_text(role: str) -> str:
+    if role == "evolve":
+        return "function the LLM should rewrite"
+    return "function that scores one input"
+
+
+def _is_marked(node: ast.FunctionDef, lines: list[str], marks: set[str]) -> bool:
+    if any(ast.unparse(d) in marks for d in node.decorator_list):
+        return True
+    first = min([node.lineno, *(d.lineno for d in node.decorator_list)])
+    index = first - 2
+    while index >= 0 and lines[index].strip().startswith("#"):
+        text = lines[index].strip().lstrip("#").strip()
+        if text.startswith("@") and text[1:].split("(")[0].strip() in marks:
+            return True
+        index -= 1
+    return False
+
+
+def _with_inline_inputs(spec: ProblemSpec, inputs_json: str) -> ProblemSpec:
+    try:
+        value = json.loads(inputs_json)
+    except json.JSONDecodeError as error:
+        raise SpecError(
+            f"--inputs: not valid JSON ({error.msg} at column {error.colno}); "
+            "give a list like '[8, 9]' or an object like '{\"n8\": 8}'."
+        ) from None
+    keyed = keyed_inputs(value)
+    from dataclasses import replace
+
+    return replace(spec, inputs_module=None, inline_inputs={"train": keyed, "test": keyed})
+
+
+def keyed_inputs(value: Any) -> dict[str, Any]:
+    """Name each input: dict keys as given, list items by their value or position."""
+    if isinstance(value, dict):
+        return {str(k): v for k, v in value.items()}
+    if isinstance(value, list):
+        if all(isinstance(v, int | float | str) for v in value):
+            return {str(v): v for v in value}
+        return {f"input{i}": v for i, v in enumerate(value)}
+    return {json.dumps(value): value}

@@ -1,0 +1,1 @@
+"""Sandboxes: isolated, resource-limited execution of untrusted candidate code."""
