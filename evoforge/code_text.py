@@ -1,0 +1,49 @@
+"""Function text helpers shared by the database, the agents and the evaluators.
+
+Two candidates that differ only in comments, docstrings, blank lines or the
+function's name are the same program: they hash the same, so the run pays for
+evaluating it once.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+
+
+def rename_function(code: str, new_name: str) -> str:
+    """Rename the single top-level function in `code` (text-preserving where possible)."""
+    tree = ast.parse(code)
+    functions = [n for n in tree.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)]
+    if not functions:
+        raise ValueError("no function definition")
+    node = functions[0]
+    lines = code.splitlines()
+    line = lines[node.lineno - 1]
+    head = f"def {node.name}"
+    if head in line:
+        lines[node.lineno - 1] = line.replace(head, f"def {new_name}", 1)
+        return "\n".join(lines) + "\n"
+    node.name = new_name
+    return ast.unparse(node) + "\n"
+
+
+def normalized_code(code: str) -> str:
+    """Canonical text: parsed, docstrings dropped, function named `f`, re-printed."""
+    tree = ast.parse(code)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | ast.Module):
+            body = node.body
+            if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+                if isinstance(body[0].value.value, str):
+                    node.body = body[1:] or [ast.Pass()]
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            node.name = "f"
+            break
+    return ast.unparse(tree)
+
+
+def code_hash(code: str) -> str:
+    """SHA-256 of the normalized code: the dedup key."""
+    return hashlib.sha256(normalized_code(code).encode()).hexdigest()
