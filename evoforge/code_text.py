@@ -34,9 +34,8 @@ def normalized_code(code: str) -> str:
     for node in ast.walk(tree):
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | ast.Module):
             body = node.body
-            if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
-                if isinstance(body[0].value.value, str):
-                    node.body = body[1:] or [ast.Pass()]
+            if body and _is_docstring(body[0]):
+                node.body = body[1:] or [ast.Pass()]
     for node in tree.body:
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
             node.name = "f"
@@ -47,3 +46,11 @@ def normalized_code(code: str) -> str:
 def code_hash(code: str) -> str:
     """SHA-256 of the normalized code: the dedup key."""
     return hashlib.sha256(normalized_code(code).encode()).hexdigest()
+
+
+def _is_docstring(statement: ast.stmt) -> bool:
+    return (
+        isinstance(statement, ast.Expr)
+        and isinstance(statement.value, ast.Constant)
+        and isinstance(statement.value.value, str)
+    )

@@ -1,0 +1,272 @@
+"""SQLite storage: the run's source of truth.
+
+Every prompt, raw sample, parsed candidate, per-input trial, evaluation and
+database event is written here before the in-memory state acts on it, each
+step in one transaction, so a run killed with SIGKILL at any instant resumes
+from this file with nothing that was evaluated lost. WAL mode with
+synchronous=NORMAL is durable against a process crash (not a power cut),
+which is the failure this file has to survive.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from evoforge.records import Candidate, Completion, Evaluation, Prompt
+
+DB_FILENAME = "evoforge.db"
+SCHEMA_VERSION = 1
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS prompts (
+    id INTEGER PRIMARY KEY, island_id INTEGER, parent_ids TEXT NOT NULL,
+    version_generated INTEGER, text TEXT NOT NULL, created REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS samples (
+    id INTEGER PRIMARY KEY, prompt_id INTEGER NOT NULL REFERENCES prompts(id),
+    raw_text TEXT NOT NULL, model TEXT, prompt_tokens INTEGER, completion_tokens INTEGER,
+    latency_seconds REAL, finish_reason TEXT, created REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS candidates (
+    id INTEGER PRIMARY KEY, sample_id INTEGER REFERENCES samples(id),
+    island_id INTEGER, parent_ids TEXT NOT NULL DEFAULT '[]',
+    code TEXT, code_hash TEXT, parse_error TEXT, duplicate_of INTEGER,
+    status TEXT NOT NULL CHECK (status IN ('pending', 'evaluated', 'duplicate', 'unparsed')),
+    created REAL NOT NULL);
+CREATE INDEX IF NOT EXISTS candidates_status ON candidates(status);
+CREATE INDEX IF NOT EXISTS candidates_hash ON candidates(code_hash);
+CREATE TABLE IF NOT EXISTS evaluations (
+    candidate_id INTEGER PRIMARY KEY REFERENCES candidates(id),
+    ok INTEGER NOT NULL, score REAL, error TEXT, seconds REAL, created REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS trials (
+    candidate_id INTEGER NOT NULL REFERENCES candidates(id), input_key TEXT NOT NULL,
+    score REAL, error TEXT, seconds REAL, output_tail TEXT,
+    PRIMARY KEY (candidate_id, input_key));
+CREATE TABLE IF NOT EXISTS events (
+    id INTEGER PRIMARY KEY, kind TEXT NOT NULL, payload TEXT NOT NULL, created REAL NOT NULL);
+"""
+
+
+@dataclass(frozen=True)
+class StoredProgram:
+    """An evaluated candidate as the CLI and the database rebuild read it back."""
+
+    candidate_id: int
+    code: str
+    score: float | None
+    island_id: int | None
+    created: float
+
+
+class RunStorage:
+    """One run's SQLite file. Single writer: the database actor."""
+
+    def __init__(self, path: Path, readonly: bool = False) -> None:
+        self.path = Path(path)
+        if readonly:
+            uri = f"file:{self.path}?mode=ro"
+            self._conn = sqlite3.connect(uri, uri=True, check_same_thread=False)
+        else:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+            self._conn.execute("PRAGMA journal_mode=WAL")
+            self._conn.execute("PRAGMA synchronous=NORMAL")
+            self._conn.execute("PRAGMA foreign_keys=ON")
+            self._conn.executescript(SCHEMA)
+            self._set_meta_default("schema_version", SCHEMA_VERSION)
+        self._conn.row_factory = sqlite3.Row
+
+    def close(self) -> None:
+        self._conn.close()
+
+    # -- meta -------------------------------------------------------------
+    def _set_meta_default(self, key: str, value: Any) -> None:
+        self._conn.execute(
+            "INSERT OR IGNORE INTO meta(key, value) VALUES (?, ?)", (key, json.dumps(value))
+        )
+
+    def set_meta(self, key: str, value: Any) -> None:
+        self._conn.execute(
+            "INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, json.dumps(value))
+        )
+
+    def meta(self, key: str, default: Any = None) -> Any:
+        row = self._conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return json.loads(row[0]) if row else default
+
+    # -- writes -----------------------------------------------------------
+    def record_batch(
+        self,
+        prompt: Prompt,
+        prompt_text: str,
+        completions: Sequence[Completion],
+        candidates: Sequence[Candidate],
+        duplicate_of: Sequence[int | None],
+    ) -> list[int]:
+        """Store one prompt and everything sampled from it; return the candidate ids."""
+        now = time.time()
+        parents = json.dumps(list(prompt.parent_ids))
+        ids: list[int] = []
+        with self._transaction() as conn:
+            prompt_id = conn.execute(
+                "INSERT INTO prompts(island_id, parent_ids, version_generated, text, created)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (prompt.island_id, parents, prompt.version_generated, prompt_text, now),
+            ).lastrowid
+            for completion, candidate, dup in zip(completions, candidates, duplicate_of, strict=True):
+                sample_id = self._insert_sample(conn, prompt_id, completion, now)
+                status = _status(candidate, dup)
+                ids.append(
+                    conn.execute(
+                        "INSERT INTO candidates(sample_id, island_id, parent_ids, code, code_hash,"
+                        " parse_error, duplicate_of, status, created) VALUES (?,?,?,?,?,?,?,?,?)",
+                        (sample_id, prompt.island_id, parents, candidate.code, candidate.code_hash,
+                         candidate.parse_error, dup, status, now),
+                    ).lastrowid
+                )
+        return ids
+
+    @staticmethod
+    def _insert_sample(conn: sqlite3.Connection, prompt_id: int, c: Completion, now: float) -> int:
+        return conn.execute(
+            "INSERT INTO samples(prompt_id, raw_text, model, prompt_tokens, completion_tokens,"
+            " latency_seconds, finish_reason, created) VALUES (?,?,?,?,?,?,?,?)",
+            (prompt_id, c.text, c.model, c.prompt_tokens, c.completion_tokens,
+             c.latency_seconds, c.finish_reason, now),
+        ).lastrowid
+
+    def add_seed_candidate(self, code: str, code_hash: str) -> int:
+        """The spec's own function: the run's first program, with no sample behind it."""
+        with self._transaction() as conn:
+            return conn.execute(
+                "INSERT INTO candidates(sample_id, island_id, code, code_hash, status, created)"
+                " VALUES (NULL, NULL, ?, ?, 'pending', ?)",
+                (code, code_hash, time.time()),
+            ).lastrowid
+
+    def record_evaluation(
+        self, candidate_id: int, evaluation: Evaluation, score: float | None,
+        events: Sequence[tuple[str, dict[str, Any]]] = (),
+    ) -> None:
+        """Store all trials, the verdict and the database events they caused, atomically."""
+        now = time.time()
+        with self._transaction() as conn:
+            conn.executemany(
+                "INSERT OR REPLACE INTO trials(candidate_id, input_key, score, error, seconds,"
+                " output_tail) VALUES (?,?,?,?,?,?)",
+                [(candidate_id, t.input_key, t.score, t.error, t.seconds, t.output_tail)
+                 for t in evaluation.trials],
+            )
+            conn.execute(
+                "INSERT OR REPLACE INTO evaluations(candidate_id, ok, score, error, seconds, created)"
+                " VALUES (?,?,?,?,?,?)",
+                (candidate_id, int(evaluation.ok), score, evaluation.first_error,
+                 evaluation.seconds, now),
+            )
+            conn.execute("UPDATE candidates SET status='evaluated' WHERE id=?", (candidate_id,))
+            for kind, payload in events:
+                conn.execute(
+                    "INSERT INTO events(kind, payload, created) VALUES (?,?,?)",
+                    (kind, json.dumps(payload), now),
+                )
+
+    def record_event(self, kind: str, payload: dict[str, Any]) -> None:
+        with self._transaction() as conn:
+            conn.execute(
+                "INSERT INTO events(kind, payload, created) VALUES (?,?,?)",
+                (kind, json.dumps(payload), time.time()),
+            )
+
+    def _transaction(self) -> _Transaction:
+        return _Transaction(self._conn)
+
+    # -- reads ------------------------------------------------------------
+    def events(self) -> Iterator[tuple[str, dict[str, Any]]]:
+        for row in self._conn.execute("SELECT kind, payload FROM events ORDER BY id"):
+            yield row["kind"], json.loads(row["payload"])
+
+    def pending_candidates(self) -> list[tuple[int, str, int | None]]:
+        """Candidates parsed but not yet evaluated: what a resume evaluates first."""
+        rows = self._conn.execute(
+            "SELECT id, code, island_id FROM candidates WHERE status='pending' ORDER BY id"
+        )
+        return [(r["id"], r["code"], r["island_id"]) for r in rows]
+
+    def known_hashes(self) -> dict[str, int]:
+        """Hash -> first candidate id, for every candidate ever evaluated or queued."""
+        rows = self._conn.execute(
+            "SELECT code_hash, MIN(id) AS id FROM candidates"
+            " WHERE code_hash IS NOT NULL AND status IN ('pending','evaluated') GROUP BY code_hash"
+        )
+        return {r["code_hash"]: r["id"] for r in rows}
+
+    def count(self, table: str, where: str = "1") -> int:
+        assert table in {"prompts", "samples", "candidates", "evaluations", "trials", "events"}
+        return self._conn.execute(f"SELECT COUNT(*) FROM {table} WHERE {where}").fetchone()[0]
+
+    def programs(self, only_ok: bool = True) -> list[StoredProgram]:
+        sql = (
+            "SELECT c.id, c.code, e.score, c.island_id, e.created FROM evaluations e"
+            " JOIN candidates c ON c.id = e.candidate_id"
+        )
+        if only_ok:
+            sql += " WHERE e.ok = 1"
+        rows = self._conn.execute(sql + " ORDER BY e.created, c.id")
+        return [StoredProgram(r[0], r[1], r[2], r[3], r[4]) for r in rows]
+
+    def score_history(self) -> list[tuple[int, float | None]]:
+        """(samples drawn so far, score) per evaluated candidate, in evaluation order."""
+        rows = self._conn.execute(
+            "SELECT c.sample_id, e.score FROM evaluations e JOIN candidates c"
+            " ON c.id = e.candidate_id ORDER BY e.created, c.id"
+        )
+        return [(r[0] or 0, r[1]) for r in rows]
+
+    def trials_of(self, candidate_id: int) -> list[sqlite3.Row]:
+        return list(
+            self._conn.execute(
+                "SELECT input_key, score, error, seconds FROM trials WHERE candidate_id=?"
+                " ORDER BY rowid",
+                (candidate_id,),
+            )
+        )
+
+    def token_totals(self) -> tuple[int, int]:
+        row = self._conn.execute(
+            "SELECT COALESCE(SUM(prompt_tokens),0), COALESCE(SUM(completion_tokens),0) FROM samples"
+        ).fetchone()
+        return int(row[0]), int(row[1])
+
+    def error_counts(self, limit: int = 8) -> list[tuple[str, int]]:
+        rows = self._conn.execute(
+            "SELECT COALESCE(e.error, c.parse_error) AS why, COUNT(*) FROM candidates c"
+            " LEFT JOIN evaluations e ON e.candidate_id = c.id"
+            " WHERE why IS NOT NULL GROUP BY why ORDER BY COUNT(*) DESC LIMIT ?",
+            (limit,),
+        )
+        return [(r[0], r[1]) for r in rows]
+
+
+class _Transaction:
+    """BEGIN IMMEDIATE ... COMMIT, rolled back on any exception."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+
+    def __enter__(self) -> sqlite3.Connection:
+        self._conn.execute("BEGIN IMMEDIATE")
+        return self._conn
+
+    def __exit__(self, exc_type: type | None, *_: object) -> None:
+        self._conn.execute("COMMIT" if exc_type is None else "ROLLBACK")
+
+
+def _status(candidate: Candidate, duplicate_of: int | None) -> str:
+    if candidate.code is None:
+        return "unparsed"
+    return "duplicate" if duplicate_of is not None else "pending"
