@@ -1,0 +1,80 @@
+"""Live progress of a run: samples, valid fraction, best score, rates.
+
+A terminal gets a rich live panel; a log file or CI gets one plain line
+every few seconds, so long runs never look hung and never flood a log.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import Any
+
+from rich.console import Console
+from rich.live import Live
+from rich.table import Table
+
+from evoforge.records import RunCounters
+from evoforge.spec import ProblemSpec
+
+PLAIN_LINE_SECONDS = 10.0
+
+
+class Progress:
+    """Turns counters into a live display; used as a context manager around the loop."""
+
+    def __init__(self, spec: ProblemSpec, budget: int, console: Console | None = None) -> None:
+        self.spec = spec
+        self.budget = budget
+        self.console = console or Console(stderr=True)
+        self._live: Live | None = None
+        self._last_plain = 0.0
+        self._start_samples: int | None = None
+        self._start_tokens = 0
+        self._start = time.monotonic()
+
+    def __enter__(self) -> Progress:
+        if self.console.is_terminal:
+            self._live = Live(console=self.console, refresh_per_second=4, transient=False)
+            self._live.__enter__()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        if self._live is not None:
+            self._live.__exit__(*exc)
+
+    def update(self, counters: RunCounters, status: dict[str, float]) -> None:
+        if self._start_samples is None:
+            self._start_samples, self._start_tokens = counters.samples, counters.completion_tokens
+        figures = self.figures(counters, status)
+        if self._live is not None:
+            self._live.update(self._table(figures))
+        elif time.monotonic() - self._last_plain >= PLAIN_LINE_SECONDS:
+            self._last_plain = time.monotonic()
+            print(" | ".join(f"{k} {v}" for k, v in figures.items()), file=sys.stderr, flush=True)
+
+    def figures(self, counters: RunCounters, status: dict[str, float]) -> dict[str, str]:
+        minutes = max(time.monotonic() - self._start, 1e-6) / 60
+        new_samples = counters.samples - (self._start_samples or 0)
+        new_tokens = counters.completion_tokens - self._start_tokens
+        valid = counters.valid / counters.evaluated if counters.evaluated else 0.0
+        return {
+            "samples": f"{counters.samples}/{self.budget}",
+            "valid": f"{valid:.0%} of {counters.evaluated}",
+            "duplicates": str(counters.duplicates),
+            "best": self.spec.report.show(self.raw(counters.best_score)),
+            "rate": f"{new_samples / minutes:.1f} samples/min",
+            "tokens": f"{new_tokens / (minutes * 60):.1f} tok/s",
+            "queue": f"{int(status.get('queue', 0))} waiting, {int(status.get('evaluating', 0))} running",
+            "elapsed": f"{status.get('elapsed', 0) / 60:.1f} min",
+        }
+
+    def raw(self, better: float | None) -> float | None:
+        """Database scores are higher-is-better; show them as the spec's @run returns them."""
+        return None if better is None else self.spec.better_score(better)
+
+    def _table(self, figures: dict[str, str]) -> Table:
+        table = Table(title=f"evoforge · {self.spec.name}", show_header=False, min_width=50)
+        for key, value in figures.items():
+            table.add_row(key, value)
+        return table

@@ -1,0 +1,153 @@
+"""The run's state: the islands in memory, backed by the SQLite file.
+
+Storage is written first, then memory is changed, so the islands can always
+be rebuilt by replaying the stored events. This class is what the database
+Ray actor holds; it imports neither Ray nor any LLM code.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from evoforge.code_text import code_hash
+from evoforge.database import ProgramsDatabase, ProgramsDatabaseConfig, ResetEvent
+from evoforge.records import Candidate, Completion, Evaluation, Prompt, RunCounters
+from evoforge.spec import ProblemSpec
+from evoforge.storage import DB_FILENAME, RunStorage
+
+
+@dataclass(frozen=True)
+class PendingEvaluation:
+    """A candidate waiting for the evaluators."""
+
+    candidate_id: int
+    code: str
+    island_id: int | None
+
+
+class SearchState:
+    """Islands + storage + counters for one run."""
+
+    def __init__(self, run_dir: Path, spec: ProblemSpec, db_config: dict[str, Any], seed: int) -> None:
+        self.spec = spec
+        self.storage = RunStorage(Path(run_dir) / DB_FILENAME)
+        self.database = ProgramsDatabase(ProgramsDatabaseConfig(**db_config), seed=seed)
+        self._hashes = self.storage.known_hashes()
+        self.counters = RunCounters()
+        self._replay()
+
+    # -- rebuild ----------------------------------------------------------
+    def _replay(self) -> None:
+        """Rebuild the islands and counters from the stored events."""
+        codes = {p.candidate_id: p.code for p in self.storage.programs(only_ok=True)}
+        for kind, payload in self.storage.events():
+            if kind == "register":
+                self.database.register(
+                    payload["program_id"], codes[payload["program_id"]],
+                    tuple(payload["signature"]), payload["island_id"],
+                )
+            elif kind == "reset":
+                self.database.apply_reset(ResetEvent.from_json(payload))
+        self._recount()
+
+    def _recount(self) -> None:
+        storage = self.storage
+        self.counters.samples = storage.count("samples")
+        self.counters.parsed = storage.count("candidates", "code IS NOT NULL AND sample_id IS NOT NULL")
+        self.counters.duplicates = storage.count("candidates", "status = 'duplicate'")
+        self.counters.evaluated = storage.count("evaluations")
+        self.counters.valid = storage.count("evaluations", "ok = 1")
+        self.counters.completion_tokens = storage.token_totals()[1]
+        best = self.database.best()
+        self.counters.best_score = best[2] if best else None
+
+    # -- the run's steps --------------------------------------------------
+    def seed_if_new(self) -> PendingEvaluation | None:
+        """Queue the spec's own function as the first program of a new run."""
+        if self.storage.count("candidates") > 0:
+            return None
+        candidate_id = self.storage.add_seed_candidate(self.spec.seed_code, code_hash(self.spec.seed_code))
+        self._hashes[code_hash(self.spec.seed_code)] = candidate_id
+        return PendingEvaluation(candidate_id, self.spec.seed_code, None)
+
+    def pending(self) -> list[PendingEvaluation]:
+        return [PendingEvaluation(*row) for row in self.storage.pending_candidates()]
+
+    def has_programs(self) -> bool:
+        return self.database.best() is not None
+
+    def next_prompt(self) -> Prompt:
+        return self.database.get_prompt()
+
+    def record_batch(
+        self, prompt: Prompt, prompt_text: str,
+        completions: list[Completion], candidates: list[Candidate],
+    ) -> list[PendingEvaluation]:
+        """Store a sampled batch; return the new, non-duplicate candidates to evaluate."""
+        duplicate_of: list[int | None] = []
+        batch_hashes: dict[str, int] = {}
+        for candidate in candidates:
+            known = self._hashes.get(candidate.code_hash or "") if candidate.code_hash else None
+            in_batch = candidate.code_hash in batch_hashes
+            duplicate_of.append(known if known is not None else (-1 if in_batch else None))
+            if candidate.code_hash and known is None and not in_batch:
+                batch_hashes[candidate.code_hash] = 0
+        ids = self.storage.record_batch(prompt, prompt_text, completions, candidates, duplicate_of)
+        fresh = []
+        for candidate_id, candidate, dup in zip(ids, candidates, duplicate_of, strict=True):
+            if candidate.code is not None and dup is None:
+                self._hashes[candidate.code_hash or ""] = candidate_id
+                fresh.append(PendingEvaluation(candidate_id, candidate.code, prompt.island_id))
+        self._recount_batch(completions, candidates, duplicate_of)
+        return fresh
+
+    def _recount_batch(
+        self, completions: list[Completion], candidates: list[Candidate], duplicate_of: list[int | None]
+    ) -> None:
+        self.counters.samples += len(completions)
+        self.counters.parsed += sum(c.code is not None for c in candidates)
+        self.counters.duplicates += sum(
+            c.code is not None and d is not None for c, d in zip(candidates, duplicate_of, strict=True)
+        )
+        self.counters.completion_tokens += sum(c.completion_tokens for c in completions)
+
+    def record_evaluation(self, pending: PendingEvaluation, evaluation: Evaluation) -> RunCounters:
+        """Register a valid program, reset islands when due, and store it all atomically.
+
+        Memory changes first and the one transaction follows: if the process
+        dies in between, both are lost together and replay stays consistent.
+        """
+        score = evaluation.score
+        events: list[tuple[str, dict[str, Any]]] = []
+        if score is not None:
+            signature = tuple(self.spec.better_score(s) for s in evaluation.signature)
+            self.database.register(pending.candidate_id, pending.code, signature, pending.island_id)
+            events.append(("register", {
+                "program_id": pending.candidate_id, "island_id": pending.island_id,
+                "signature": list(signature),
+            }))
+            reset = self.database.maybe_reset()
+            if reset is not None:
+                events.append(("reset", reset.to_json()))
+        self.storage.record_evaluation(pending.candidate_id, evaluation, score, events)
+        self.counters.evaluated += 1
+        self.counters.valid += int(score is not None)
+        best = self.database.best()
+        self.counters.best_score = best[2] if best else None
+        return self.counters
+
+    def best(self) -> tuple[int, str, float] | None:
+        return self.database.best()
+
+    def elapsed_seconds(self) -> float:
+        return float(self.storage.meta("elapsed_seconds", 0.0))
+
+    def add_elapsed(self, seconds: float) -> None:
+        self.storage.set_meta("elapsed_seconds", self.elapsed_seconds() + seconds)
+        self.storage.set_meta("updated", time.time())
+
+    def close(self) -> None:
+        self.storage.close()
