@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 import importlib.resources
 import json
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,11 +32,14 @@ class ReportFormat:
     scale: float = 1.0
     unit: str = ""
     label: str = "score"
+    decimals: int | None = None
 
     def show(self, score: float | None) -> str:
         if score is None:
             return "-"
-        value = score * self.scale
+        value = score * self.scale + 0.0  # + 0.0 turns -0.0 into 0.0
+        if self.decimals is not None:
+            return f"{value:.{self.decimals}f}{self.unit}"
         return f"{value:.4g}{self.unit}" if self.unit else f"{value:.6g}"
 
 
@@ -67,6 +71,13 @@ class ProblemSpec:
     def folder(self) -> Path:
         return self.path.parent
 
+    @property
+    def run_line(self) -> int:
+        """The line of the `@run` function's `def`, for error messages."""
+        pattern = re.compile(rf"\s*def\s+{re.escape(self.run_name)}\s*\(")
+        lines = self.source.splitlines()
+        return next((i for i, line in enumerate(lines, start=1) if pattern.match(line)), 1)
+
     def better_score(self, raw: float) -> float:
         """The raw `@run` score turned so that higher is always better."""
         return raw if self.direction is Direction.MAXIMIZE else -raw
@@ -85,7 +96,7 @@ def builtin_problem_names() -> list[str]:
 def load_problem(target: str | Path, inputs_json: str | None = None) -> ProblemSpec:
     """Load a built-in name, a problem folder, or a FunSearch spec file."""
     path = Path(target)
-    if path.suffix == ".py" and path.is_file():
+    if path.is_file():
         spec = _load_spec_file(path, config={}, name=path.stem)
     elif path.is_dir():
         spec = _load_folder(path)
@@ -101,8 +112,8 @@ def load_problem(target: str | Path, inputs_json: str | None = None) -> ProblemS
         spec = _with_inline_inputs(spec, inputs_json)
     if not spec.inputs_module and not spec.inline_inputs.get("train"):
         raise SpecError(
-            f"{spec.path}: the spec has no inputs. Pass --inputs JSON "
-            "(for example --inputs '[8]' or --inputs '{\"small\": 4}')."
+            f"{spec.path}:{spec.run_line}: {spec.run_name}() has no inputs to score. Pass --inputs JSON "
+            "(for example --inputs '[8]' or --inputs '{\"small\": 4}'), or add [inputs] to problem.toml."
         )
     return spec
 
@@ -110,23 +121,44 @@ def load_problem(target: str | Path, inputs_json: str | None = None) -> ProblemS
 def _load_folder(folder: Path) -> ProblemSpec:
     spec_path = folder / "spec.py"
     if not spec_path.is_file():
-        raise SpecError(f"{folder}: a problem folder needs a spec.py (the skeleton to evolve).")
+        raise SpecError(
+            f"{folder}: a problem folder needs a spec.py (the skeleton to evolve); "
+            "create it or give the spec file itself."
+        )
     toml_path = folder / "problem.toml"
     config: dict[str, Any] = {}
+    text = ""
     if toml_path.is_file():
+        text = _read_text(toml_path)
         try:
-            config = tomllib.loads(toml_path.read_text())
+            config = tomllib.loads(text)
         except tomllib.TOMLDecodeError as error:
-            raise SpecError(f"{toml_path}: invalid TOML ({error}); fix the syntax there.") from None
-    return _load_spec_file(spec_path, config=config, name=folder.name, toml_path=toml_path)
+            found = re.search(r"\(at line (\d+), column (\d+)\)", str(error))
+            line = found.group(1) if found else "1"
+            reason = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(error))
+            raise SpecError(
+                f"{toml_path}:{line}: invalid TOML ({reason}); fix the syntax on that line."
+            ) from None
+    return _load_spec_file(spec_path, config=config, name=folder.name, toml_path=toml_path, toml_text=text)
+
+
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as error:
+        raise SpecError(f"{path}:1: not UTF-8 text ({error.reason}); save it as UTF-8.") from None
 
 
 def _load_spec_file(
-    path: Path, config: dict[str, Any], name: str, toml_path: Path | None = None
+    path: Path,
+    config: dict[str, Any],
+    name: str,
+    toml_path: Path | None = None,
+    toml_text: str = "",
 ) -> ProblemSpec:
     from evoforge.spec_config import parse_config
 
-    source = path.read_text()
+    source = _read_text(path)
     try:
         tree = ast.parse(source, filename=str(path))
     except SyntaxError as error:
@@ -135,12 +167,8 @@ def _load_spec_file(
         ) from None
     evolve_node = _find_marked_function(tree, source, EVOLVE_DECORATORS, path, "evolve")
     run_node = _find_marked_function(tree, source, RUN_DECORATORS, path, "run")
-    if not run_node.args.args:
-        raise SpecError(
-            f"{path}:{run_node.lineno}: @run function {run_node.name}() takes no argument; "
-            "it must take the input to score, e.g. def evaluate(instances)."
-        )
-    settings = parse_config(config, toml_path or path, default_name=name)
+    _check_roles(path, evolve_node, run_node)
+    settings = parse_config(config, toml_path or path, default_name=name, text=toml_text)
     return ProblemSpec(
         path=path.resolve(),
         source=source,
@@ -149,6 +177,28 @@ def _load_spec_file(
         seed_code=function_source(source, evolve_node),
         **settings,
     )
+
+
+def _check_roles(path: Path, evolve_node: ast.FunctionDef, run_node: ast.FunctionDef) -> None:
+    """The @run function scores one input; it cannot also be the evolved one."""
+    if evolve_node is run_node:
+        raise SpecError(
+            f"{path}:{run_node.lineno}: {run_node.name}() is marked both @evolve and @run; "
+            "the entry point that scores an input must be a separate function."
+        )
+    args = run_node.args
+    positional = [*args.posonlyargs, *args.args]
+    required = len(positional) - len(args.defaults)
+    if not positional and args.vararg is None:
+        raise SpecError(
+            f"{path}:{run_node.lineno}: @run function {run_node.name}() takes no argument; "
+            "it must take the input to score, e.g. def evaluate(instances)."
+        )
+    if required > 1:
+        raise SpecError(
+            f"{path}:{run_node.lineno}: @run function {run_node.name}() requires {required} arguments; "
+            "it must take exactly one input (pack several values into a list or dict)."
+        )
 
 
 def function_source(source: str, node: ast.FunctionDef) -> str:
@@ -162,14 +212,16 @@ def _find_marked_function(
 ) -> ast.FunctionDef:
     lines = source.splitlines()
     found = [
-        node
-        for node in tree.body
-        if isinstance(node, ast.FunctionDef) and _is_marked(node, lines, marks)
+        node for node in tree.body if isinstance(node, ast.FunctionDef) and _is_marked(node, lines, marks)
     ]
     if not found:
+        functions = [node for node in tree.body if isinstance(node, ast.FunctionDef)]
+        line = functions[-1].lineno if functions else 1
+        listed = ", ".join(f"{n.name} (line {n.lineno})" for n in functions) or "none"
         raise SpecError(
-            f"{path}:1: no function is marked @{role}. Put @{role} "
-            f"(or @funsearch.{role}) on the line above the {_role_text(role)}."
+            f"{path}:{line}: no function is marked @{role}. Put @{role} "
+            f"(or @funsearch.{role}) on the line above the {_role_text(role)} "
+            f"(top-level functions: {listed})."
         )
     if len(found) > 1:
         names = ", ".join(f"{n.name} (line {n.lineno})" for n in found)
@@ -204,9 +256,11 @@ def _with_inline_inputs(spec: ProblemSpec, inputs_json: str) -> ProblemSpec:
         value = json.loads(inputs_json)
     except json.JSONDecodeError as error:
         raise SpecError(
-            f"--inputs: not valid JSON ({error.msg} at column {error.colno}); "
-            "give a list like '[8, 9]' or an object like '{\"n8\": 8}'."
+            f"--inputs:{error.lineno}: not valid JSON ({error.msg} at column {error.colno} of "
+            f"{inputs_json!r}); give a list like '[8, 9]' or an object like '{{\"n8\": 8}}'."
         ) from None
+    if value == [] or value == {}:
+        raise SpecError("--inputs:1: the list of inputs is empty; give at least one, like '[8]'.")
     keyed = keyed_inputs(value)
     from dataclasses import replace
 

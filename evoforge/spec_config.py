@@ -1,11 +1,13 @@
 """problem.toml: the few settings a spec needs besides its code.
 
 Unknown keys are errors, not silently ignored, so a typo in a limit never
-quietly runs a search with the default.
+quietly runs a search with the default. Every error names the line of the
+offending key, found by reading the text (tomllib keeps no positions).
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -15,73 +17,125 @@ from evoforge.spec_errors import SpecError
 TOP_KEYS = {"name", "kind", "direction", "description", "inputs", "limits", "prompt", "report"}
 INPUT_KEYS = {"module", "train", "test"}
 PROMPT_KEYS = {"notes"}
-REPORT_KEYS = {"scale", "unit", "label"}
+REPORT_KEYS = {"scale", "unit", "label", "decimals"}
 KINDS = {"program"}
 
 
-def parse_config(config: dict[str, Any], path: Path, default_name: str) -> dict[str, Any]:
-    """Turn a parsed problem.toml into ProblemSpec keyword arguments."""
-    from evoforge.spec import ReportFormat
+class _Where:
+    """Turns (table, key) into 'problem.toml:LINE' for error messages."""
 
-    _reject_unknown(config, TOP_KEYS, path, "")
+    def __init__(self, path: Path, text: str) -> None:
+        self.path = path
+        self.lines = text.splitlines()
+
+    def at(self, table: str, key: str | None = None) -> str:
+        return f"{self.path}:{self.line(table, key)}"
+
+    def line(self, table: str, key: str | None) -> int:
+        current = ""
+        for number, raw in enumerate(self.lines, start=1):
+            text = raw.strip()
+            header = re.fullmatch(r"\[\s*([A-Za-z0-9_.\-]+)\s*\]\s*(#.*)?", text)
+            if header:
+                current = header.group(1)
+                if key is None and current == table:
+                    return number
+                continue
+            if key is not None and current == table and re.match(rf"{re.escape(key)}\s*=", text):
+                return number
+        return 1
+
+
+def parse_config(config: dict[str, Any], path: Path, default_name: str, text: str = "") -> dict[str, Any]:
+    """Turn a parsed problem.toml into ProblemSpec keyword arguments."""
+    where = _Where(path, text)
+    _reject_unknown(config, TOP_KEYS, where, "")
     kind = str(config.get("kind", "program"))
     if kind not in KINDS:
-        raise SpecError(f"{path}: kind = {kind!r} is not supported yet; use one of {sorted(KINDS)}.")
+        raise SpecError(
+            f"{where.at('', 'kind')}: kind = {kind!r} is not supported; use one of {sorted(KINDS)}."
+        )
     direction = str(config.get("direction", "maximize"))
     if direction not in {d.value for d in Direction}:
-        raise SpecError(f"{path}: direction = {direction!r}; use \"maximize\" or \"minimize\".")
-    inputs = _table(config, "inputs", INPUT_KEYS, path)
-    prompt = _table(config, "prompt", PROMPT_KEYS, path)
-    report = _table(config, "report", REPORT_KEYS, path)
+        raise SpecError(
+            f'{where.at("", "direction")}: direction = {direction!r}; use "maximize" or "minimize".'
+        )
+    inputs = _table(config, "inputs", INPUT_KEYS, where)
+    prompt = _table(config, "prompt", PROMPT_KEYS, where)
     return {
         "name": str(config.get("name", default_name)),
         "kind": kind,
         "direction": Direction(direction),
-        "description": str(config.get("description", "")),
-        "prompt_notes": str(prompt.get("notes", "")),
-        "limits": _limits(config, path),
-        "report": ReportFormat(
-            scale=float(report.get("scale", 1.0)),
-            unit=str(report.get("unit", "")),
-            label=str(report.get("label", "score")),
-        ),
-        "inputs_module": _inputs_module(inputs, path),
+        "description": str(config.get("description", "")).strip(),
+        "prompt_notes": str(prompt.get("notes", "")).strip(),
+        "limits": _limits(config, where),
+        "report": _report(_table(config, "report", REPORT_KEYS, where), where),
+        "inputs_module": _inputs_module(inputs, where),
         "inline_inputs": _inline_inputs(inputs),
     }
 
 
-def _table(config: dict[str, Any], key: str, allowed: set[str], path: Path) -> dict[str, Any]:
+def _table(config: dict[str, Any], key: str, allowed: set[str], where: _Where) -> dict[str, Any]:
     table = config.get(key, {})
     if not isinstance(table, dict):
-        raise SpecError(f"{path}: [{key}] must be a table.")
-    _reject_unknown(table, allowed, path, f"[{key}] ")
+        raise SpecError(f"{where.at('', key)}: {key} must be a table: write [{key}] on its own line.")
+    _reject_unknown(table, allowed, where, key)
     return table
 
 
-def _reject_unknown(table: dict[str, Any], allowed: set[str], path: Path, where: str) -> None:
+def _reject_unknown(table: dict[str, Any], allowed: set[str], where: _Where, name: str) -> None:
     unknown = sorted(set(table) - allowed)
     if unknown:
+        shown = f"[{name}] {unknown[0]!r}" if name else repr(unknown[0])
         raise SpecError(
-            f"{path}: unknown key {where}{unknown[0]!r}; the allowed keys are {sorted(allowed)}."
+            f"{where.at(name, unknown[0])}: unknown key {shown}; use one of {sorted(allowed)} or remove it."
         )
 
 
-def _limits(config: dict[str, Any], path: Path) -> Limits:
-    table = config.get("limits", {})
-    allowed = set(Limits.__dataclass_fields__)
-    _reject_unknown(table, allowed, path, "[limits] ")
-    try:
-        return Limits(**{k: type(getattr(Limits(), k))(v) for k, v in table.items()})
-    except (TypeError, ValueError) as error:
-        raise SpecError(f"{path}: [limits] has a bad value ({error}).") from None
+def _limits(config: dict[str, Any], where: _Where) -> Limits:
+    table = _table(config, "limits", set(Limits.__dataclass_fields__), where)
+    values: dict[str, Any] = {}
+    for key, value in table.items():
+        kind = type(getattr(Limits(), key))
+        number = isinstance(value, int | float) and not isinstance(value, bool)
+        if not number or value <= 0 or (kind is int and value != int(value)):
+            wanted = "whole number" if kind is int else "number"
+            raise SpecError(
+                f"{where.at('limits', key)}: [limits] {key} = {value!r}; give a positive {wanted}."
+            )
+        values[key] = kind(value)
+    return Limits(**values)
 
 
-def _inputs_module(inputs: dict[str, Any], path: Path) -> Path | None:
+def _report(table: dict[str, Any], where: _Where) -> Any:
+    from evoforge.spec import ReportFormat
+
+    decimals = table.get("decimals")
+    if decimals is not None and (not isinstance(decimals, int) or isinstance(decimals, bool) or decimals < 0):
+        raise SpecError(
+            f"{where.at('report', 'decimals')}: [report] decimals = {decimals!r}; "
+            "give a whole number of digits after the point, like 2."
+        )
+    scale = table.get("scale", 1.0)
+    if isinstance(scale, bool) or not isinstance(scale, int | float) or scale == 0:
+        raise SpecError(f"{where.at('report', 'scale')}: [report] scale = {scale!r}; give a non-zero number.")
+    return ReportFormat(
+        scale=float(scale),
+        unit=str(table.get("unit", "")),
+        label=str(table.get("label", "score")),
+        decimals=decimals,
+    )
+
+
+def _inputs_module(inputs: dict[str, Any], where: _Where) -> Path | None:
     if "module" not in inputs:
         return None
-    module = path.parent / str(inputs["module"])
+    module = where.path.parent / str(inputs["module"])
     if not module.is_file():
-        raise SpecError(f"{path}: [inputs] module = {inputs['module']!r} does not exist beside it.")
+        raise SpecError(
+            f"{where.at('inputs', 'module')}: [inputs] module = {inputs['module']!r} does not exist "
+            f"beside {where.path.name}; create it (defining train(), test()) or fix the name."
+        )
     return module.resolve()
 
 
