@@ -35,7 +35,8 @@ class SearchState:
         self.spec = spec
         self.storage = RunStorage(Path(run_dir) / DB_FILENAME)
         self.database = ProgramsDatabase(ProgramsDatabaseConfig(**db_config), seed=seed)
-        self._hashes = self.storage.known_hashes()
+        for known in self.storage.known_hashes():
+            self.database.remember(known)
         self.counters = RunCounters()
         self._replay()
 
@@ -51,6 +52,8 @@ class SearchState:
                 )
             elif kind == "reset":
                 self.database.apply_reset(ResetEvent.from_json(payload))
+        # Prompts already drawn are not drawn again: continue the prompt stream.
+        self.database.set_rng_state({**self.database.rng_state(), "prompts": self.storage.count("prompts")})
         self._recount()
 
     def _recount(self) -> None:
@@ -69,8 +72,9 @@ class SearchState:
         """Queue the spec's own function as the first program of a new run."""
         if self.storage.count("candidates") > 0:
             return None
-        candidate_id = self.storage.add_seed_candidate(self.spec.seed_code, code_hash(self.spec.seed_code))
-        self._hashes[code_hash(self.spec.seed_code)] = candidate_id
+        seed_hash = code_hash(self.spec.seed_code)
+        candidate_id = self.storage.add_seed_candidate(self.spec.seed_code, seed_hash)
+        self.database.remember(seed_hash)
         return PendingEvaluation(candidate_id, self.spec.seed_code, None)
 
     def pending(self) -> list[PendingEvaluation]:
@@ -87,31 +91,24 @@ class SearchState:
         completions: list[Completion], candidates: list[Candidate],
     ) -> list[PendingEvaluation]:
         """Store a sampled batch; return the new, non-duplicate candidates to evaluate."""
-        duplicate_of: list[int | None] = []
-        batch_hashes: dict[str, int] = {}
-        for candidate in candidates:
-            known = self._hashes.get(candidate.code_hash or "") if candidate.code_hash else None
-            in_batch = candidate.code_hash in batch_hashes
-            duplicate_of.append(known if known is not None else (-1 if in_batch else None))
-            if candidate.code_hash and known is None and not in_batch:
-                batch_hashes[candidate.code_hash] = 0
-        ids = self.storage.record_batch(prompt, prompt_text, completions, candidates, duplicate_of)
-        fresh = []
-        for candidate_id, candidate, dup in zip(ids, candidates, duplicate_of, strict=True):
-            if candidate.code is not None and dup is None:
-                self._hashes[candidate.code_hash or ""] = candidate_id
-                fresh.append(PendingEvaluation(candidate_id, candidate.code, prompt.island_id))
-        self._recount_batch(completions, candidates, duplicate_of)
-        return fresh
+        duplicate = [
+            c.code_hash is not None and not self.database.check_and_remember(c.code_hash)
+            for c in candidates
+        ]
+        ids = self.storage.record_batch(prompt, prompt_text, completions, candidates, duplicate)
+        self._recount_batch(completions, candidates, duplicate)
+        return [
+            PendingEvaluation(candidate_id, candidate.code, prompt.island_id)
+            for candidate_id, candidate, dup in zip(ids, candidates, duplicate, strict=True)
+            if candidate.code is not None and not dup
+        ]
 
     def _recount_batch(
-        self, completions: list[Completion], candidates: list[Candidate], duplicate_of: list[int | None]
+        self, completions: list[Completion], candidates: list[Candidate], duplicate: list[bool]
     ) -> None:
         self.counters.samples += len(completions)
         self.counters.parsed += sum(c.code is not None for c in candidates)
-        self.counters.duplicates += sum(
-            c.code is not None and d is not None for c, d in zip(candidates, duplicate_of, strict=True)
-        )
+        self.counters.duplicates += sum(duplicate)
         self.counters.completion_tokens += sum(c.completion_tokens for c in completions)
 
     def record_evaluation(self, pending: PendingEvaluation, evaluation: Evaluation) -> RunCounters:

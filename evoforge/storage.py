@@ -106,9 +106,12 @@ class RunStorage:
         prompt_text: str,
         completions: Sequence[Completion],
         candidates: Sequence[Candidate],
-        duplicate_of: Sequence[int | None],
+        duplicate: Sequence[bool],
     ) -> list[int]:
-        """Store one prompt and everything sampled from it; return the candidate ids."""
+        """Store one prompt and everything sampled from it; return the candidate ids.
+
+        A duplicate is linked to the first candidate with the same normalized code.
+        """
         now = time.time()
         parents = json.dumps(list(prompt.parent_ids))
         ids: list[int] = []
@@ -118,15 +121,16 @@ class RunStorage:
                 " VALUES (?, ?, ?, ?, ?)",
                 (prompt.island_id, parents, prompt.version_generated, prompt_text, now),
             ).lastrowid
-            for completion, candidate, dup in zip(completions, candidates, duplicate_of, strict=True):
+            for completion, candidate, dup in zip(completions, candidates, duplicate, strict=True):
                 sample_id = self._insert_sample(conn, prompt_id, completion, now)
-                status = _status(candidate, dup)
                 ids.append(
                     conn.execute(
                         "INSERT INTO candidates(sample_id, island_id, parent_ids, code, code_hash,"
-                        " parse_error, duplicate_of, status, created) VALUES (?,?,?,?,?,?,?,?,?)",
+                        " parse_error, duplicate_of, status, created) VALUES (?,?,?,?,?,?,"
+                        " CASE WHEN ? THEN (SELECT MIN(id) FROM candidates WHERE code_hash = ?"
+                        " AND status IN ('pending', 'evaluated')) END, ?, ?)",
                         (sample_id, prompt.island_id, parents, candidate.code, candidate.code_hash,
-                         candidate.parse_error, dup, status, now),
+                         candidate.parse_error, dup, candidate.code_hash, _status(candidate, dup), now),
                     ).lastrowid
                 )
         return ids
@@ -197,13 +201,13 @@ class RunStorage:
         )
         return [(r["id"], r["code"], r["island_id"]) for r in rows]
 
-    def known_hashes(self) -> dict[str, int]:
-        """Hash -> first candidate id, for every candidate ever evaluated or queued."""
+    def known_hashes(self) -> list[str]:
+        """The hash of every candidate ever evaluated or queued: what dedup must remember."""
         rows = self._conn.execute(
-            "SELECT code_hash, MIN(id) AS id FROM candidates"
-            " WHERE code_hash IS NOT NULL AND status IN ('pending','evaluated') GROUP BY code_hash"
+            "SELECT DISTINCT code_hash FROM candidates"
+            " WHERE code_hash IS NOT NULL AND status IN ('pending','evaluated')"
         )
-        return {r["code_hash"]: r["id"] for r in rows}
+        return [r[0] for r in rows]
 
     def count(self, table: str, where: str = "1") -> int:
         assert table in {"prompts", "samples", "candidates", "evaluations", "trials", "events"}
@@ -266,7 +270,7 @@ class _Transaction:
         self._conn.execute("COMMIT" if exc_type is None else "ROLLBACK")
 
 
-def _status(candidate: Candidate, duplicate_of: int | None) -> str:
+def _status(candidate: Candidate, duplicate: bool) -> str:
     if candidate.code is None:
         return "unparsed"
-    return "duplicate" if duplicate_of is not None else "pending"
+    return "duplicate" if duplicate else "pending"

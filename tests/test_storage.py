@@ -17,7 +17,7 @@ def _batch(storage: RunStorage) -> list[int]:
                    for i in range(3)]
     candidates = [Candidate("def f(): return 1\n", "h1"), Candidate(None, None, "no function"),
                   Candidate("def f(): return 1\n", "h1")]
-    return storage.record_batch(PROMPT, "prompt text", completions, candidates, [None, None, 7])
+    return storage.record_batch(PROMPT, "prompt text", completions, candidates, [False, False, True])
 
 
 def test_batch_stores_prompt_samples_and_candidate_statuses(tmp_path: Path) -> None:
@@ -25,8 +25,9 @@ def test_batch_stores_prompt_samples_and_candidate_statuses(tmp_path: Path) -> N
     ids = _batch(storage)
     assert len(ids) == 3
     assert storage.count("prompts") == 1 and storage.count("samples") == 3
-    statuses = [r[0] for r in storage._conn.execute("SELECT status FROM candidates ORDER BY id")]
-    assert statuses == ["pending", "unparsed", "duplicate"]
+    query = "SELECT status, duplicate_of FROM candidates ORDER BY id"
+    rows = [tuple(r) for r in storage._conn.execute(query)]
+    assert rows == [("pending", None), ("unparsed", None), ("duplicate", ids[0])]
     assert storage.token_totals() == (30, 3)
 
 
@@ -51,7 +52,7 @@ def test_data_survives_reopen_and_readonly_view(tmp_path: Path) -> None:
     view = RunStorage(path, readonly=True)
     assert view.meta("config") == {"samples": 5}
     assert view.pending_candidates()[0][0] == seed
-    assert view.known_hashes() == {"h0": seed}
+    assert view.known_hashes() == ["h0"]
 
 
 def test_failed_transaction_leaves_no_partial_rows(tmp_path: Path) -> None:

@@ -1,0 +1,85 @@
+"""The run state rebuilt from its SQLite file equals the state that wrote it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from evoforge.code_text import code_hash
+from evoforge.records import Candidate, Completion, Evaluation, TrialResult
+from evoforge.search_state import SearchState
+from evoforge.spec import load_problem
+from tests.run_fixtures import make_small_bin_packing
+
+DB_CONFIG = {"num_islands": 4, "reset_period_programs": 5}
+
+
+def _candidate(k: int) -> Candidate:
+    code = f"def priority(item, bins):\n    return -(bins - item) * {k + 1}\n"
+    return Candidate(code, code_hash(code))
+
+
+def _evaluation(rng: np.random.Generator) -> Evaluation:
+    if rng.random() < 0.2:
+        return Evaluation((TrialResult("uniform", None, "timeout"), TrialResult("small_items", -0.1)))
+    scores = np.round(-rng.random(2) / 10, 2)
+    trials = (TrialResult("uniform", float(scores[0])), TrialResult("small_items", float(scores[1])))
+    return Evaluation(trials)
+
+
+def _drive(state: SearchState, steps: int, seed: int) -> None:
+    """Sample, evaluate and register like a run does, with made-up scores."""
+    rng = np.random.default_rng(seed)
+    for step in range(steps):
+        prompt = state.next_prompt()
+        k = int(rng.integers(0, 12))
+        candidates = [_candidate(k), Candidate(None, None, "no function in the reply")]
+        completions = [Completion(f"raw {step}a", "m", 5, 7), Completion(f"raw {step}b", "m", 5, 3)]
+        for pending in state.record_batch(prompt, "prompt", completions, candidates):
+            state.record_evaluation(pending, _evaluation(rng))
+
+
+def _seeded_state(tmp_path: Path) -> SearchState:
+    spec = load_problem(make_small_bin_packing(tmp_path / "problem"))
+    state = SearchState(tmp_path / "run", spec, DB_CONFIG, seed=3)
+    seed = state.seed_if_new()
+    trials = (TrialResult("uniform", -0.2), TrialResult("small_items", -0.3))
+    state.record_evaluation(seed, Evaluation(trials))
+    return state
+
+
+def test_reopened_state_has_the_same_islands_best_and_counters(tmp_path: Path) -> None:
+    state = _seeded_state(tmp_path)
+    _drive(state, 30, seed=0)
+    expected = (state.best(), state.database.island_summaries(), vars(state.counters).copy())
+    state.close()
+    reopened = SearchState(tmp_path / "run", state.spec, DB_CONFIG, seed=3)
+    assert (reopened.best(), reopened.database.island_summaries(), vars(reopened.counters)) == expected
+
+
+def test_reopened_state_continues_the_prompt_stream(tmp_path: Path) -> None:
+    state = _seeded_state(tmp_path)
+    _drive(state, 12, seed=1)
+    next_prompt = state.next_prompt()
+    state.close()
+    reopened = SearchState(tmp_path / "run", state.spec, DB_CONFIG, seed=3)
+    assert reopened.next_prompt() == next_prompt
+
+
+def test_duplicates_are_detected_across_a_reopen(tmp_path: Path) -> None:
+    state = _seeded_state(tmp_path)
+    prompt = state.next_prompt()
+    first = state.record_batch(prompt, "p", [Completion("a", "m")], [_candidate(1)])
+    assert len(first) == 1
+    state.close()
+    reopened = SearchState(tmp_path / "run", state.spec, DB_CONFIG, seed=3)
+    again = reopened.record_batch(reopened.next_prompt(), "p", [Completion("b", "m")], [_candidate(1)])
+    assert again == [] and reopened.counters.duplicates == 1
+    assert [p.candidate_id for p in reopened.pending()] == [first[0].candidate_id]
+
+
+def test_seed_is_only_added_to_a_new_run(tmp_path: Path) -> None:
+    state = _seeded_state(tmp_path)
+    assert state.seed_if_new() is None
+    assert state.best() is not None and state.counters.valid == 1
