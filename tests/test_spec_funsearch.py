@@ -1,0 +1,129 @@
+"""FunSearch specification files load unchanged and run, live or commented decorators."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from fixtures.spec_runner import SHARED_DATA, entry_point
+
+from evoforge.spec import load_problem
+from evoforge.spec_errors import SpecError
+from evoforge.spec_inputs import resolve_inputs
+
+FIXTURES = Path(__file__).parent / "fixtures"
+LIVE = FIXTURES / "funsearch_cap_set_live.txt"
+COMMENTED = FIXTURES / "funsearch_bin_packing_commented.py"
+
+
+def test_live_decorator_spec_finds_evolve_and_run():
+    spec = load_problem(LIVE, inputs_json="[3, 4]")
+    assert (spec.evolve_name, spec.run_name) == ("priority", "evaluate")
+
+
+def test_commented_decorator_spec_finds_evolve_and_run():
+    spec = load_problem(COMMENTED, inputs_json='[{"a": {"capacity": 10, "num_items": 2, "items": [5, 5]}}]')
+    assert (spec.evolve_name, spec.run_name) == ("priority", "evaluate")
+
+
+def test_spec_source_is_kept_unchanged():
+    spec = load_problem(LIVE, inputs_json="[3]")
+    assert spec.source == LIVE.read_text()
+
+
+def test_seed_code_is_the_evolved_function_without_its_decorator():
+    spec = load_problem(LIVE, inputs_json="[3]")
+    assert spec.seed_code.startswith("def priority(") and "funsearch" not in spec.seed_code
+
+
+def test_spec_name_is_the_file_stem():
+    assert load_problem(LIVE, inputs_json="[3]").name == "funsearch_cap_set_live"
+
+
+def test_inputs_json_list_becomes_train_and_test_inputs():
+    spec = load_problem(LIVE, inputs_json="[3, 4]")
+    assert resolve_inputs(spec, "train") == {"3": 3, "4": 4} == resolve_inputs(spec, "test")
+
+
+def test_inputs_json_object_keeps_its_names():
+    spec = load_problem(LIVE, inputs_json='{"small": 3}')
+    assert resolve_inputs(spec, "train") == {"small": 3}
+
+
+def test_inputs_json_list_of_structures_is_named_by_position():
+    spec = load_problem(LIVE, inputs_json="[[12, 7], [6, 3]]")
+    assert resolve_inputs(spec, "train") == {"input0": [12, 7], "input1": [6, 3]}
+
+
+def test_live_decorator_spec_runs_without_importing_funsearch():
+    spec = load_problem(LIVE, inputs_json="[3, 4]")
+    evaluate = entry_point(spec)
+    assert [evaluate(n) for n in resolve_inputs(spec, "train").values()] == [8, 16]
+
+
+def test_commented_decorator_spec_runs_and_packs_like_best_fit():
+    instances = {"a": {"capacity": 10, "num_items": 4, "items": [5, 7, 3, 5]}}
+    spec = load_problem(COMMENTED, inputs_json=json.dumps([instances]))
+    (value,) = resolve_inputs(spec, "train").values()
+    assert entry_point(spec)(value) == -2
+
+
+def test_commented_decorator_spec_gives_the_notebooks_212_bins_on_or3():
+    or3_path = SHARED_DATA / "binpack" / "or3.json"
+    if not or3_path.is_file():
+        pytest.fail(f"published bin-packing sets not found at {or3_path}; see shared/data/README.md")
+    or3 = json.loads(or3_path.read_text())
+    notebook = {
+        name: {"capacity": or3["capacity"], "num_items": len(items), "items": items}
+        for name, items in or3["instances"].items()
+    }
+    spec = load_problem(COMMENTED, inputs_json=json.dumps({"OR3": notebook}))
+    assert entry_point(spec)(resolve_inputs(spec, "train")["OR3"]) == -212.0
+
+
+def test_commented_spec_with_a_candidate_changes_the_result():
+    instances = {"a": {"capacity": 10, "num_items": 4, "items": [5, 7, 3, 5]}}
+    spec = load_problem(COMMENTED, inputs_json=json.dumps([instances]))
+    first_fit = "def priority(item, bins):\n  return np.zeros_like(bins)\n"
+    assert entry_point(spec, first_fit)(instances) == -3
+
+
+def test_spec_given_as_a_str_path_loads_too():
+    spec = load_problem(str(LIVE), inputs_json="[3]")
+    assert spec.path == LIVE.resolve()
+
+
+def test_evolve_decorator_from_evoforge_is_recognised(tmp_path):
+    path = tmp_path / "mine.py"
+    path.write_text(
+        "from evoforge import evolve, run\nimport numpy as np\n\n\n"
+        "@run\ndef score(x):\n    return f(x)\n\n\n@evolve\ndef f(x):\n    return np.float64(x)\n"
+    )
+    spec = load_problem(path, inputs_json="[2]")
+    assert entry_point(spec)(2) == 2.0 and spec.evolve_name == "f"
+
+
+def test_comment_mark_separated_by_a_blank_line_does_not_count(tmp_path):
+    path = tmp_path / "loose.py"
+    path.write_text(
+        "# @funsearch.run\n\ndef evaluate(x):\n    return x\n\n\n@funsearch.evolve\ndef f(x):\n    return x\n"
+    )
+    with pytest.raises(SpecError, match="no function is marked @run"):
+        load_problem(path, inputs_json="[1]")
+
+
+def test_comment_mark_above_a_live_decorator_counts(tmp_path):
+    path = tmp_path / "stacked.py"
+    path.write_text(
+        "import functools\n\n\n# @funsearch.run\n@functools.cache\ndef evaluate(x):\n    return f(x)\n\n\n"
+        "# @funsearch.evolve\ndef f(x):\n    return x\n"
+    )
+    assert load_problem(path, inputs_json="[1]").run_name == "evaluate"
+
+
+def test_evolved_function_sees_numpy_arrays_in_fixture():
+    spec = load_problem(COMMENTED, inputs_json="[1]")
+    namespace = entry_point(spec).__globals__
+    assert list(namespace["priority"](3, np.array([10, 5]))) == [-7, -2]
