@@ -164,3 +164,18 @@ def test_dataset_with_fractional_sizes_packs_in_floats(spec, tmp_path):
 
 def test_report_prints_percent_of_excess_bins(spec):
     assert spec.report.show(-0.0537) == "5.37%"
+
+
+def test_inline_fractional_sizes_with_an_integer_capacity_pack(spec):
+    evaluate = entry_point(spec)
+    assert evaluate({"capacity": 1, "instances": {"a": [0.6, 0.6, 0.6]}}) == pytest.approx(-0.5)
+
+
+def test_integer_sizes_give_the_priority_integer_bins(spec):
+    seen = (
+        "SEEN = []\n"
+        "def priority(item, bins):\n    SEEN.append(bins.dtype.kind)\n    return -(bins - item)\n"
+    )
+    evaluate = entry_point(spec, seen)
+    evaluate({"capacity": 10, "instances": {"a": [5, 7]}})
+    assert set(evaluate.__globals__["SEEN"]) == {"i"}

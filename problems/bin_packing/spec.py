@@ -28,7 +28,8 @@ def online_binpack(items: list[float], bins: np.ndarray) -> np.ndarray:
 
 def count_bins(items: list[float], capacity: float) -> int:
     """Number of bins the heuristic uses for one instance."""
-    bins = np.array([capacity for _ in range(len(items))])
+    # One bin per item, so there is always room; integer sizes keep integer bins.
+    bins = np.full(len(items), capacity, dtype=np.result_type(np.asarray(items), capacity))
     remaining = online_binpack(items, bins)
     return int((remaining != capacity).sum())
 
