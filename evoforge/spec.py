@@ -212,7 +212,9 @@ def _find_marked_function(
 ) -> ast.FunctionDef:
     lines = source.splitlines()
     found = [
-        node for node in tree.body if isinstance(node, ast.FunctionDef) and _is_marked(node, lines, marks)
+        node
+        for node in tree.body
+        if isinstance(node, ast.FunctionDef) and _is_marked(node, lines, marks, path)
     ]
     if not found:
         functions = [node for node in tree.body if isinstance(node, ast.FunctionDef)]
@@ -238,14 +240,21 @@ def _role_text(role: str) -> str:
     return "function that scores one input"
 
 
-def _is_marked(node: ast.FunctionDef, lines: list[str], marks: set[str]) -> bool:
-    if any(ast.unparse(d) in marks for d in node.decorator_list):
-        return True
+def _is_marked(node: ast.FunctionDef, lines: list[str], marks: set[str], path: Path) -> bool:
+    """A live decorator, or one commented out in the comment block right above (notebook style)."""
+    for decorator in node.decorator_list:
+        if isinstance(decorator, ast.Call) and ast.unparse(decorator.func) in marks:
+            raise SpecError(
+                f"{path}:{decorator.lineno}: @{ast.unparse(decorator)} takes no arguments; "
+                f"write @{ast.unparse(decorator.func)} without parentheses."
+            )
+        if ast.unparse(decorator) in marks:
+            return True
     first = min([node.lineno, *(d.lineno for d in node.decorator_list)])
     index = first - 2
     while index >= 0 and lines[index].strip().startswith("#"):
-        text = lines[index].strip().lstrip("#").strip()
-        if text.startswith("@") and text[1:].split("(")[0].strip() in marks:
+        mark = re.match(r"#+\s*@\s*([\w.]+)", lines[index].strip())
+        if mark and mark.group(1) in marks:
             return True
         index -= 1
     return False

@@ -127,3 +127,26 @@ def test_evolved_function_sees_numpy_arrays_in_fixture():
     spec = load_problem(COMMENTED, inputs_json="[1]")
     namespace = entry_point(spec).__globals__
     assert list(namespace["priority"](3, np.array([10, 5]))) == [-7, -2]
+
+
+def test_commented_mark_followed_by_a_remark_counts(tmp_path):
+    path = tmp_path / "remark.py"
+    path.write_text(
+        "#@funsearch.run  # entry point\ndef evaluate(x):\n    return f(x)\n\n\n"
+        "# @funsearch.evolve\ndef f(x):\n    return x\n"
+    )
+    assert load_problem(path, inputs_json="[1]").run_name == "evaluate"
+
+
+def test_called_decorator_is_rejected_with_the_fix(tmp_path):
+    path = tmp_path / "called.py"
+    path.write_text(
+        "@funsearch.run()\ndef evaluate(x):\n    return f(x)\n\n\n"
+        "@funsearch.evolve\ndef f(x):\n    return x\n"
+    )
+    with pytest.raises(SpecError) as caught:
+        load_problem(path, inputs_json="[1]")
+    assert (
+        str(caught.value)
+        == f"{path}:1: @funsearch.run() takes no arguments; write @funsearch.run without parentheses."
+    )
