@@ -1,0 +1,88 @@
+"""The one interface every LLM backend implements.
+
+A backend turns a batch of generation requests into completions and nothing
+else: prompt building, parsing and bookkeeping live in the sampler, so a new
+backend is a single small class.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from types import TracebackType
+
+from evoforge.records import Completion
+
+CHAT = "chat"
+COMPLETION = "completion"
+
+
+class LLMUnavailable(RuntimeError):
+    """The model cannot be reached or loaded; the message says what to do."""
+
+
+@dataclass(frozen=True)
+class GenerationRequest:
+    """One prompt, asked for `n` samples.
+
+    Exactly one of `prompt` (completion mode) and `messages` (chat mode,
+    (role, content) pairs) is set, so a backend never has to guess the mode.
+    """
+
+    prompt: str | None = None
+    messages: tuple[tuple[str, str], ...] | None = None
+    n: int = 1
+    max_tokens: int = 512
+    temperature: float = 0.8
+    top_p: float = 0.95
+    stop: tuple[str, ...] = ()
+    seed: int | None = None
+
+    def __post_init__(self) -> None:
+        if (self.prompt is None) == (self.messages is None):
+            raise ValueError("GenerationRequest needs exactly one of prompt= or messages=")
+        if self.n < 1:
+            raise ValueError(f"GenerationRequest n must be >= 1, got {self.n}")
+
+    @property
+    def mode(self) -> str:
+        return COMPLETION if self.prompt is not None else CHAT
+
+    def chat_messages(self) -> list[dict[str, str]]:
+        """The messages in the shape OpenAI-style APIs and chat templates take."""
+        return [{"role": role, "content": content} for role, content in self.messages or ()]
+
+    def with_n(self, n: int) -> GenerationRequest:
+        from dataclasses import replace
+
+        return replace(self, n=n)
+
+
+class LLMBackend(ABC):
+    """Generates completions; one instance may serve many prompts concurrently."""
+
+    model_name: str = "unknown"
+
+    @abstractmethod
+    def generate(self, requests: list[GenerationRequest]) -> list[list[Completion]]:
+        """For each request, its `n` completions, in request order."""
+
+    def close(self) -> None:  # noqa: B027 - a deliberate no-op default: most backends hold nothing
+        """Release servers, engines or connections; safe to call twice."""
+
+    def __enter__(self) -> LLMBackend:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        value: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+def split_evenly(total: int, parts: int) -> list[int]:
+    """Share a usage count between the n choices of one request so sums stay exact."""
+    base, extra = divmod(max(total, 0), parts)
+    return [base + (1 if i < extra else 0) for i in range(parts)]

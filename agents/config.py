@@ -1,0 +1,109 @@
+"""`--llm` and its options: which backend, which model, how to sample.
+
+`backend` is a name ("embedded", "openai", "vllm", "transformers") or a path:
+a .gguf file is served locally by llama-server, a folder of safetensors
+weights is loaded in-process by transformers.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from evoforge.agents.base import CHAT, COMPLETION, LLMBackend, LLMUnavailable
+
+BACKENDS = ("embedded", "openai", "vllm", "transformers")
+MODES = ("auto", CHAT, COMPLETION)
+
+
+@dataclass(frozen=True)
+class LLMConfig:
+    """Everything needed to build a backend; plain data so it can cross Ray and SQLite."""
+
+    backend: str = "embedded"
+    base_url: str | None = None
+    model: str | None = None
+    api_key_env: str = "OPENAI_API_KEY"
+    mode: str = "auto"
+    temperature: float = 0.8
+    top_p: float = 0.95
+    max_tokens: int = 512
+    concurrency: int = 4
+    timeout: float = 300.0
+    outage_seconds: float = 600.0
+    threads: int = 1
+    slots: int = 8
+    context_per_slot: int = 4096
+    seed: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.mode not in MODES:
+            raise ValueError(f"--llm mode {self.mode!r}: use one of {', '.join(MODES)}.")
+        if self.backend not in BACKENDS and not Path(self.backend).expanduser().exists():
+            raise ValueError(
+                f"--llm {self.backend!r} is neither a backend ({', '.join(BACKENDS)}) "
+                "nor an existing .gguf file or model folder."
+            )
+
+
+def make_backend(config: LLMConfig) -> LLMBackend:
+    """Build (and for local models, start) the backend the config names."""
+    if config.backend == "embedded":
+        from evoforge.agents.embedded import assemble_embedded_model
+
+        return _local_gguf(assemble_embedded_model(), config)
+    if config.backend == "openai":
+        return _openai(config)
+    if config.backend == "vllm":
+        from evoforge.agents.vllm_backend import VLLMBackend
+
+        return VLLMBackend(_required_model(config), seed=config.seed)
+    if config.backend == "transformers":
+        from evoforge.agents.transformers_backend import TransformersBackend
+
+        return TransformersBackend(config.model, threads=config.threads)
+    path = Path(config.backend).expanduser()
+    if path.is_file():
+        return _local_gguf(path, config)
+    from evoforge.agents.transformers_backend import TransformersBackend
+
+    return TransformersBackend(str(path), threads=config.threads)
+
+
+def _local_gguf(path: Path, config: LLMConfig) -> LLMBackend:
+    from evoforge.agents.local_server import LocalServerBackend
+
+    return LocalServerBackend(
+        path,
+        slots=config.slots,
+        threads=config.threads,
+        context_per_slot=config.context_per_slot,
+        concurrency=config.concurrency,
+        timeout=config.timeout,
+        outage_seconds=config.outage_seconds,
+    )
+
+
+def _openai(config: LLMConfig) -> LLMBackend:
+    from evoforge.agents.openai_backend import OpenAIBackend
+
+    base_url = config.base_url or os.environ.get("OPENAI_BASE_URL")
+    if not base_url:
+        raise LLMUnavailable(
+            "--llm openai needs --base-url (e.g. http://127.0.0.1:8000/v1 for `vllm serve`)."
+        )
+    return OpenAIBackend(
+        base_url,
+        model=config.model,
+        api_key=os.environ.get(config.api_key_env),
+        timeout=config.timeout,
+        concurrency=config.concurrency,
+        outage_seconds=config.outage_seconds,
+    )
+
+
+def _required_model(config: LLMConfig) -> str:
+    if not config.model:
+        raise LLMUnavailable(f"--llm {config.backend} needs --model (a hub name or a local folder).")
+    return config.model

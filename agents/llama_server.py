@@ -1,0 +1,175 @@
+"""llama.cpp's `llama-server` as a child process on loopback.
+
+It is the fastest way to serve a GGUF on a CPU here (see agents/README.md):
+one static binary, OpenAI-compatible, with `n` samples per request sharing
+one prompt evaluation. This module only starts, watches and stops it; the
+OpenAI backend talks to it like to any other server.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from types import TracebackType
+
+from evoforge.agents.base import LLMUnavailable
+
+INSTALL_COMMAND = "python -m evoforge.agents.install"
+BINARY_ENV = "EVOFORGE_LLAMA_SERVER"
+
+
+def cache_root() -> Path:
+    """Where evoforge keeps the built server and the assembled model."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "evoforge"
+
+
+def default_binary_path() -> Path:
+    return cache_root() / "bin" / "llama-server"
+
+
+def find_llama_server() -> Path:
+    """$EVOFORGE_LLAMA_SERVER, else the one the installer built, else PATH."""
+    configured = os.environ.get(BINARY_ENV)
+    if configured:
+        path = Path(configured)
+        if not os.access(path, os.X_OK):
+            raise LLMUnavailable(f"{BINARY_ENV}={configured} is not an executable file; fix or unset it.")
+        return path
+    built = default_binary_path()
+    if os.access(built, os.X_OK):
+        return built
+    on_path = shutil.which("llama-server")
+    if on_path:
+        return Path(on_path)
+    raise LLMUnavailable(
+        f"llama-server was not found ({built}, PATH); run `{INSTALL_COMMAND}` to build it "
+        f"(about 5 minutes), or set {BINARY_ENV} to an existing binary."
+    )
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+class LlamaServer:
+    """One llama-server child: start, wait until it answers, stop, kill, restart.
+
+    The port stays fixed across restarts, so clients pointed at `base_url`
+    reconnect by themselves once it is back.
+    """
+
+    def __init__(
+        self,
+        model_path: Path,
+        *,
+        slots: int = 8,
+        threads: int = 1,
+        context_per_slot: int = 4096,
+        port: int | None = None,
+        host: str = "127.0.0.1",
+        binary: Path | None = None,
+        log_path: Path | None = None,
+        start_timeout: float = 120.0,
+    ) -> None:
+        self.model_path = Path(model_path)
+        self.slots, self.threads, self.context_per_slot = slots, threads, context_per_slot
+        self.host, self.port = host, port or free_port(host)
+        self.binary = binary or find_llama_server()
+        self.log_path = log_path or cache_root() / "logs" / f"llama-server-{self.port}.log"
+        self.start_timeout = start_timeout
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.host}:{self.port}/v1"
+
+    def command(self) -> list[str]:
+        return [
+            str(self.binary), "-m", str(self.model_path),
+            "--host", self.host, "--port", str(self.port),
+            "-np", str(self.slots), "-t", str(self.threads), "-tb", str(self.threads),
+            "-c", str(self.context_per_slot * self.slots),
+            "--no-webui", "--jinja",
+        ]  # fmt: skip
+
+    def start(self) -> LlamaServer:
+        if not self.model_path.is_file():
+            raise LLMUnavailable(f"model file {self.model_path} does not exist; give a path to a .gguf file.")
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.log_path, "ab") as log:
+            self.process = subprocess.Popen(
+                self.command(), stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+            )
+        self._wait_healthy()
+        return self
+
+    def _wait_healthy(self) -> None:
+        deadline = time.monotonic() + self.start_timeout
+        while time.monotonic() < deadline:
+            if self.process is None or self.process.poll() is not None:
+                raise LLMUnavailable(
+                    f"llama-server exited while starting ({self._log_tail()}); see {self.log_path}."
+                )
+            if self.healthy():
+                return
+            time.sleep(0.1)
+        self.kill()
+        raise LLMUnavailable(
+            f"llama-server did not answer within {self.start_timeout:.0f} s; see {self.log_path}."
+        )
+
+    def healthy(self) -> bool:
+        url = f"http://{self.host}:{self.port}/health"
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                return bool(response.status == 200)
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            return False
+
+    def _log_tail(self) -> str:
+        try:
+            lines = self.log_path.read_text(errors="replace").strip().splitlines()
+        except OSError:
+            return "no log"
+        return lines[-1] if lines else "empty log"
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """SIGTERM, then SIGKILL if it does not exit in `timeout` seconds."""
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+
+    def kill(self) -> None:
+        """SIGKILL: what a crash or the OOM killer looks like to clients."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+
+    def restart(self) -> LlamaServer:
+        self.stop()
+        return self.start()
+
+    def __enter__(self) -> LlamaServer:
+        return self.start() if self.process is None else self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        value: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()

@@ -1,0 +1,224 @@
+"""Any OpenAI-compatible server: `vllm serve`, llama.cpp's server, hosted APIs.
+
+Requests run in a thread pool so several are in flight at once. `n` samples
+per request are asked for where the server honours it (vLLM, llama-server,
+OpenAI); a server that refuses `n` or returns fewer choices is topped up with
+n=1 requests, and later batches go out as parallel n=1 requests from the start.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+from typing import Any
+
+from evoforge.agents.base import CHAT, GenerationRequest, LLMBackend, LLMUnavailable, split_evenly
+from evoforge.agents.retry import OutageRetrier, TransientError
+from evoforge.records import Completion
+
+log = logging.getLogger("evoforge.agents")
+
+
+class OpenAIBackend(LLMBackend):
+    """A client of one OpenAI-compatible endpoint; thread-safe."""
+
+    default_mode = CHAT
+
+    def __init__(
+        self,
+        base_url: str,
+        model: str | None = None,
+        api_key: str | None = None,
+        timeout: float = 300.0,
+        concurrency: int = 4,
+        outage_seconds: float = 600.0,
+    ) -> None:
+        import openai
+
+        self.base_url = base_url
+        self.client = openai.OpenAI(
+            base_url=base_url, api_key=api_key or "not-needed", timeout=timeout, max_retries=0
+        )
+        self.retrier = OutageRetrier(f"LLM server {base_url}", outage_seconds, on_failure=self._on_failure)
+        self.pool = ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="llm")
+        self._model = model
+        self.n_supported: bool | None = None  # learnt from the first request with n > 1
+
+    @property
+    def model_name(self) -> str:  # type: ignore[override]
+        if self._model is None:
+            self._model = self.retrier.call(self._first_served_model)
+        return self._model
+
+    def generate(self, requests: list[GenerationRequest]) -> list[list[Completion]]:
+        model = self.model_name
+        calls = [self._split(request) for request in requests]
+        futures = [[self.pool.submit(self._fill, part, model) for part in parts] for parts in calls]
+        return [[c for future in group for c in future.result()] for group in futures]
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=True, cancel_futures=True)
+        self.client.close()
+
+    def _split(self, request: GenerationRequest) -> list[GenerationRequest]:
+        """n=1 requests in parallel where the server is known not to honour n."""
+        if request.n == 1 or self.n_supported is not False:
+            return [request]
+        return [request.with_n(1)] * request.n
+
+    def _fill(self, request: GenerationRequest, model: str) -> list[Completion]:
+        """Ask until `request.n` completions arrived, whatever the server does with n."""
+        got: list[Completion] = []
+        while len(got) < request.n:
+            missing = request.n - len(got)
+            want = missing if self.n_supported is not False else 1
+            batch = self._request_with_n_fallback(request.with_n(want), model)
+            if want > 1 and len(batch) < want and self.n_supported is None:
+                log.info(
+                    "%s returned %d of n=%d choices; using parallel n=1 requests",
+                    self.base_url,
+                    len(batch),
+                    want,
+                )
+                self.n_supported = False
+            elif want > 1 and len(batch) == want:
+                self.n_supported = True
+            got.extend(batch[:missing])
+        return got
+
+    def _request_with_n_fallback(self, request: GenerationRequest, model: str) -> list[Completion]:
+        import openai
+
+        try:
+            return self.retrier.call(lambda: self._request(request, model))
+        except openai.BadRequestError as error:
+            if request.n > 1 and _mentions_n(error):
+                self.n_supported = False
+                return self.retrier.call(lambda: self._request(request.with_n(1), model))
+            # A prompt the server rejects (too long, bad stop...) costs one sample, not the run.
+            return [_failed(model, error)]
+
+    def _request(self, request: GenerationRequest, model: str) -> list[Completion]:
+        started = time.monotonic()
+        try:
+            response = self._send(request, model)
+        except _transient_errors() as error:
+            raise TransientError(_describe(error)) from error
+        except _fatal_errors() as error:
+            raise LLMUnavailable(_fatal_message(error, self.base_url, model)) from error
+        completions = _completions(response, request, model, time.monotonic() - started)
+        if len(completions) > 1 and getattr(response, "timings", None) is not None:
+            completions = self._recount_llama_server(completions)
+        return completions
+
+    def _recount_llama_server(self, completions: list[Completion]) -> list[Completion]:
+        """llama-server's `usage` counts one choice of n; count each choice with its /tokenize."""
+        root = self.base_url.rstrip("/").removesuffix("/v1")
+        try:
+            counts = [count_tokens(root, c.text) for c in completions]
+        except OSError as error:
+            log.info("could not count tokens at %s/tokenize (%s); keeping usage as reported", root, error)
+            return completions
+        return [replace(c, completion_tokens=n) for c, n in zip(completions, counts, strict=True)]
+
+    def _send(self, request: GenerationRequest, model: str) -> Any:
+        common: dict[str, Any] = {
+            "model": model, "n": request.n, "max_tokens": request.max_tokens,
+            "temperature": request.temperature, "top_p": request.top_p,
+        }  # fmt: skip
+        if request.stop:
+            common["stop"] = list(request.stop)
+        if request.seed is not None:
+            common["seed"] = request.seed
+        if request.prompt is not None:
+            return self.client.completions.create(prompt=request.prompt, **common)
+        return self.client.chat.completions.create(messages=request.chat_messages(), **common)
+
+    def _first_served_model(self) -> str:
+        try:
+            models = list(self.client.models.list())
+        except _transient_errors() as error:
+            raise TransientError(_describe(error)) from error
+        except _fatal_errors() as error:
+            raise LLMUnavailable(_fatal_message(error, self.base_url, None)) from error
+        if not models:
+            raise LLMUnavailable(f"{self.base_url} serves no model; pass --model NAME.")
+        return str(models[0].id)
+
+    def _on_failure(self) -> None:
+        """Hook for subclasses that own the server (restart it if it died)."""
+
+
+def count_tokens(root_url: str, text: str) -> int:
+    body = json.dumps({"content": text}).encode()
+    request = urllib.request.Request(
+        f"{root_url}/tokenize", data=body, headers={"Content-Type": "application/json"}
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return len(json.load(response)["tokens"])
+
+
+def _completions(response: Any, request: GenerationRequest, model: str, seconds: float) -> list[Completion]:
+    choices = sorted(response.choices, key=lambda c: c.index or 0)
+    usage = getattr(response, "usage", None)
+    prompt_tokens = split_evenly(getattr(usage, "prompt_tokens", 0) or 0, max(1, len(choices)))
+    output_tokens = split_evenly(getattr(usage, "completion_tokens", 0) or 0, max(1, len(choices)))
+    return [
+        Completion(
+            text=_choice_text(choice, request),
+            model=str(getattr(response, "model", None) or model),
+            prompt_tokens=prompt_tokens[i],
+            completion_tokens=output_tokens[i],
+            latency_seconds=seconds,
+            finish_reason=choice.finish_reason,
+        )
+        for i, choice in enumerate(choices)
+    ]
+
+
+def _choice_text(choice: Any, request: GenerationRequest) -> str:
+    if request.prompt is not None:
+        return str(choice.text or "")
+    return str(choice.message.content or "")
+
+
+def _failed(model: str, error: Exception) -> Completion:
+    return Completion(text="", model=model, finish_reason=f"error: {_describe(error)}")
+
+
+def _mentions_n(error: Exception) -> bool:
+    text = str(error).lower()
+    return "'n'" in text or '"n"' in text or " n " in text or "n must" in text or "only n=1" in text
+
+
+def _describe(error: Exception) -> str:
+    return " ".join(f"{type(error).__name__}: {error}".split())[:300]
+
+
+def _transient_errors() -> tuple[type[Exception], ...]:
+    import openai
+
+    return (
+        openai.APIConnectionError,  # includes APITimeoutError
+        openai.InternalServerError,
+        openai.RateLimitError,
+        openai.ConflictError,
+    )
+
+
+def _fatal_errors() -> tuple[type[Exception], ...]:
+    import openai
+
+    return (openai.AuthenticationError, openai.PermissionDeniedError, openai.NotFoundError)
+
+
+def _fatal_message(error: Exception, base_url: str, model: str | None) -> str:
+    import openai
+
+    if isinstance(error, openai.AuthenticationError | openai.PermissionDeniedError):
+        return f"{base_url} refused the API key; set the key in the environment variable the config names."
+    return f"{base_url} does not serve model {model!r} or the endpoint ({_describe(error)}); check --model."
