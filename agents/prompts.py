@@ -1,0 +1,156 @@
+"""FunSearch's best-shot prompt, for completion models and for chat models.
+
+Completion form (as in the FunSearch paper): the spec's preface, then the k
+parent programs sorted from worst to best and renamed `f_v0 .. f_v{k-1}`,
+then the header `def f_v{k}(...):` with the docstring "Improved version of
+`f_v{k-1}`." for the model to continue. Chat form: the same programs in a
+message that asks for one improved function named `f` in a ```python block.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import dataclass
+
+from evoforge.agents.base import CHAT, COMPLETION
+from evoforge.records import Prompt
+from evoforge.spec import ProblemSpec
+
+SYSTEM_MESSAGE = (
+    "You are an expert Python programmer taking part in an evolutionary search over programs. "
+    "Each reply is exactly one complete Python function in a ```python code block, with no "
+    "explanation. Use only the imports and helpers already shown."
+)
+# Where a completion model has finished the function (FunSearch trims here too).
+MARKER_MODULES = {"funsearch", "evoforge"}
+COMPLETION_STOPS = ("\ndef ", "\nclass ", "\nif __name__", "\n@")
+
+
+@dataclass(frozen=True)
+class RenderedPrompt:
+    """The text sent to the model, and what the parser needs to read the answer."""
+
+    mode: str
+    text: str
+    messages: tuple[tuple[str, str], ...] | None
+    header: str | None
+    versioned_name: str
+
+
+def build_prompt(spec: ProblemSpec, prompt: Prompt, mode: str) -> RenderedPrompt:
+    versions = versioned_functions(spec.evolve_name, prompt)
+    k = len(versions)
+    name = f"{spec.evolve_name}_v{k}"
+    if mode == COMPLETION:
+        header = function_header(
+            versions[-1] if versions else spec.seed_code,
+            name,
+            f"Improved version of `{spec.evolve_name}_v{k - 1}`.",
+        )
+        text = "\n\n\n".join([preface(spec), *versions, header]).lstrip("\n")
+        return RenderedPrompt(COMPLETION, text, None, header, name)
+    if mode != CHAT:
+        raise ValueError(f"unknown prompt mode {mode!r}")
+    messages = (("system", SYSTEM_MESSAGE), ("user", chat_request(spec, versions)))
+    text = "\n\n".join(f"[{role}]\n{content}" for role, content in messages)
+    return RenderedPrompt(CHAT, text, messages, None, name)
+
+
+def chat_request(spec: ProblemSpec, versions: list[str]) -> str:
+    name = spec.evolve_name
+    parts = []
+    if spec.description.strip():
+        parts.append(f"Problem: {spec.description.strip()}")
+    parts.append(f"The code the function runs in:\n```python\n{preface(spec)}\n```")
+    shown = "\n\n\n".join(versions)
+    parts.append(f"Earlier versions of `{name}`, from worse to better:\n```python\n{shown}\n```")
+    if spec.prompt_notes.strip():
+        parts.append(f"Notes: {spec.prompt_notes.strip()}")
+    parts.append(
+        f"Write an improved version of `{name}` that scores better than "
+        f"`{name}_v{len(versions) - 1}`. Keep the same arguments and name it `{name}`. "
+        "Reply with the function only, in one ```python block."
+    )
+    return "\n\n".join(parts)
+
+
+def versioned_functions(evolve_name: str, prompt: Prompt) -> list[str]:
+    """Parents sorted by score (worst first), renamed f_v0.., later docstrings rewritten."""
+    order = sorted(range(len(prompt.parent_codes)), key=lambda i: prompt.parent_scores[i])
+    versions = []
+    for position, index in enumerate(order):
+        code = rename_calls(prompt.parent_codes[index].strip() + "\n", evolve_name, position)
+        if position >= 1:
+            code = set_docstring(code, f"Improved version of `{evolve_name}_v{position - 1}`.")
+        versions.append(code.rstrip("\n"))
+    return versions
+
+
+def rename_calls(code: str, evolve_name: str, version: int) -> str:
+    """Rename the function and its recursive calls to `{evolve_name}_v{version}`."""
+    return re.sub(rf"\b{re.escape(evolve_name)}\b(?=\s*\()", f"{evolve_name}_v{version}", code)
+
+
+def set_docstring(code: str, docstring: str) -> str:
+    """Replace (or add) the function's docstring, keeping the body's indentation."""
+    node = _first_function(code)
+    lines = code.splitlines()
+    first = node.body[0]
+    indent = " " * first.col_offset
+    new = [f'{indent}"""{docstring}"""']
+    if _is_docstring(first):
+        lines[first.lineno - 1 : first.end_lineno] = new
+    else:
+        lines[first.lineno - 1 : first.lineno - 1] = new
+    return "\n".join(lines) + "\n"
+
+
+def function_header(code: str, name: str, docstring: str) -> str:
+    """`def name(<the parent's arguments>) -> <its return type>:` plus the docstring line."""
+    node = _first_function(code)
+    returns = f" -> {ast.unparse(node.returns)}" if node.returns else ""
+    indent = " " * node.body[0].col_offset if node.body[0].lineno > node.lineno else "    "
+    return f'def {name}({ast.unparse(node.args)}){returns}:\n{indent}"""{docstring}"""\n'
+
+
+def preface(spec: ProblemSpec) -> str:
+    """The spec without the evolved function and the @run entry point (nor their marks)."""
+    lines = spec.source.splitlines()
+    tree = ast.parse(spec.source)
+    drop: set[int] = set()
+    for node in tree.body:
+        if _is_marker_import(node):
+            drop.update(range(node.lineno - 1, node.end_lineno or node.lineno))
+        elif isinstance(node, ast.FunctionDef) and node.name in {spec.evolve_name, spec.run_name}:
+            start = min([node.lineno, *(d.lineno for d in node.decorator_list)]) - 1
+            while start > 0 and lines[start - 1].lstrip().startswith("#"):
+                start -= 1  # the commented-out `# @funsearch.evolve` marks of DeepMind's notebooks
+            drop.update(range(start, node.end_lineno or node.lineno))
+    kept = "\n".join(line for i, line in enumerate(lines) if i not in drop)
+    return re.sub(r"\n{3,}", "\n\n\n", kept).strip("\n")
+
+
+def _is_marker_import(node: ast.stmt) -> bool:
+    """`import funsearch` / `from evoforge import evolve, run`: only there for the marks."""
+    if isinstance(node, ast.ImportFrom):
+        root = (node.module or "").split(".")[0]
+        return root in MARKER_MODULES and all(a.name in {"evolve", "run"} for a in node.names)
+    if isinstance(node, ast.Import):
+        return all(alias.name in MARKER_MODULES for alias in node.names)
+    return False
+
+
+def _first_function(code: str) -> ast.FunctionDef:
+    for node in ast.parse(code).body:
+        if isinstance(node, ast.FunctionDef):
+            return node
+    raise ValueError("no function definition in parent code")
+
+
+def _is_docstring(statement: ast.stmt) -> bool:
+    return (
+        isinstance(statement, ast.Expr)
+        and isinstance(statement.value, ast.Constant)
+        and isinstance(statement.value.value, str)
+    )

@@ -1,0 +1,86 @@
+"""The agent: prompt in, parsed candidates out, one backend underneath.
+
+It knows nothing of Ray or storage, so it runs the same in a notebook, a
+test and a Ray actor; the run loop records what `sample` returns.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from evoforge.agents.base import COMPLETION, GenerationRequest, LLMBackend
+from evoforge.agents.config import LLMConfig, make_backend
+from evoforge.agents.parsing import parse_candidate
+from evoforge.agents.prompts import COMPLETION_STOPS, RenderedPrompt, build_prompt
+from evoforge.records import Candidate, Completion, Prompt
+from evoforge.spec import ProblemSpec
+
+
+@dataclass(frozen=True)
+class SampleBatch:
+    """What one prompt produced: raw completions and their parses, in the same order."""
+
+    prompt_text: str
+    completions: tuple[Completion, ...]
+    candidates: tuple[Candidate, ...]
+
+
+class Sampler:
+    """Builds the FunSearch prompt, asks the backend for n samples, parses each."""
+
+    def __init__(
+        self,
+        backend: LLMBackend,
+        spec: ProblemSpec,
+        samples_per_prompt: int = 4,
+        mode: str = "auto",
+        temperature: float = 0.8,
+        top_p: float = 0.95,
+        max_tokens: int = 512,
+        seed: int | None = None,
+    ) -> None:
+        self.backend, self.spec = backend, spec
+        self.samples_per_prompt = samples_per_prompt
+        self.mode = getattr(backend, "default_mode", COMPLETION) if mode == "auto" else mode
+        self.temperature, self.top_p, self.max_tokens, self.seed = temperature, top_p, max_tokens, seed
+
+    @classmethod
+    def from_config(cls, config: LLMConfig, spec: ProblemSpec, samples_per_prompt: int = 4) -> Sampler:
+        """Build the backend the config names and a sampler using its sampling settings."""
+        return cls(
+            make_backend(config), spec, samples_per_prompt, mode=config.mode,
+            temperature=config.temperature, top_p=config.top_p,
+            max_tokens=config.max_tokens, seed=config.seed,
+        )  # fmt: skip
+
+    def sample(self, prompt: Prompt, n: int | None = None) -> SampleBatch:
+        return self.sample_many([prompt], n)[0]
+
+    def sample_many(self, prompts: list[Prompt], n: int | None = None) -> list[SampleBatch]:
+        """Several prompts in one backend call, so their requests are in flight together."""
+        rendered = [build_prompt(self.spec, prompt, self.mode) for prompt in prompts]
+        requests = [self.request(r, n or self.samples_per_prompt) for r in rendered]
+        results = self.backend.generate(requests)
+        return [self._batch(r, completions) for r, completions in zip(rendered, results, strict=True)]
+
+    def request(self, rendered: RenderedPrompt, n: int) -> GenerationRequest:
+        common = {
+            "n": n, "max_tokens": self.max_tokens, "temperature": self.temperature,
+            "top_p": self.top_p, "seed": self.seed,
+        }  # fmt: skip
+        if rendered.messages is not None:
+            return GenerationRequest(messages=rendered.messages, **common)  # type: ignore[arg-type]
+        return GenerationRequest(prompt=rendered.text, stop=COMPLETION_STOPS, **common)  # type: ignore[arg-type]
+
+    def _batch(self, rendered: RenderedPrompt, completions: list[Completion]) -> SampleBatch:
+        candidates = tuple(self._parse(completion, rendered) for completion in completions)
+        return SampleBatch(rendered.text, tuple(completions), candidates)
+
+    def _parse(self, completion: Completion, rendered: RenderedPrompt) -> Candidate:
+        if completion.finish_reason and completion.finish_reason.startswith("error"):
+            return Candidate(None, None, f"LLM request failed: {completion.finish_reason[6:].strip()}")
+        truncated = completion.finish_reason == "length"
+        return parse_candidate(completion.text, self.spec, self.mode, rendered.header, truncated)
+
+    def close(self) -> None:
+        self.backend.close()
