@@ -1,0 +1,48 @@
+"""Scoring a candidate program on every input of a spec's split, in a sandbox.
+
+This is what one Ray evaluator actor holds; it never imports Ray, so it runs
+the same in a test, a notebook or an actor.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from evoforge.records import Evaluation, Limits, TrialResult
+from evoforge.sandboxes import Sandbox, SandboxMode, open_sandbox
+from evoforge.spec import ProblemSpec
+
+
+class ProgramEvaluator:
+    """A warm sandbox for one spec and split; `evaluate` runs a candidate on each input in order.
+
+    It stops at the first input that fails: the program is invalid either way
+    (FunSearch drops it), and a candidate that times out on one input would
+    usually time out on the rest, costing the run minutes for nothing.
+    """
+
+    def __init__(self, spec: ProblemSpec, split: str = "train", dataset: Path | None = None,
+                 mode: SandboxMode = SandboxMode.FORK, limits: Limits | None = None) -> None:
+        self.spec = spec
+        self._sandbox: Sandbox = open_sandbox(spec, split, dataset, mode, limits)
+        self.input_keys: tuple[str, ...] = self._sandbox.input_keys
+
+    def evaluate(self, code: str) -> Evaluation:
+        started = time.perf_counter()
+        trials: list[TrialResult] = []
+        for key in self.input_keys:
+            trial = self._sandbox.run(code, key)
+            trials.append(trial)
+            if trial.score is None:
+                break
+        return Evaluation(tuple(trials), seconds=time.perf_counter() - started)
+
+    def close(self) -> None:
+        self._sandbox.close()
+
+    def __enter__(self) -> ProgramEvaluator:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()

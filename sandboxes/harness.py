@@ -1,0 +1,157 @@
+"""How one candidate is run against one input, the same in every sandbox mode.
+
+The spec runs as a module of its own. The candidate is executed in a copy of
+that module's globals, so it sees `np` and the spec's helpers but rebinding a
+global touches only its copy; the spec's evolved name is then bound to a
+guarded wrapper and the spec's `@run` function is called with the input.
+Everything the candidate does surfaces as a one-line error, never as an
+exception out of `run_trial`.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import sys
+import types
+from collections.abc import Callable
+from dataclasses import dataclass
+from types import CodeType
+from typing import Any
+
+from evoforge.sandboxes.guard import TamperedError, TamperGuard, reject_escape_hatches, used_chains
+from evoforge.sandboxes.scores import checked_score, short
+
+SPEC_MODULE = "evoforge_problem_spec"
+# Imported before the filesystem view closes, so a candidate's `import heapq` still works and costs nothing.
+PRELOADED = ("numpy", "math", "random", "itertools", "functools", "collections", "heapq", "bisect",
+             "dataclasses", "typing", "copy", "re", "time", "statistics", "fractions", "operator",
+             "json", "string", "ctypes", "socket", "numpy.linalg", "numpy.random", "numpy.fft")
+
+
+def preload() -> None:
+    for name in PRELOADED:
+        importlib.import_module(name)
+
+
+def install_shims() -> None:
+    """Make `import funsearch` work for DeepMind's unchanged spec files."""
+    if "funsearch" in sys.modules:
+        return
+    from evoforge import spec_api
+
+    shim = types.ModuleType("funsearch", "Identity decorators standing in for DeepMind's funsearch.")
+    shim.evolve = spec_api.evolve  # type: ignore[attr-defined]
+    shim.run = spec_api.run  # type: ignore[attr-defined]
+    sys.modules["funsearch"] = shim
+
+
+@dataclass(frozen=True)
+class SpecProgram:
+    """A spec's source compiled once; `instantiate` gives a fresh module namespace."""
+
+    source: str
+    filename: str
+    evolve_name: str
+    run_name: str
+
+    def instantiate(self) -> PreparedSpec:
+        """Execute the spec's top level (trusted code) and snapshot what it reads."""
+        install_shims()
+        tree = ast.parse(self.source, filename=self.filename)
+        module = types.ModuleType(SPEC_MODULE)
+        module.__file__ = self.filename
+        sys.modules[SPEC_MODULE] = module  # dataclasses and pickling look their module up here
+        exec(compile(tree, self.filename, "exec"), module.__dict__)
+        namespace = module.__dict__
+        guard = TamperGuard(namespace, used_chains(tree, self.evolve_name))
+        return PreparedSpec(self, namespace, namespace[self.run_name], guard)
+
+
+@dataclass
+class PreparedSpec:
+    """A live spec namespace, its `@run` function and the guard over what it reads."""
+
+    program: SpecProgram
+    namespace: dict[str, Any]
+    run_function: Callable[[Any], Any]
+    guard: TamperGuard
+
+
+MAX_CODE_CHARS = 200_000
+
+
+def compile_candidate(code: str) -> CodeType | str:
+    """The candidate compiled, or why it may not run: done before any process is forked for it."""
+    if len(code) > MAX_CODE_CHARS:
+        return f"rejected: the candidate is longer than {MAX_CODE_CHARS} characters"
+    reason = reject_escape_hatches(code)
+    if reason:
+        return reason
+    try:
+        return compile(code, "<candidate>", "exec")
+    except (SyntaxError, ValueError, MemoryError, RecursionError) as error:
+        return short(f"candidate does not compile: {_name(error)}: {_text(error)}")
+
+
+def run_trial(prepared: PreparedSpec, code: str | CodeType, value: Any) -> dict[str, Any]:
+    """{"score": float} or {"error": "..."}: the candidate's whole effect, as data."""
+    compiled = compile_candidate(code) if isinstance(code, str) else code
+    if isinstance(compiled, str):
+        return {"error": compiled}
+    try:
+        score_value = _score(prepared, compiled, value)
+    except _Refused as refused:
+        return {"error": str(refused)}
+    except TamperedError as error:
+        return {"error": f"candidate tampered with {error}"}
+    except MemoryError as error:
+        return {"error": short(f"memory limit: {_name(error)} {_text(error)}")}
+    except RecursionError:
+        return {"error": "recursion limit: the candidate recursed too deeply"}
+    except BaseException as error:  # SystemExit, KeyboardInterrupt: all the candidate's doing
+        return {"error": short(f"{_name(error)}: {_text(error)}")}
+    score, problem = checked_score(score_value)
+    return {"score": score} if problem is None else {"error": problem}
+
+
+class _Refused(Exception):
+    """The candidate cannot be run at all (load error, missing function)."""
+
+
+def _score(prepared: PreparedSpec, compiled: CodeType, value: Any) -> Any:
+    program, guard = prepared.program, prepared.guard
+    candidate_globals = dict(prepared.namespace)
+    try:
+        exec(compiled, candidate_globals)
+    except BaseException as error:
+        raise _Refused(short(f"candidate failed to load: {_name(error)}: {_text(error)}")) from None
+    candidate = candidate_globals.get(program.evolve_name)
+    if not callable(candidate):
+        raise _Refused(f"the candidate does not define {program.evolve_name}()")
+    prepared.namespace[program.evolve_name] = _guarded(candidate, guard)
+    guard.freeze_namespace()
+    score_value = prepared.run_function(value)
+    guard.check_all()
+    return score_value
+
+
+def _guarded(candidate: Callable[..., Any], guard: TamperGuard) -> Callable[..., Any]:
+    def evolved(*args: Any, **kwargs: Any) -> Any:
+        result = candidate(*args, **kwargs)
+        guard.check_used()
+        return result
+
+    return evolved
+
+
+def _name(error: BaseException) -> str:
+    name = type(error).__name__
+    return name if isinstance(name, str) else "Exception"
+
+
+def _text(error: BaseException) -> str:
+    try:
+        return str(error)
+    except Exception:  # a candidate-defined exception whose __str__ itself raises
+        return "<unprintable>"

@@ -1,0 +1,67 @@
+"""Turning what crossed the sandbox boundary into a score the database can trust.
+
+A score is accepted only as an exact int, float, bool or numpy number type:
+no subclasses and no `__float__` of a foreign object, because a candidate
+controls those methods. The parent re-checks the child's JSON the same way,
+since the child's whole process is the candidate's to corrupt.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+MAX_ERROR_CHARS = 500
+_PLAIN_TYPES = (int, float, bool)
+
+
+def checked_score(value: Any) -> tuple[float | None, str | None]:
+    """(score, None) for a finite real number, else (None, why it is not one)."""
+    kind = type(value)
+    if kind not in _PLAIN_TYPES and not _is_numpy_number_type(kind):
+        return None, f"invalid result: expected a number, got {_type_name(kind)}"
+    try:
+        number = float(value)
+    except OverflowError:
+        return None, "invalid result: integer too large for a float score"
+    if not math.isfinite(number):
+        return None, f"invalid result: score is {number}"
+    return number, None
+
+
+def _is_numpy_number_type(kind: type) -> bool:
+    import numpy as np
+
+    return kind.__module__ == "numpy" and issubclass(kind, np.integer | np.floating | np.bool_)
+
+
+def _type_name(kind: type) -> str:
+    name = getattr(kind, "__qualname__", "?")
+    return name if isinstance(name, str) else "?"
+
+
+def short(text: str, limit: int = MAX_ERROR_CHARS) -> str:
+    """One line, at most `limit` characters: errors are stored per trial."""
+    line = " ".join(text.split())
+    return line if len(line) <= limit else line[: limit - 3] + "..."
+
+
+def _reject_constant(name: str) -> float:
+    raise ValueError(f"non-finite number {name}")
+
+
+def decode_child_result(raw: bytes, token: str) -> tuple[float | None, str | None]:
+    """Read the child's one JSON message; anything malformed is the candidate's doing."""
+    try:
+        message = json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
+    except (UnicodeDecodeError, ValueError):
+        return None, "invalid result: the result channel held something other than one JSON message"
+    if not isinstance(message, dict) or message.get("token") != token:
+        return None, "invalid result: the result channel was written by the candidate, not the harness"
+    score, error = message.get("score"), message.get("error")
+    if error is not None:
+        return None, short(error) if isinstance(error, str) else "invalid result: malformed error"
+    if type(score) not in (int, float) or not math.isfinite(score):
+        return None, "invalid result: malformed score"
+    return float(score), None

@@ -1,0 +1,137 @@
+"""The parent's side of one sandboxed child: clock, caps, kill, reap, and one clear verdict.
+
+The child is untrusted from the moment the candidate starts, so everything
+here is decided from outside it: the wall clock by the parent, the output and
+result sizes by counting bytes as they arrive, the cause of death from the
+exit status and the kernel's CPU accounting.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import select
+import signal
+import time
+from dataclasses import dataclass, field
+
+from evoforge.records import Limits
+from evoforge.sandboxes.scores import decode_child_result
+
+MAX_RESULT_BYTES = 64 * 1024
+TAIL_BYTES = 2000
+_READ = select.POLLIN | select.POLLHUP | select.POLLERR
+
+
+@dataclass
+class _Streams:
+    """What the child wrote, counted and capped while it runs."""
+
+    result_fd: int
+    output_fd: int
+    max_output: int
+    result: bytearray = field(default_factory=bytearray)
+    tail: bytearray = field(default_factory=bytearray)
+    output_total: int = 0
+    overflow: str | None = None
+
+    def read(self, fd: int) -> bool:
+        """Read what is there; False at end of stream."""
+        try:
+            chunk = os.read(fd, 1 << 16)
+        except BlockingIOError:
+            return True
+        if not chunk:
+            return False
+        if fd == self.result_fd:
+            self.result += chunk
+            if len(self.result) > MAX_RESULT_BYTES:
+                self.overflow = f"result too large: more than {MAX_RESULT_BYTES} bytes on the result channel"
+        else:
+            self.output_total += len(chunk)
+            self.tail = (self.tail + chunk)[-TAIL_BYTES:]
+            if self.output_total > self.max_output:
+                self.overflow = f"output too large: more than {self.max_output} bytes on stdout/stderr"
+        return True
+
+
+def kill_tree(pid: int) -> None:
+    """SIGKILL the child and its process group (with a pid namespace, everything it started)."""
+    for kill in (os.killpg, os.kill):
+        with contextlib.suppress(ProcessLookupError, PermissionError):  # already gone: what we want
+            kill(pid, signal.SIGKILL)
+
+
+def close_all(*fds: int) -> None:
+    """Close pipe ends, some of which the normal path closed already."""
+    for fd in fds:
+        with contextlib.suppress(OSError):
+            os.close(fd)
+
+
+def watch_child(pid: int, result_fd: int, output_fd: int, limits: Limits, token: str) -> dict[str, object]:
+    """Wait for the child under the wall clock and caps; {"score"|"error", "output_tail"}."""
+    streams = _Streams(result_fd, output_fd, limits.max_output_bytes)
+    pidfd = os.pidfd_open(pid)
+    try:
+        timed_out = _run_until_exit(pid, pidfd, streams, time.monotonic() + limits.wall_seconds)
+    finally:
+        os.close(pidfd)
+    kill_tree(pid)  # strays that left the group but not the namespace are gone with its init
+    _, status, usage = os.wait4(pid, 0)
+    _drain(streams)
+    cpu = usage.ru_utime + usage.ru_stime
+    score, error = _verdict(status, cpu, timed_out, streams, limits, token)
+    tail = streams.tail.decode("utf-8", errors="replace")
+    return {"score": score, "error": error, "output_tail": tail}
+
+
+def _run_until_exit(pid: int, pidfd: int, streams: _Streams, deadline: float) -> bool:
+    """Pump the pipes until the child exits; True if the wall clock ran out first."""
+    poller = select.poll()
+    for fd in (streams.result_fd, streams.output_fd):
+        os.set_blocking(fd, False)
+        poller.register(fd, _READ)
+    poller.register(pidfd, _READ)
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            kill_tree(pid)
+            return True
+        for fd, _event in poller.poll(left * 1000):
+            if fd == pidfd:
+                return False
+            if not streams.read(fd):
+                poller.unregister(fd)
+            if streams.overflow:
+                kill_tree(pid)
+                return False
+
+
+def _drain(streams: _Streams) -> None:
+    """Collect what the dead child left in its pipes, within the caps."""
+    for fd in (streams.result_fd, streams.output_fd):
+        for _ in range(64):
+            if streams.overflow or not streams.read(fd):
+                break
+
+
+def _verdict(
+    status: int, cpu: float, timed_out: bool, streams: _Streams, limits: Limits, token: str
+) -> tuple[float | None, str | None]:
+    if timed_out:
+        return None, f"timeout: still running after {limits.wall_seconds:g} s of wall clock"
+    if streams.overflow:
+        return None, streams.overflow
+    if os.WIFSIGNALED(status):
+        number = os.WTERMSIG(status)
+        if number == signal.SIGXCPU or (number == signal.SIGKILL and cpu >= limits.cpu_seconds - 0.05):
+            return None, f"cpu limit: used {cpu:.1f} s of CPU time (limit {limits.cpu_seconds:g} s)"
+        return None, f"crash: killed by {signal.Signals(number).name}"
+    code = os.WEXITSTATUS(status)
+    if code == 0 and streams.result:
+        return decode_child_result(bytes(streams.result), token)
+    return None, (
+        f"exited with status {code} before returning a result "
+        "(the candidate called os._exit/sys.exit or broke the harness)"
+    )
