@@ -37,7 +37,7 @@ def _is_numpy_number_type(kind: type) -> bool:
 
 
 def _type_name(kind: type) -> str:
-    name = getattr(kind, "__qualname__", "?")
+    name = getattr(kind, "__name__", "?")
     return name if isinstance(name, str) else "?"
 
 

@@ -1,0 +1,62 @@
+"""Shared by the sandbox tests: a small spec and the checks every sandbox test makes (no tests here)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from evoforge.records import Limits
+from evoforge.sandboxes import Sandbox
+from evoforge.spec import ProblemSpec, load_problem
+
+SPEC_TEXT = '''
+import numpy as np
+import funsearch
+
+
+@funsearch.evolve
+def solve(n):
+    return n * 1.0
+
+
+@funsearch.run
+def evaluate(n):
+    answer = solve(n)
+    if isinstance(answer, np.ndarray):
+        return np.sum(answer)
+    return answer
+'''
+GOOD = "def solve(n):\n    return n * 2.0\n"
+LIMITS = Limits(wall_seconds=3.0, cpu_seconds=1.0, memory_mb=256, max_output_bytes=64 * 1024,
+                max_open_files=32, max_file_bytes=1 << 20)
+
+
+def write_spec(folder: Path) -> ProblemSpec:
+    path = folder / "hostile_spec.py"
+    path.write_text(SPEC_TEXT)
+    return load_problem(path, inputs_json='{"small": 3, "big": 10}')
+
+
+def candidate(body: str) -> str:
+    """A `solve(n)` whose body is `body` (indented four spaces per line)."""
+    lines = "\n".join("    " + line for line in body.strip("\n").splitlines())
+    return f"def solve(n):\n{lines}\n"
+
+
+def assert_still_scores(sandbox: Sandbox) -> None:
+    """The run goes on: a normal candidate scores exactly right in the same sandbox."""
+    assert sandbox.run(GOOD, "big").score == 20.0
+    assert sandbox.run(GOOD, "small").score == 6.0
+
+
+def nobody_processes() -> list[int]:
+    """Processes running as uid 65534: sandboxed candidates that outlived their trial."""
+    found = []
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            text = status.read_text()
+        except OSError:
+            continue  # exited while we looked
+        uid_line = next((line for line in text.splitlines() if line.startswith("Uid:")), "")
+        if uid_line.split()[1:2] == ["65534"]:
+            found.append(int(status.parent.name))
+    return found
