@@ -84,3 +84,9 @@ class Sampler:
 
     def close(self) -> None:
         self.backend.close()
+
+    def __enter__(self) -> Sampler:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

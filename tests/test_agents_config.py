@@ -1,0 +1,76 @@
+"""`--llm` settings: what is accepted, and the one-sentence errors for what is not."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from evoforge.agents.base import GenerationRequest, LLMUnavailable
+from evoforge.agents.config import LLMConfig, make_backend
+from evoforge.agents.llama_server import BINARY_ENV, LlamaServer, find_llama_server, free_port
+
+
+def test_unknown_backend_name_is_rejected_with_the_choices() -> None:
+    with pytest.raises(ValueError, match=r"neither a backend .*embedded, openai, vllm, transformers"):
+        LLMConfig(backend="gpt5")
+
+
+def test_unknown_mode_is_rejected() -> None:
+    with pytest.raises(ValueError, match="use one of auto, chat, completion"):
+        LLMConfig(mode="fim")
+
+
+def test_a_gguf_path_is_accepted_as_backend(tmp_path: Path) -> None:
+    model = tmp_path / "mine.gguf"
+    model.write_bytes(b"GGUF")
+    assert LLMConfig(backend=str(model)).backend == str(model)
+
+
+def test_openai_without_base_url_says_what_to_pass(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
+    with pytest.raises(LLMUnavailable, match="needs --base-url"):
+        make_backend(LLMConfig(backend="openai"))
+
+
+def test_api_key_is_read_from_the_named_environment_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MY_KEY", "sk-test-123")
+    backend = make_backend(
+        LLMConfig(backend="openai", base_url="http://127.0.0.1:9/v1", api_key_env="MY_KEY")
+    )
+    assert backend.client.api_key == "sk-test-123"  # type: ignore[attr-defined]
+    backend.close()
+
+
+def test_request_needs_exactly_one_of_prompt_and_messages() -> None:
+    with pytest.raises(ValueError, match="exactly one"):
+        GenerationRequest()
+    with pytest.raises(ValueError, match="exactly one"):
+        GenerationRequest(prompt="x", messages=(("user", "x"),))
+
+
+def test_binary_named_by_the_environment_must_exist(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv(BINARY_ENV, str(tmp_path / "nope"))
+    with pytest.raises(LLMUnavailable, match=f"{BINARY_ENV}=.* is not an executable"):
+        find_llama_server()
+
+
+def test_missing_server_binary_names_the_install_command(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.delenv(BINARY_ENV, raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(LLMUnavailable, match=r"python -m evoforge.agents.install"):
+        find_llama_server()
+
+
+def test_server_that_exits_at_start_reports_its_log(tmp_path: Path) -> None:
+    fake = tmp_path / "llama-server"
+    fake.write_text("#!/bin/sh\necho 'error: unknown model format' >&2\nexit 1\n")
+    fake.chmod(0o755)
+    model = tmp_path / "m.gguf"
+    model.write_bytes(b"GGUF")
+    server = LlamaServer(model, binary=fake, port=free_port(), log_path=tmp_path / "log")
+    with pytest.raises(LLMUnavailable, match=r"exited while starting .*unknown model format"):
+        server.start()

@@ -1,0 +1,113 @@
+"""Sampling from the embedded model through a real llama-server on loopback.
+
+These need the embedded model and the built server (`python -m
+evoforge.agents.install`); where either is missing they fail and say so.
+"""
+
+from __future__ import annotations
+
+import threading
+import urllib.request
+
+import pytest
+
+from evoforge.agents.base import GenerationRequest
+from evoforge.agents.llama_server import LlamaServer
+from evoforge.agents.local_server import LocalServerBackend
+from evoforge.agents.openai_backend import OpenAIBackend
+from evoforge.agents.sampler import SampleBatch, Sampler
+from tests.llm_fixtures import bin_packing_spec, embedded_model_or_fail, llama_server, seed_prompt
+
+__all__ = ["llama_server"]  # the session fixture, imported so pytest finds it
+pytestmark = pytest.mark.slow
+SPEC = bin_packing_spec()
+
+
+def sample_in_thread(sampler: Sampler, prompts: int) -> tuple[threading.Thread, list[SampleBatch]]:
+    out: list[SampleBatch] = []
+    thread = threading.Thread(target=lambda: out.extend(sampler.sample_many([seed_prompt(SPEC)] * prompts)))
+    thread.start()
+    return thread, out
+
+
+def wait_until_busy(server: LlamaServer, timeout: float = 60.0) -> None:
+    """Until a slot is processing: the moment a kill interrupts sampling."""
+    import json
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with urllib.request.urlopen(f"http://{server.host}:{server.port}/slots", timeout=5) as response:
+            if any(slot.get("is_processing") for slot in json.load(response)):
+                return
+        time.sleep(0.05)
+    raise AssertionError("llama-server never started processing the request")
+
+
+def assert_complete(batches: list[SampleBatch], prompts: int, n: int) -> None:
+    assert len(batches) == prompts
+    for batch in batches:
+        assert len(batch.completions) == len(batch.candidates) == n
+        assert all(c.finish_reason in {"stop", "length"} for c in batch.completions)
+        assert all(c.text for c in batch.completions)
+
+
+def test_real_completions_parse_into_candidates(llama_server: LlamaServer) -> None:
+    backend = OpenAIBackend(llama_server.base_url, timeout=120)
+    with Sampler(backend, SPEC, samples_per_prompt=4, mode="completion", max_tokens=160) as sampler:
+        batch = sampler.sample(seed_prompt(SPEC))
+    parsed = [c for c in batch.candidates if c.code is not None]
+    assert len(parsed) >= 2, [c.parse_error for c in batch.candidates]
+    assert all(c.code.startswith("def priority(item: float, bins: np.ndarray)") for c in parsed)
+
+
+def test_chat_mode_answers_parse_into_candidates(llama_server: LlamaServer) -> None:
+    backend = OpenAIBackend(llama_server.base_url, timeout=120)
+    with Sampler(backend, SPEC, samples_per_prompt=2, mode="chat", max_tokens=320) as sampler:
+        batch = sampler.sample(seed_prompt(SPEC))
+    assert any(c.code is not None for c in batch.candidates), [c.parse_error for c in batch.candidates]
+
+
+def test_n_samples_per_request_return_n_with_their_own_token_counts(llama_server: LlamaServer) -> None:
+    request = GenerationRequest(prompt="def fibonacci(n):\n", n=4, max_tokens=24, temperature=1.0)
+    with OpenAIBackend(llama_server.base_url, timeout=120) as backend:
+        [completions] = backend.generate([request])
+    assert len(completions) == 4
+    assert backend.n_supported is True
+    # Without stop strings most run to max_tokens; an early end-of-text is "stop".
+    for completion in completions:
+        if completion.finish_reason == "length":
+            assert abs(completion.completion_tokens - 24) <= 2
+        assert completion.prompt_tokens >= 0 and completion.latency_seconds > 0
+    assert sum(c.prompt_tokens for c in completions) >= 4
+
+
+def test_server_killed_mid_sampling_comes_back_and_no_sample_is_lost() -> None:
+    model = embedded_model_or_fail()
+    with LlamaServer(model, slots=4, threads=2) as server:
+        backend = OpenAIBackend(server.base_url, timeout=120, outage_seconds=120)
+        sampler = Sampler(backend, SPEC, samples_per_prompt=4, mode="completion", max_tokens=96)
+        thread, batches = sample_in_thread(sampler, prompts=2)
+        wait_until_busy(server)
+        server.kill()
+        server.start()  # same port: the client finds it again by itself
+        thread.join(timeout=400)
+        sampler.close()
+    assert not thread.is_alive()
+    assert_complete(batches, prompts=2, n=4)
+    assert backend.retrier.outages == 1
+
+
+def test_backend_owning_its_server_restarts_it_after_a_crash() -> None:
+    backend = LocalServerBackend(embedded_model_or_fail(), slots=4, threads=2, outage_seconds=120)
+    first_pid = backend.server.process.pid if backend.server.process else None
+    sampler = Sampler(backend, SPEC, samples_per_prompt=2, mode="completion", max_tokens=96)
+    thread, batches = sample_in_thread(sampler, prompts=2)
+    wait_until_busy(backend.server)
+    backend.server.kill()
+    thread.join(timeout=400)
+    second_pid = backend.server.process.pid if backend.server.process else None
+    sampler.close()
+    assert not thread.is_alive()
+    assert_complete(batches, prompts=2, n=2)
+    assert second_pid is not None and second_pid != first_pid
