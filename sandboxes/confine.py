@@ -79,10 +79,9 @@ def apply_rlimits(limits: Limits, address_space: int, drop_user: bool) -> None:
         resource.setrlimit(resource.RLIMIT_NPROC, (1, 1))  # counts this process: no fork, no thread
 
 
-def redirect_streams(output_fd: int, result_fd: int) -> None:
-    """stdin from /dev/null, stdout+stderr into the capped pipe, result on fd 3, nothing else open."""
-    null = os.open(os.devnull, os.O_RDONLY)
-    os.dup2(null, 0)
+def redirect_streams(request_fd: int, output_fd: int, result_fd: int) -> None:
+    """Request on stdin, stdout+stderr into the capped pipe, result on fd 3, nothing else open."""
+    os.dup2(request_fd, 0)
     os.dup2(output_fd, 1)
     os.dup2(output_fd, 2)
     os.dup2(result_fd, RESULT_FD)

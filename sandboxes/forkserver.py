@@ -11,7 +11,9 @@ of its memory before the candidate runs.
 
 from __future__ import annotations
 
+import gc
 import json
+import marshal
 import os
 import secrets
 import shutil
@@ -19,17 +21,31 @@ import sys
 import tempfile
 import time
 import traceback
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import CodeType
 from typing import Any, NoReturn
 
 from evoforge.records import Limits
+from evoforge.sandboxes import framing
 from evoforge.sandboxes.confine import RESULT_FD, address_space_cap, confine_child, redirect_streams
-from evoforge.sandboxes.framing import ChannelClosed, read_json, read_pickle, write_json
+from evoforge.sandboxes.framing import ChannelClosed, read_frame, write_frame
 from evoforge.sandboxes.harness import PreparedSpec, SpecProgram, compile_candidate, preload, run_trial
 from evoforge.sandboxes.isolation import Isolation, isolate
-from evoforge.sandboxes.supervise import close_all, watch_child
+from evoforge.sandboxes.supervise import close_all, kill_tree, reap, watch_child
+
+COMPILED_CACHE = 16
+
+
+@dataclass
+class ReadyChild:
+    """A child already forked and confined, blocked on its request pipe (stdin)."""
+
+    pid: int
+    request_w: int
+    result_r: int
+    output_r: int
+    workdir: str
 
 
 @dataclass
@@ -39,6 +55,9 @@ class ServerState:
     limits: Limits
     isolation: Isolation
     address_space: int
+    ready: ReadyChild | None = None
+    finished: list[ReadyChild] = field(default_factory=list)
+    compiled: dict[str, CodeType | str] = field(default_factory=dict)
 
 
 def start(setup: dict[str, Any]) -> ServerState:
@@ -53,47 +72,108 @@ def start(setup: dict[str, Any]) -> ServerState:
     limits: Limits = setup["limits"]
     address_space = address_space_cap(limits)
     isolation = isolate(setup["private_root"], setup["pid_namespaces"], setup["read_only"])
+    gc.freeze()  # the children's garbage collector then leaves the shared pages alone
     return ServerState(prepared, inputs, limits, isolation, address_space)
 
 
+def prefork(state: ServerState) -> ReadyChild:
+    """Fork and confine the next trial's child ahead of its request.
+
+    The fork and the child's set-up then overlap with the previous trial and
+    the evaluator's turnaround instead of adding to each trial's latency.
+    """
+    workdir = tempfile.mkdtemp(prefix="trial-", dir=state.isolation.scratch)
+    os.environ.update(HOME=workdir, TMPDIR=workdir)  # inherited by the child; the rest is already scrubbed
+    request_r, request_w = os.pipe()
+    result_r, result_w = os.pipe()
+    output_r, output_w = os.pipe()
+    state.isolation.before_fork()
+    pid = os.fork()
+    if pid == 0:
+        _child(state, Path(workdir), request_r, output_w, result_w)
+    close_all(request_r, result_w, output_w)
+    return ReadyChild(pid, request_w, result_r, output_r, workdir)
+
+
 def run_request(state: ServerState, request: dict[str, Any]) -> dict[str, Any]:
-    """Fork one child for one trial and report what became of it."""
+    """Hand one trial to the ready child, prepare the next one, and report the outcome."""
     key, code = request["input_key"], request["code"]
     if key not in state.inputs:
         return {"error": f"unknown input {key!r}"}
     started = time.perf_counter()
-    compiled = compile_candidate(code)
+    compiled = _compiled(state, code)
     if isinstance(compiled, str):
         return {"score": None, "error": compiled, "output_tail": "", "seconds": time.perf_counter() - started}
-    workdir = tempfile.mkdtemp(prefix="trial-", dir=state.isolation.scratch)
-    os.environ.update(HOME=workdir, TMPDIR=workdir)  # inherited by the child; the rest is already scrubbed
-    result_r, result_w = os.pipe()
-    output_r, output_w = os.pipe()
     token = secrets.token_hex(16)
+    child = _hand_over(state, [key.encode(), token.encode(), marshal.dumps(compiled)])
+    deadline = time.monotonic() + state.limits.wall_seconds
+    state.ready = prefork(state)
     try:
-        state.isolation.before_fork()
-        pid = os.fork()
-        if pid == 0:
-            _child(state, key, compiled, token, Path(workdir), output_w, result_w)
-        os.close(result_w)
-        os.close(output_w)
-        outcome = watch_child(pid, result_r, output_r, state.limits, token)
+        outcome, to_reap = watch_child(child.pid, child.result_r, child.output_r, state.limits, token,
+                                       deadline, reap_later=True)
     finally:
-        close_all(result_r, output_r, result_w, output_w)
-        _remove(workdir)
+        close_all(child.result_r, child.output_r)
+    if to_reap:
+        state.finished.append(child)
+    else:
+        _remove(child.workdir)
     outcome["seconds"] = time.perf_counter() - started
     return outcome
 
 
-def _child(state: ServerState, key: str, code: CodeType, token: str, workdir: Path,
-           output_w: int, result_w: int) -> NoReturn:
+def _compiled(state: ServerState, code: str) -> CodeType | str:
+    """Checked and compiled once per candidate, not once per input."""
+    if code not in state.compiled:
+        if len(state.compiled) >= COMPILED_CACHE:
+            state.compiled.pop(next(iter(state.compiled)))
+        state.compiled[code] = compile_candidate(code)
+    return state.compiled[code]
+
+
+def _hand_over(state: ServerState, frames: list[bytes]) -> ReadyChild:
+    """Give the request to the ready child; a child that died waiting is replaced once."""
+    for _attempt in range(2):
+        child = state.ready or prefork(state)
+        state.ready = None
+        try:
+            for frame in frames:
+                write_frame(child.request_w, frame)
+            return child
+        except ChannelClosed:
+            _retire(child)
+        finally:
+            close_all(child.request_w)
+    raise RuntimeError("two freshly forked sandbox children died before their request")
+
+
+def _retire(child: ReadyChild) -> None:
+    close_all(child.request_w, child.result_r, child.output_r)
+    kill_tree(child.pid)
+    reap(child.pid, block=True)
+    _remove(child.workdir)
+
+
+def collect_finished(state: ServerState, block: bool) -> None:
+    """Reap children whose result was already sent, and remove their directories."""
+    waiting = []
+    for child in state.finished:
+        if reap(child.pid, block):
+            _remove(child.workdir)
+        else:
+            waiting.append(child)
+    state.finished = waiting
+
+
+def _child(state: ServerState, workdir: Path, request_r: int, output_w: int, result_w: int) -> NoReturn:
     status = 70
     try:
         os.setsid()
-        redirect_streams(output_w, result_w)
+        redirect_streams(request_r, output_w, result_w)
+        confine_child(state.limits, workdir, state.address_space)
+        key, token = read_frame(0).decode(), read_frame(0).decode()
+        code = marshal.loads(read_frame(0))  # compiled by the server, which checked it first
         value = state.inputs[key]
         state.inputs.clear()
-        confine_child(state.limits, workdir, state.address_space)
         outcome = run_trial(state.prepared, code, value)
         sys.stdout.flush()
         sys.stderr.flush()
@@ -101,7 +181,10 @@ def _child(state: ServerState, key: str, code: CodeType, token: str, workdir: Pa
         view = memoryview(json.dumps(outcome).encode())
         while view:
             view = view[os.write(RESULT_FD, view) :]
+        os.closerange(1, RESULT_FD + 1)  # end of stream: the server need not wait for this exit
         status = 0
+    except ChannelClosed:
+        status = 0  # the server shut down before giving this child a trial
     except BaseException:
         traceback.print_exc()  # into the child's capped output, where the record keeps its tail
     finally:
@@ -120,20 +203,31 @@ def main() -> None:
     null = os.open(os.devnull, os.O_RDWR)
     os.dup2(null, 0)
     os.dup2(2, 1)  # stray prints from spec code must not corrupt the channel
-    setup = read_pickle(channel_in)
+    setup = framing.read_pickle(channel_in)
     try:
         state = start(setup)
     except Exception as error:  # a broken spec or inputs module: the user's to fix, reported once
-        write_json(channel_out, {"error": f"{type(error).__name__}: {error}"})
+        framing.write_json(channel_out, {"error": f"{type(error).__name__}: {error}"})
         return
     del setup
-    write_json(channel_out, {"input_keys": list(state.inputs), "warnings": state.isolation.warnings})
+    framing.write_json(channel_out, {"input_keys": list(state.inputs), "warnings": state.isolation.warnings})
+    try:
+        serve(state, channel_in, channel_out)
+    finally:
+        if state.ready:
+            _retire(state.ready)
+        collect_finished(state, block=True)
+
+
+def serve(state: ServerState, channel_in: int, channel_out: int) -> None:
+    state.ready = prefork(state)
     while True:
         try:
-            request = read_json(channel_in)
+            request = framing.read_json(channel_in)
         except ChannelClosed:
             return
-        write_json(channel_out, run_request(state, request))
+        framing.write_json(channel_out, run_request(state, request))
+        collect_finished(state, block=False)
 
 
 if __name__ == "__main__":

@@ -74,7 +74,7 @@ class SpawnSandbox(Sandbox):
                 )
                 os.close(result_w)
                 os.close(output_w)
-                return watch_child(pid, result_r, output_r, self._limits, token)
+                return watch_child(pid, result_r, output_r, self._limits, token)[0]
             finally:
                 close_all(result_r, output_r, result_w, output_w)
 

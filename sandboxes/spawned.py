@@ -28,6 +28,7 @@ def main() -> None:
 
         with os.fdopen(0, "rb") as job_file:
             job = pickle.load(job_file)  # written by the trusted evaluator; nothing untrusted yet
+        os.dup2(os.open(os.devnull, os.O_RDONLY), 0)  # the job (and its token) must not stay readable
         preload()
         prepared = job["program"].instantiate()
         value, limits = job["value"], job["limits"]

@@ -69,27 +69,49 @@ def close_all(*fds: int) -> None:
             os.close(fd)
 
 
-def watch_child(pid: int, result_fd: int, output_fd: int, limits: Limits, token: str) -> dict[str, object]:
-    """Wait for the child under the wall clock and caps; {"score"|"error", "output_tail"}."""
+def watch_child(pid: int, result_fd: int, output_fd: int, limits: Limits, token: str,
+                deadline: float | None = None, reap_later: bool = False) -> tuple[dict[str, object], bool]:
+    """Wait for the child under the wall clock and caps.
+
+    Returns ({"score", "error", "output_tail"}, still_to_reap). With
+    `reap_later`, a child that closed its pipes after a complete result is
+    not waited for: its exit (tearing down a numpy-sized address space)
+    overlaps with the reply instead of delaying it; it has been SIGKILLed
+    and the caller reaps it with `reap`.
+    """
     streams = _Streams(result_fd, output_fd, limits.max_output_bytes)
     pidfd = os.pidfd_open(pid)
     try:
-        timed_out = _run_until_exit(pid, pidfd, streams, time.monotonic() + limits.wall_seconds)
+        ending = _run_until_exit(pid, pidfd, streams, deadline or time.monotonic() + limits.wall_seconds)
     finally:
         os.close(pidfd)
     kill_tree(pid)  # strays that left the group but not the namespace are gone with its init
+    tail = streams.tail.decode("utf-8", errors="replace")
+    if ending == "closed" and reap_later:
+        score, error = decode_child_result(bytes(streams.result), token)
+        return {"score": score, "error": error, "output_tail": tail}, True
     _, status, usage = os.wait4(pid, 0)
     _drain(streams)
     cpu = usage.ru_utime + usage.ru_stime
-    score, error = _verdict(status, cpu, timed_out, streams, limits, token)
+    score, error = _verdict(status, cpu, ending == "timeout", streams, limits, token)
     tail = streams.tail.decode("utf-8", errors="replace")
-    return {"score": score, "error": error, "output_tail": tail}
+    return {"score": score, "error": error, "output_tail": tail}, False
 
 
-def _run_until_exit(pid: int, pidfd: int, streams: _Streams, deadline: float) -> bool:
-    """Pump the pipes until the child exits; True if the wall clock ran out first."""
+def reap(pid: int, block: bool) -> bool:
+    """Collect a child left by `watch_child(reap_later=True)`; True once it is gone."""
+    try:
+        done, _ = os.waitpid(pid, 0 if block else os.WNOHANG)
+    except ChildProcessError:
+        return True
+    return done == pid
+
+
+def _run_until_exit(pid: int, pidfd: int, streams: _Streams, deadline: float) -> str:
+    """Pump the pipes until the child exits or closes them after a result: how it ended."""
     poller = select.poll()
-    for fd in (streams.result_fd, streams.output_fd):
+    open_fds = {streams.result_fd, streams.output_fd}
+    for fd in open_fds:
         os.set_blocking(fd, False)
         poller.register(fd, _READ)
     poller.register(pidfd, _READ)
@@ -97,15 +119,18 @@ def _run_until_exit(pid: int, pidfd: int, streams: _Streams, deadline: float) ->
         left = deadline - time.monotonic()
         if left <= 0:
             kill_tree(pid)
-            return True
+            return "timeout"
         for fd, _event in poller.poll(left * 1000):
             if fd == pidfd:
-                return False
+                return "exited"
             if not streams.read(fd):
                 poller.unregister(fd)
+                open_fds.discard(fd)
             if streams.overflow:
                 kill_tree(pid)
-                return False
+                return "overflow"
+        if not open_fds and streams.result:
+            return "closed"
 
 
 def _drain(streams: _Streams) -> None:

@@ -15,7 +15,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from test_sandbox_support import LIMITS, assert_still_scores, candidate, nobody_processes, write_spec
+from test_sandbox_support import (
+    LIMITS,
+    assert_no_stray_processes,
+    assert_still_scores,
+    candidate,
+    write_spec,
+)
 
 from evoforge.sandboxes import Sandbox, open_sandbox
 
@@ -83,7 +89,7 @@ def test_fork_bomb_cannot_fork_and_leaves_no_process(sandbox: Sandbox) -> None:
     body = "import os\nwhile True:\n    os.fork()"
     result = sandbox.run(candidate(body), "small")
     assert result.score is None and "Resource temporarily unavailable" in result.error
-    assert nobody_processes() == []
+    assert_no_stray_processes(sandbox)
     assert_still_scores(sandbox)
 
 
@@ -99,7 +105,7 @@ def test_ignoring_sigterm_is_killed_at_the_wall_clock(sandbox: Sandbox) -> None:
             "signal.signal(signal.SIGINT, signal.SIG_IGN)\nwhile True:\n    time.sleep(0.05)")
     result = sandbox.run(candidate(body), "small")
     assert result.score is None and result.error.startswith("timeout")
-    assert nobody_processes() == []
+    assert_no_stray_processes(sandbox)
     assert_still_scores(sandbox)
 
 
@@ -287,4 +293,4 @@ def test_a_candidate_cannot_see_other_inputs(sandbox: Sandbox) -> None:
 
 def test_no_sandboxed_process_outlives_the_suite(sandbox: Sandbox) -> None:
     sandbox.run(candidate("import os\nos.fork()\nreturn 1.0"), "small")
-    assert nobody_processes() == []
+    assert_no_stray_processes(sandbox)

@@ -48,15 +48,23 @@ def assert_still_scores(sandbox: Sandbox) -> None:
     assert sandbox.run(GOOD, "small").score == 6.0
 
 
-def nobody_processes() -> list[int]:
-    """Processes running as uid 65534: sandboxed candidates that outlived their trial."""
-    found = []
+def nobody_processes() -> dict[int, int]:
+    """{pid: parent pid} of processes running as uid 65534 (sandboxed candidates)."""
+    found = {}
     for status in Path("/proc").glob("[0-9]*/status"):
         try:
-            text = status.read_text()
+            fields = dict(line.split(":", 1) for line in status.read_text().splitlines() if ":" in line)
         except OSError:
             continue  # exited while we looked
-        uid_line = next((line for line in text.splitlines() if line.startswith("Uid:")), "")
-        if uid_line.split()[1:2] == ["65534"]:
-            found.append(int(status.parent.name))
+        if fields.get("Uid", "").split()[:1] == ["65534"]:
+            found[int(status.parent.name)] = int(fields["PPid"])
     return found
+
+
+def assert_no_stray_processes(sandbox: Sandbox) -> None:
+    """Only the server's own children may run as nobody: the next trial's waiting child,
+    and at most one finished child still being reaped. Anything else escaped its trial."""
+    server = getattr(sandbox, "server_pid", None)
+    found = nobody_processes()
+    assert all(parent == server for parent in found.values()), found
+    assert len(found) <= 2, found
