@@ -1,0 +1,114 @@
+"""The spawn and in-process modes, the fork-server's own failures, and spec loading in a sandbox."""
+
+from __future__ import annotations
+
+import os
+import signal
+from pathlib import Path
+
+import pytest
+from test_sandbox_support import GOOD, LIMITS, assert_still_scores, candidate, write_spec
+
+from evoforge.records import Limits
+from evoforge.sandboxes import SandboxMode, open_sandbox
+from evoforge.spec import load_problem
+from evoforge.spec_errors import SpecError
+
+
+def test_spawn_mode_scores_like_the_fork_server(tmp_path: Path) -> None:
+    spec = write_spec(tmp_path)
+    with open_sandbox(spec, mode=SandboxMode.SPAWN, limits=LIMITS) as spawned:
+        assert_still_scores(spawned)
+
+
+def test_spawn_mode_keeps_the_limits(tmp_path: Path) -> None:
+    os.environ["OPENAI_API_KEY"] = "sk-spawn-secret"
+    try:
+        with open_sandbox(write_spec(tmp_path), mode=SandboxMode.SPAWN, limits=LIMITS) as spawned:
+            sleeper = spawned.run(candidate("import time\ntime.sleep(60)"), "small")
+            bomb = spawned.run(candidate("import numpy as np\nreturn np.ones(10**10)"), "small")
+            key = spawned.run(candidate("import os\nreturn float(len(os.environ.get('OPENAI_API_KEY', '')))"),
+                              "small")
+            uid = spawned.run(candidate("import os\nreturn float(os.getuid())"), "small")
+            fork = spawned.run(candidate("import os\nos.fork()\nreturn 1.0"), "small")
+    finally:
+        del os.environ["OPENAI_API_KEY"]
+    assert sleeper.error.startswith("timeout") and bomb.error.startswith("memory limit")
+    assert key.score == 0.0 and uid.score == 65534.0
+    assert "Resource temporarily unavailable" in fork.error
+
+
+def test_spawn_mode_child_cannot_read_its_job_from_stdin(tmp_path: Path) -> None:
+    with open_sandbox(write_spec(tmp_path), mode=SandboxMode.SPAWN, limits=LIMITS) as spawned:
+        result = spawned.run(candidate("import os\nreturn float(len(os.read(0, 1 << 20)))"), "small")
+    assert result.score == 0.0
+
+
+def test_in_process_mode_records_errors_instead_of_raising(tmp_path: Path) -> None:
+    with open_sandbox(write_spec(tmp_path), mode=SandboxMode.IN_PROCESS) as local:
+        assert_still_scores(local)
+        assert local.run(candidate("raise ValueError('no')"), "small").error == "ValueError: no"
+        assert local.run(candidate("import sys\nsys.exit(3)"), "small").error == "SystemExit: 3"
+        assert local.run(candidate("return float('inf')"), "small").error == "invalid result: score is inf"
+
+
+def test_in_process_mode_still_detects_tampering(tmp_path: Path) -> None:
+    import numpy as np
+
+    original = np.sum
+    with open_sandbox(write_spec(tmp_path), mode=SandboxMode.IN_PROCESS) as local:
+        try:
+            body = "import numpy as np\nnp.sum = lambda *a, **k: 1e9\nreturn np.ones(3)"
+            result = local.run(candidate(body), "small")
+        finally:
+            np.sum = original
+    assert result.error == "candidate tampered with np.sum"
+
+
+def test_fork_server_death_is_recorded_and_the_server_restarted(tmp_path: Path) -> None:
+    with open_sandbox(write_spec(tmp_path), limits=LIMITS) as sandbox:
+        os.kill(sandbox.server_pid, signal.SIGKILL)
+        result = sandbox.run(GOOD, "small")
+        assert result.score is None and result.error.startswith("sandbox server died")
+        assert sandbox.restarts == 1
+        assert_still_scores(sandbox)
+
+
+def test_candidates_cannot_reach_the_server(tmp_path: Path) -> None:
+    with open_sandbox(write_spec(tmp_path), limits=LIMITS) as sandbox:
+        body = f"import os, signal\nos.kill({sandbox.server_pid}, signal.SIGKILL)\nreturn 1.0"
+        result = sandbox.run(candidate(body), "small")
+        assert result.score is None and result.error.startswith("ProcessLookupError")
+        assert sandbox.restarts == 0
+        assert_still_scores(sandbox)
+
+
+def test_unknown_input_key_is_a_caller_error(tmp_path: Path) -> None:
+    with open_sandbox(write_spec(tmp_path), limits=LIMITS) as sandbox, pytest.raises(KeyError):
+        sandbox.run(GOOD, "no-such-input")
+
+
+def test_spec_that_fails_to_load_raises_spec_error(tmp_path: Path) -> None:
+    path = tmp_path / "broken.py"
+    path.write_text("import funsearch\nraise RuntimeError('bad spec')\n\n@funsearch.evolve\n"
+                    "def f(n):\n    return n\n\n@funsearch.run\ndef g(n):\n    return f(n)\n")
+    spec = load_problem(path, inputs_json="[1]")
+    with pytest.raises(SpecError, match="bad spec"):
+        open_sandbox(spec, limits=LIMITS)
+
+
+def test_evoforge_style_spec_runs(tmp_path: Path) -> None:
+    path = tmp_path / "native.py"
+    path.write_text("from evoforge import evolve, run\n\n@evolve\ndef f(n):\n    return n\n\n"
+                    "@run\ndef g(n):\n    return f(n) + 1\n")
+    with open_sandbox(load_problem(path, inputs_json="[4]"), limits=LIMITS) as sandbox:
+        assert sandbox.run("def f(n):\n    return n * 10\n", "4").score == 41.0
+
+
+def test_memory_limit_counts_what_the_candidate_adds(tmp_path: Path) -> None:
+    limits = Limits(wall_seconds=5, cpu_seconds=5, memory_mb=200)
+    with open_sandbox(write_spec(tmp_path), limits=limits) as sandbox:
+        fits = sandbox.run(candidate("return float(np.ones(10 * 2**20).sum())"), "small")
+        too_big = sandbox.run(candidate("return float(np.ones(40 * 2**20).sum())"), "small")
+    assert fits.score == float(10 * 2**20)  # 80 MB of float64 fits in 200 MB
+    assert too_big.error.startswith("memory limit")  # 320 MB does not
