@@ -117,6 +117,8 @@ class TamperGuard:
             if first is not _MISSING and first is second:
                 stable.append((chain, first))
         self._chains = tuple(stable)
+        self._fast_check = _compiled_checker(self._chains)
+        self._values = tuple(value for _, value in self._chains)
         self._namespace_items: tuple[tuple[str, Any], ...] = ()
         self.tampered: str | None = None
 
@@ -138,7 +140,16 @@ class TamperGuard:
         return value
 
     def check_used(self) -> None:
-        """The per-call check: only what the scoring code reads (a few `is` tests)."""
+        """The per-call check: only what the scoring code reads, as generated straight-line `is` tests."""
+        try:
+            changed = self._fast_check(self._namespace, self._builtins, _MISSING, self._values)
+        except Exception:  # an attribute that now raises on access: find which one the slow way
+            changed = "?"
+        if changed is not None:
+            self._check_used_slowly()
+            self._fail(changed)
+
+    def _check_used_slowly(self) -> None:
         for chain, value in self._chains:
             if self._resolve(chain) is not value:
                 self._fail(".".join(chain))
@@ -158,3 +169,42 @@ class TamperGuard:
     def _fail(self, name: str) -> None:
         self.tampered = self.tampered or name
         raise TamperedError(name)
+
+
+def _compiled_checker(chains: tuple[tuple[tuple[str, ...], Any], ...]) -> Any:
+    """A function doing every identity test of `chains` inline: ~5x faster than a loop of getattr.
+
+    Names come from the spec's ast (identifiers only) and enter the source as
+    repr'd string literals, so the generated code is fixed by the spec, not
+    by any candidate.
+    """
+    lines = ["def check(_ns, _bi, _M, _o):"]
+    variable: dict[tuple[str, ...], str] = {}
+    for index, (chain, _) in enumerate(chains):  # sorted: a prefix comes before its extensions
+        name = f"_v{index}"
+        if len(chain) == 1:
+            lines += [f"    {name} = _ns.get({chain[0]!r}, _M)",
+                      f"    if {name} is _M: {name} = _bi.get({chain[0]!r}, _M)"]
+        else:
+            parent = variable.get(chain[:-1])
+            source = parent if parent else _nested_getattr(variable, chain[:-1])
+            lines.append(f"    {name} = getattr({source}, {chain[-1]!r}, _M)")
+        lines.append(f"    if {name} is not _o[{index}]: return {'.'.join(chain)!r}")
+        variable[chain] = name
+    lines.append("    return None")
+    scope: dict[str, Any] = {"__builtins__": {"getattr": getattr}}
+    exec("\n".join(lines), scope)
+    return scope["check"]
+
+
+def _nested_getattr(variable: dict[tuple[str, ...], str], chain: tuple[str, ...]) -> str:
+    """getattr(getattr(root, 'a', _M), 'b', _M) from the nearest ancestor that has a variable."""
+    for cut in range(len(chain), 0, -1):
+        if chain[:cut] in variable:
+            expression = variable[chain[:cut]]
+            break
+    else:
+        expression, cut = f"_ns.get({chain[0]!r}, _bi.get({chain[0]!r}, _M))", 1
+    for attr in chain[cut:]:
+        expression = f"getattr({expression}, {attr!r}, _M)"
+    return expression
