@@ -1,9 +1,9 @@
 """In-process generation with Hugging Face transformers, batched.
 
 Slower than llama-server on a CPU (see agents/README.md) but needs no binary
-and runs wherever torch does, GPUs included. A GGUF is dequantized at load
-(tens of seconds), so the first load saves a safetensors copy next to the
-cached model and later loads read that instead.
+and runs wherever torch does, GPUs included. transformers 5 keeps a GGUF's
+weights packed and computes in float32, so a GGUF is loaded in float32; a
+folder or hub name loads in the dtype its config names.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 from evoforge.agents.base import COMPLETION, GenerationRequest, LLMBackend, LLMUnavailable
-from evoforge.agents.llama_server import cache_root
 from evoforge.records import Completion
 
 
@@ -30,22 +29,15 @@ def import_transformers() -> tuple[Any, Any]:
 
 
 def resolve_model(model: str | None) -> tuple[str, dict[str, Any]]:
-    """from_pretrained arguments: a safetensors copy if cached, else the GGUF or hub name."""
+    """from_pretrained arguments for a GGUF file, a folder or a hub name (None: the embedded GGUF)."""
     if model is None:
         from evoforge.agents.embedded import assemble_embedded_model
 
         model = str(assemble_embedded_model())
     path = Path(model).expanduser()
     if path.suffix != ".gguf":
-        return model, {}
-    converted = converted_dir(path)
-    if (converted / "config.json").is_file():
-        return str(converted), {}
-    return str(path.parent), {"gguf_file": path.name}
-
-
-def converted_dir(gguf: Path) -> Path:
-    return cache_root() / "models" / f"{gguf.stem}-safetensors"
+        return model, {"dtype": "auto"}
+    return str(path.parent), {"gguf_file": path.name, "dtype": "float32"}
 
 
 def trim_at_stop(text: str, stops: tuple[str, ...]) -> tuple[str, bool]:
@@ -65,21 +57,13 @@ class TransformersBackend(LLMBackend):
         source, kwargs = resolve_model(model)
         self.model_name = Path(model).stem if model else "qwen2.5-coder-0.5b-instruct"
         self.batch_size = batch_size
-        self.tokenizer = transformers.AutoTokenizer.from_pretrained(source, **kwargs)
+        gguf = {"gguf_file": kwargs["gguf_file"]} if "gguf_file" in kwargs else {}
+        self.tokenizer = transformers.AutoTokenizer.from_pretrained(source, **gguf)
         self.tokenizer.padding_side = "left"
         if self.tokenizer.pad_token is None:
             self.tokenizer.pad_token = self.tokenizer.eos_token
-        self.model = transformers.AutoModelForCausalLM.from_pretrained(source, dtype="bfloat16", **kwargs)
+        self.model = transformers.AutoModelForCausalLM.from_pretrained(source, **kwargs)
         self.model.eval()
-        if "gguf_file" in kwargs:
-            self._save_converted(Path(source) / kwargs["gguf_file"])
-
-    def _save_converted(self, gguf: Path) -> None:
-        target = converted_dir(gguf)
-        partial = target.with_name(target.name + ".partial")
-        self.model.save_pretrained(partial)
-        self.tokenizer.save_pretrained(partial)
-        partial.replace(target)
 
     def generate(self, requests: list[GenerationRequest]) -> list[list[Completion]]:
         return [self._generate_one(request) for request in requests]
