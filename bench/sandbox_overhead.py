@@ -1,15 +1,19 @@
 """Milliseconds per evaluation of a trivial candidate: fork-server vs fresh spawn vs in-process.
 
-All three are measured in the same run on the same spec (numpy imported, as
-real specs do). The fork-server has every limit on: rlimits, uid drop, pid
-and network namespaces, private filesystem view, wall clock, capped pipes.
+Measured in the same run on the same spec (numpy imported, as real specs
+do), in interleaved rounds so that load from other processes on a shared
+machine hits every method alike. The fork-server has every limit on:
+rlimits, uid drop, pid and network namespaces, private filesystem view,
+wall clock, capped pipes. "bare fork" is the floor under any fork-per-trial
+design: fork + exit + wait from a warm numpy process, no limits at all.
 
-    python bench/sandbox_overhead.py [--trials 200] [--spawn-trials 30]
+    python bench/sandbox_overhead.py [--rounds 10] [--trials 30] [--spawn-trials 3]
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import subprocess
 import sys
@@ -19,7 +23,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from evoforge.records import Limits
-from evoforge.sandboxes import SandboxMode, open_sandbox
+from evoforge.sandboxes import Sandbox, SandboxMode, open_sandbox
 from evoforge.spec import load_problem
 
 SPEC = '''
@@ -35,12 +39,11 @@ def evaluate(n):
     return float(np.sum([priority(i) for i in range(n)]))
 '''
 CANDIDATE = "def priority(n):\n    return n * 2.0\n"
-SPAWN_SCRIPT = SPEC.replace("import funsearch", "").replace("@funsearch.evolve", "").replace(
-    "@funsearch.run", "") + "\nprint(evaluate(8))\n"
+SPAWN_SCRIPT = "\n".join(line for line in SPEC.splitlines() if "funsearch" not in line)
+SPAWN_SCRIPT += "\nprint(evaluate(8))\n"
 
 
-def timings(call: Callable[[], object], trials: int) -> list[float]:
-    call()  # warm-up, not counted
+def timed(call: Callable[[], object], trials: int) -> list[float]:
     seconds = []
     for _ in range(trials):
         started = time.perf_counter()
@@ -49,33 +52,66 @@ def timings(call: Callable[[], object], trials: int) -> list[float]:
     return seconds
 
 
-def summary(name: str, seconds: list[float]) -> float:
+def bare_fork() -> None:
+    pid = os.fork()
+    if pid == 0:
+        os._exit(0)
+    os.waitpid(pid, 0)
+
+
+def server_cpu_seconds(pid: int) -> float:
+    """utime + stime of the server and its reaped children, from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return sum(int(value) for value in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+
+
+def report(name: str, seconds: list[float]) -> float:
     ms = sorted(s * 1000 for s in seconds)
     median, p90 = statistics.median(ms), ms[int(0.9 * (len(ms) - 1))]
-    print(f"{name:<34} median {median:8.3f} ms   p90 {p90:8.3f} ms   (n={len(ms)})")
+    print(f"{name:<36} median {median:9.3f} ms   p90 {p90:9.3f} ms   (n={len(ms)})")
     return median
+
+
+def measure(fork: Sandbox, local: Sandbox, args: argparse.Namespace) -> dict[str, list[float]]:
+    spawn_command = [sys.executable, "-c", SPAWN_SCRIPT]
+    methods: dict[str, tuple[Callable[[], object], int]] = {
+        "fork-server, all limits on": (lambda: fork.run(CANDIDATE, "8"), args.trials),
+        "bare fork (floor, no limits)": (bare_fork, args.trials),
+        "in-process call (no isolation)": (lambda: local.run(CANDIDATE, "8"), args.trials),
+        "fresh `python -c` importing numpy": (
+            lambda: subprocess.run(spawn_command, check=True, capture_output=True), args.spawn_trials),
+    }
+    results: dict[str, list[float]] = {name: [] for name in methods}
+    for call, _ in methods.values():
+        call()  # warm-up, not counted
+    for _ in range(args.rounds):
+        for name, (call, trials) in methods.items():
+            results[name] += timed(call, trials)
+    return results
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--trials", type=int, default=200)
-    parser.add_argument("--spawn-trials", type=int, default=30)
+    parser.add_argument("--rounds", type=int, default=10)
+    parser.add_argument("--trials", type=int, default=30, help="per round, for the fast methods")
+    parser.add_argument("--spawn-trials", type=int, default=3, help="per round, for the fresh spawn")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="evoforge-bench-"))
     (folder / "spec.py").write_text(SPEC)
     spec = load_problem(folder / "spec.py", inputs_json="[8]")
     limits = Limits(wall_seconds=10, cpu_seconds=10, memory_mb=512)
-    with open_sandbox(spec, limits=limits) as sandbox:
-        assert sandbox.run(CANDIDATE, "8").score == 56.0
-        fork = summary("fork-server, all limits on", timings(lambda: sandbox.run(CANDIDATE, "8"), args.trials))
-    with open_sandbox(spec, mode=SandboxMode.IN_PROCESS) as sandbox:
-        summary("in-process (no isolation)", timings(lambda: sandbox.run(CANDIDATE, "8"), args.trials))
-    command = [sys.executable, "-c", SPAWN_SCRIPT]
-    spawn = summary("fresh `python -c` importing numpy",
-                    timings(lambda: subprocess.run(command, check=True, capture_output=True), args.spawn_trials))
-    with open_sandbox(spec, mode=SandboxMode.SPAWN, limits=limits) as sandbox:
-        summary("spawn mode, all limits on", timings(lambda: sandbox.run(CANDIDATE, "8"), args.spawn_trials))
-    print(f"spawn / fork-server: {spawn / fork:.1f}x   (goal: fork-server <= 2 ms median, >= 20x below spawn)")
+    print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f} at start")
+    with open_sandbox(spec, limits=limits) as fork, open_sandbox(spec, mode=SandboxMode.IN_PROCESS) as local:
+        assert fork.run(CANDIDATE, "8").score == local.run(CANDIDATE, "8").score == 56.0
+        server = fork.server_pid  # type: ignore[attr-defined]
+        cpu_before = server_cpu_seconds(server)
+        results = measure(fork, local, args)
+        cpu_per_trial = (server_cpu_seconds(server) - cpu_before) / (args.rounds * args.trials)
+    medians = {name: report(name, seconds) for name, seconds in results.items()}
+    fork_ms, spawn_ms = medians["fork-server, all limits on"], medians["fresh `python -c` importing numpy"]
+    print(f"fork-server CPU per trial (server + child): {cpu_per_trial * 1000:.2f} ms")
+    print(f"spawn / fork-server: {spawn_ms / fork_ms:.1f}x   (goal: >= 20x; fork-server median goal <= 2 ms)")
+    print(f"load average at end {os.getloadavg()[0]:.2f}")
 
 
 if __name__ == "__main__":

@@ -112,3 +112,21 @@ def test_memory_limit_counts_what_the_candidate_adds(tmp_path: Path) -> None:
         too_big = sandbox.run(candidate("return float(np.ones(40 * 2**20).sum())"), "small")
     assert fits.score == float(10 * 2**20)  # 80 MB of float64 fits in 200 MB
     assert too_big.error.startswith("memory limit")  # 320 MB does not
+
+
+def test_candidates_can_import_modules_the_server_did_not_preload(tmp_path: Path) -> None:
+    with open_sandbox(write_spec(tmp_path), limits=LIMITS) as sandbox:
+        body = "import decimal, textwrap, scipy.special\nreturn float(decimal.Decimal('2.5') * 2)"
+        assert sandbox.run(candidate(body), "small").score == 5.0
+
+
+def test_two_sandboxes_run_side_by_side(tmp_path: Path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    spec = write_spec(tmp_path)
+    with (open_sandbox(spec, limits=LIMITS) as first, open_sandbox(spec, limits=LIMITS) as second,
+          ThreadPoolExecutor(max_workers=2) as pool):
+        futures = [pool.submit(box.run, GOOD, key) for _ in range(10)
+                   for box in (first, second) for key in ("small", "big")]
+        scores = [future.result().score for future in futures]
+    assert scores == [6.0, 20.0, 6.0, 20.0] * 10
