@@ -13,7 +13,9 @@ nothing per evaluation and needs no extra package.
 from __future__ import annotations
 
 import ctypes
+import errno
 import os
+import stat
 import sys
 import tempfile
 from pathlib import Path
@@ -30,6 +32,7 @@ MS_PRIVATE = 1 << 18
 SYSTEM_PATHS = ("/usr", "/etc", "/bin", "/lib", "/lib64", "/lib32", "/sbin")
 DEVICES = ("/dev/null", "/dev/zero", "/dev/urandom", "/dev/random")
 SCRATCH = "/scratch"
+MOUNT_POINT_NAME = "evoforge-sandbox-root"
 
 
 def python_paths() -> list[str]:
@@ -71,11 +74,22 @@ def _bind(root: Path, path: str, writable: bool = False) -> None:
         _mount(None, str(target), None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID, None)
 
 
+def _mount_point() -> Path:
+    """One fixed, empty directory on the host: every sandbox mounts its own tmpfs there, each in
+    its own mount namespace, so none leaves a directory behind per server or per spawned trial."""
+    point = Path(tempfile.gettempdir()) / MOUNT_POINT_NAME
+    point.mkdir(mode=0o700, exist_ok=True)
+    info = point.lstat()
+    if not stat.S_ISDIR(info.st_mode) or info.st_uid != 0:
+        raise OSError(errno.EPERM, f"{point} is not a directory owned by root; remove it")
+    return point
+
+
 def enter_private_root(extra_read_only: list[str], scratch_mb: int) -> str:
     """Chroot this (root) process into a minimal view; return the writable scratch directory."""
     unshare(CLONE_NEWNS)
     _mount(None, "/", None, MS_REC | MS_PRIVATE, None)
-    root = Path(tempfile.mkdtemp(prefix="evoforge-root-"))
+    root = _mount_point()
     _mount("tmpfs", str(root), "tmpfs", MS_NOSUID | MS_NODEV, f"size={scratch_mb}m,mode=0755")
     bound: list[str] = []
     for path in (*SYSTEM_PATHS, *python_paths(), *extra_read_only):
