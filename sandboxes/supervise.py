@@ -82,7 +82,8 @@ def watch_child(pid: int, result_fd: int, output_fd: int, limits: Limits, token:
     streams = _Streams(result_fd, output_fd, limits.max_output_bytes)
     pidfd = os.pidfd_open(pid)
     try:
-        ending = _run_until_exit(pid, pidfd, streams, deadline or time.monotonic() + limits.wall_seconds)
+        ending = _run_until_exit(pid, pidfd, streams, deadline or time.monotonic() + limits.wall_seconds,
+                                 stop_on_close=reap_later)
     finally:
         os.close(pidfd)
     kill_tree(pid)  # strays that left the group but not the namespace are gone with its init
@@ -107,8 +108,8 @@ def reap(pid: int, block: bool) -> bool:
     return done == pid
 
 
-def _run_until_exit(pid: int, pidfd: int, streams: _Streams, deadline: float) -> str:
-    """Pump the pipes until the child exits or closes them after a result: how it ended."""
+def _run_until_exit(pid: int, pidfd: int, streams: _Streams, deadline: float, stop_on_close: bool) -> str:
+    """Pump the pipes until the child exits (or, with `stop_on_close`, closes them after a result)."""
     poller = select.poll()
     open_fds = {streams.result_fd, streams.output_fd}
     for fd in open_fds:
@@ -129,7 +130,7 @@ def _run_until_exit(pid: int, pidfd: int, streams: _Streams, deadline: float) ->
             if streams.overflow:
                 kill_tree(pid)
                 return "overflow"
-        if not open_fds and streams.result:
+        if stop_on_close and not open_fds and streams.result:
             return "closed"
 
 

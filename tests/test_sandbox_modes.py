@@ -7,7 +7,7 @@ import signal
 from pathlib import Path
 
 import pytest
-from test_sandbox_support import GOOD, LIMITS, assert_still_scores, candidate, write_spec
+from test_sandbox_support import GOOD, LIMITS, assert_still_scores, candidate, nobody_processes, write_spec
 
 from evoforge.records import Limits
 from evoforge.sandboxes import SandboxMode, open_sandbox
@@ -130,3 +130,28 @@ def test_two_sandboxes_run_side_by_side(tmp_path: Path) -> None:
                    for box in (first, second) for key in ("small", "big")]
         scores = [future.result().score for future in futures]
     assert scores == [6.0, 20.0, 6.0, 20.0] * 10
+
+
+@pytest.mark.parametrize("mode", [SandboxMode.FORK, SandboxMode.SPAWN])
+def test_kill_all_from_a_candidate_reaches_no_other_sandbox(tmp_path: Path, mode: SandboxMode) -> None:
+    spec = write_spec(tmp_path)
+    with (open_sandbox(spec, limits=LIMITS) as bystander,
+          open_sandbox(spec, mode=mode, limits=LIMITS) as attacker):
+        waiting = _waiting_children(bystander.server_pid)
+        body = ("import os, signal\ntry:\n    os.kill(-1, signal.SIGKILL)\n"
+                "except ProcessLookupError:\n    return 0.0\nreturn 1.0")
+        assert attacker.run(candidate(body), "small").score == 0.0  # no process it may signal is visible
+        assert waiting <= _waiting_children(bystander.server_pid)  # the bystander's waiting child lives
+        assert_still_scores(bystander)
+
+
+def _waiting_children(server: int) -> set[int]:
+    """The server's pre-forked child, once it has dropped to nobody (it does so just after the fork)."""
+    import time
+
+    for _ in range(100):
+        found = {pid for pid, parent in nobody_processes().items() if parent == server}
+        if found:
+            return found
+        time.sleep(0.02)
+    raise AssertionError(f"fork server {server} has no waiting child")
