@@ -38,8 +38,7 @@ class ForkSandbox(Sandbox):
         self._spec = spec
         self._limits = limits
         self._setup = {"spec": spec, "split": split, "dataset": dataset, "limits": limits,
-                       "private_root": private_root, "pid_namespaces": pid_namespaces,
-                       "read_only": problem_folder(spec)}
+                       "private_root": private_root, "pid_namespaces": pid_namespaces}
         self._lock = threading.Lock()
         self._process: subprocess.Popen[bytes] | None = None
         self._stderr: IO[bytes] | None = None
@@ -132,8 +131,3 @@ def _trial(input_key: str, reply: dict[str, Any]) -> TrialResult:
     return TrialResult(input_key, score=reply.get("score"), error=reply.get("error"),
                        seconds=float(reply.get("seconds", 0.0)), output_tail=reply.get("output_tail", ""))
 
-
-def problem_folder(spec: ProblemSpec) -> list[str]:
-    """A problem folder (spec.py beside problem.toml) is bound read-only for specs that read data files."""
-    folder = spec.path.parent
-    return [str(folder)] if (folder / "problem.toml").is_file() else []

@@ -71,7 +71,7 @@ def start(setup: dict[str, Any]) -> ServerState:
     prepared = program.instantiate()
     limits: Limits = setup["limits"]
     address_space = address_space_cap(limits)
-    isolation = isolate(setup["private_root"], setup["pid_namespaces"], setup["read_only"])
+    isolation = isolate(setup["private_root"], setup["pid_namespaces"])
     gc.freeze()  # the children's garbage collector then leaves the shared pages alone
     return ServerState(prepared, inputs, limits, isolation, address_space)
 

@@ -5,7 +5,9 @@ files the host left readable by everyone, such as a run's SQLite database
 or a model cache. So the warm server, once it has loaded the spec and its
 inputs, moves into a new mount namespace whose root is an empty tmpfs with
 read-only binds of what Python needs (/usr, /etc, the interpreter's prefix,
-site-packages) and nothing else: no /work, no /home, no /tmp, no /proc.
+site-packages) and nothing else: no /work, no /home, no /tmp, no /proc, and
+not the problem's own folder (its inputs module could regenerate the test
+split): spec code gets data through its inputs, resolved before this view.
 This is what bubblewrap would do; done here with four syscalls it costs
 nothing per evaluation and needs no extra package.
 """
@@ -85,14 +87,14 @@ def _mount_point() -> Path:
     return point
 
 
-def enter_private_root(extra_read_only: list[str], scratch_mb: int) -> str:
+def enter_private_root(scratch_mb: int) -> str:
     """Chroot this (root) process into a minimal view; return the writable scratch directory."""
     unshare(CLONE_NEWNS)
     _mount(None, "/", None, MS_REC | MS_PRIVATE, None)
     root = _mount_point()
     _mount("tmpfs", str(root), "tmpfs", MS_NOSUID | MS_NODEV, f"size={scratch_mb}m,mode=0755")
     bound: list[str] = []
-    for path in (*SYSTEM_PATHS, *python_paths(), *extra_read_only):
+    for path in (*SYSTEM_PATHS, *python_paths()):
         if not any(path == done or path.startswith(done + "/") for done in bound):
             _bind(root, path)
             bound.append(path)

@@ -31,7 +31,7 @@ class Isolation:
         unshare(CLONE_NEWPID)
 
 
-def isolate(private_root: bool, pid_namespaces: bool, extra_read_only: list[str]) -> Isolation:
+def isolate(private_root: bool, pid_namespaces: bool) -> Isolation:
     """Enter a network namespace and a private filesystem view, and prepare pid namespaces."""
     result = Isolation()
     if os.getuid() != 0:
@@ -47,7 +47,7 @@ def isolate(private_root: bool, pid_namespaces: bool, extra_read_only: list[str]
              lambda: _open_pid_namespace(result))
     if private_root:
         _try(result, "private filesystem view (candidates can read world-readable host files)",
-             lambda: _enter_root(result, extra_read_only))
+             lambda: _enter_root(result))
     return result
 
 
@@ -63,10 +63,10 @@ def _open_pid_namespace(result: Isolation) -> None:
         raise
 
 
-def _enter_root(result: Isolation, extra_read_only: list[str]) -> None:
+def _enter_root(result: Isolation) -> None:
     from evoforge.sandboxes.fsview import enter_private_root
 
-    result.scratch = enter_private_root(extra_read_only, scratch_mb=256)
+    result.scratch = enter_private_root(scratch_mb=256)
 
 
 def _try(result: Isolation, layer: str, step: Callable[[], object]) -> None:

@@ -20,7 +20,6 @@ from pathlib import Path
 from evoforge.records import Limits, TrialResult
 from evoforge.sandboxes.base import Sandbox, warn_once
 from evoforge.sandboxes.confine import RESULT_FD, scrubbed_environment
-from evoforge.sandboxes.fork_client import problem_folder
 from evoforge.sandboxes.harness import SpecProgram
 from evoforge.sandboxes.supervise import close_all, watch_child
 from evoforge.spec import ProblemSpec
@@ -38,7 +37,6 @@ class SpawnSandbox(Sandbox):
         self._program = SpecProgram(spec.source, str(spec.path), spec.evolve_name, spec.run_name)
         self._limits = limits
         self._private_root = private_root
-        self._read_only = problem_folder(spec)
         self._lock = threading.Lock()
         self.input_keys = tuple(self._inputs)
 
@@ -48,8 +46,7 @@ class SpawnSandbox(Sandbox):
         workdir = tempfile.mkdtemp(prefix="evoforge-trial-")
         token = secrets.token_hex(16)
         job = {"program": self._program, "value": self._inputs[input_key], "limits": self._limits,
-               "code": code, "token": token, "workdir": workdir, "private_root": self._private_root,
-               "read_only": self._read_only}
+               "code": code, "token": token, "workdir": workdir, "private_root": self._private_root}
         try:
             outcome = self._spawn_and_watch(job, token)
         finally:

@@ -38,7 +38,7 @@ def main() -> None:
         prepared = job["program"].instantiate()
         value, limits = job["value"], job["limits"]
         address_space = address_space_cap(limits)
-        isolation = isolate(job["private_root"], pid_namespaces=True, extra_read_only=job["read_only"])
+        isolation = isolate(job["private_root"], pid_namespaces=True)
         workdir = Path(tempfile.mkdtemp(prefix="trial-", dir=isolation.scratch or job["workdir"]))
         os.environ.update(HOME=str(workdir), TMPDIR=str(workdir))
         compiled = compile_candidate(job["code"])

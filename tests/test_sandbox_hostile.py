@@ -294,3 +294,14 @@ def test_a_candidate_cannot_see_other_inputs(sandbox: Sandbox) -> None:
 def test_no_sandboxed_process_outlives_the_suite(sandbox: Sandbox) -> None:
     sandbox.run(candidate("import os\nos.fork()\nreturn 1.0"), "small")
     assert_no_stray_processes(sandbox)
+
+
+def test_source_tree_and_problem_folders_are_invisible(sandbox: Sandbox) -> None:
+    import evoforge.spec
+
+    for readable in (evoforge.spec.__file__, str(Path(evoforge.spec.__file__).parents[1] / "problems")):
+        body = f"import os\nreturn float(len(os.listdir({readable!r}) if os.path.isdir({readable!r}) "
+        body += f"else open({readable!r}).read()))"
+        result = sandbox.run(candidate(body), "small")
+        assert result.score is None and result.error.startswith("FileNotFoundError"), readable
+    assert_still_scores(sandbox)
