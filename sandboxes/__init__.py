@@ -42,6 +42,7 @@ def open_sandbox(spec: ProblemSpec, split: str = "train", dataset: Path | None =
                  mode: SandboxMode = SandboxMode.FORK, limits: Limits | None = None) -> Sandbox:
     """A ready sandbox for one spec and split; use it as a context manager."""
     limits = limits or spec.limits
+    _check_limits(limits)
     mode = SandboxMode(mode)
     if mode is SandboxMode.FORK:
         from evoforge.sandboxes.fork_client import ForkSandbox
@@ -54,3 +55,17 @@ def open_sandbox(spec: ProblemSpec, split: str = "train", dataset: Path | None =
     from evoforge.sandboxes.inprocess import InProcessSandbox
 
     return InProcessSandbox(spec, split, dataset)
+
+
+MIN_OPEN_FILES = 8  # stdin/out/err, the result pipe and what the interpreter itself opens
+
+
+def _check_limits(limits: Limits) -> None:
+    """Limits that would fail every trial are the user's mistake: say so once, up front."""
+    if min(limits.wall_seconds, limits.cpu_seconds, limits.memory_mb) <= 0:
+        raise ValueError(f"sandbox limits must be positive: {limits}; fix [limits] in problem.toml.")
+    if limits.max_open_files < MIN_OPEN_FILES or limits.max_output_bytes < 1 or limits.max_file_bytes < 0:
+        raise ValueError(
+            f"sandbox limits too small to run anything: {limits}; allow at least "
+            f"{MIN_OPEN_FILES} open files and some output in [limits] of problem.toml."
+        )

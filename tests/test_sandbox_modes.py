@@ -155,3 +155,10 @@ def _waiting_children(server: int) -> set[int]:
             return found
         time.sleep(0.02)
     raise AssertionError(f"fork server {server} has no waiting child")
+
+
+def test_limits_that_would_fail_every_trial_are_refused(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="open files"):
+        open_sandbox(write_spec(tmp_path), limits=Limits(max_open_files=2))
+    with pytest.raises(ValueError, match="positive"):
+        open_sandbox(write_spec(tmp_path), limits=Limits(wall_seconds=0))
