@@ -13,7 +13,8 @@ from pathlib import Path
 
 from evoforge.agents.base import CHAT, COMPLETION, LLMBackend, LLMUnavailable
 
-BACKENDS = ("embedded", "openai", "vllm", "transformers")
+# "recorded" replays a JSONL file of completions (--model FILE): for tests of the loop, no model runs.
+BACKENDS = ("embedded", "openai", "vllm", "transformers", "recorded")
 MODES = ("auto", CHAT, COMPLETION)
 
 
@@ -55,6 +56,11 @@ def make_backend(config: LLMConfig) -> LLMBackend:
         return _local_gguf(assemble_embedded_model(), config)
     if config.backend == "openai":
         return _openai(config)
+    if config.backend == "recorded":
+        from evoforge.agents.recorded_backend import RecordedCompletionsBackend
+
+        delay = float(os.environ.get("EVOFORGE_RECORDED_DELAY", "0"))
+        return RecordedCompletionsBackend(Path(_required_model(config)), seconds_per_completion=delay)
     if config.backend == "vllm":
         from evoforge.agents.vllm_backend import VLLMBackend
 

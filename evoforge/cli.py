@@ -197,7 +197,9 @@ def evaluate(
         code = read_candidate_function(candidate, spec.evolve_name)
     except USER_ERRORS as error:
         raise _fail(str(error)) from None
-    mode = "in-process" if unsafe_in_process else "fork"
+    from evoforge.sandboxes import SandboxMode
+
+    mode = SandboxMode.IN_PROCESS if unsafe_in_process else SandboxMode.FORK
     results = {}
     for path in dataset or [None]:
         try:

@@ -70,12 +70,10 @@ class SamplerActor:
     """One agent: a backend (or a client of a shared server) turning prompts into candidates."""
 
     def __init__(self, llm: dict[str, Any], spec: ProblemSpec, samples_per_prompt: int) -> None:
-        from evoforge.agents.config import LLMConfig, make_backend
+        from evoforge.agents.config import LLMConfig
         from evoforge.agents.sampler import Sampler
 
-        config = LLMConfig(**llm)
-        self.sampler = Sampler(make_backend(config), spec, samples_per_prompt=samples_per_prompt,
-                               mode=config.mode)
+        self.sampler = Sampler.from_config(LLMConfig(**llm), spec, samples_per_prompt)
 
     def sample(self, prompt: Prompt, n: int) -> Any:
         return self.sampler.sample(prompt, n=n)

@@ -1,0 +1,100 @@
+"""The run loop end to end with Ray, the real sandbox and the real SQLite file.
+
+Completions come from the recorded-completions backend (no model runs), so
+these tests are about the loop's logic: budget, dedup, errors, storage.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+import ray
+
+from evoforge.run_config import RunConfig
+from evoforge.runtime.session import resume_search, run_search
+from evoforge.storage import DB_FILENAME
+from tests.run_fixtures import make_small_bin_packing, recorded_llm
+
+
+@pytest.fixture(scope="module")
+def ray_session():
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    yield
+    ray.shutdown()
+
+
+@pytest.fixture(scope="module")
+def finished_run(ray_session, tmp_path_factory) -> tuple[RunConfig, object]:
+    root = tmp_path_factory.mktemp("loop")
+    problem = make_small_bin_packing(root / "problem")
+    config = RunConfig(problem=str(problem), run_dir=root / "run", samples=20, samples_per_prompt=4,
+                       llm=recorded_llm(), seed=1)
+    return config, run_search(config)
+
+
+def _rows(config: RunConfig, sql: str) -> list[tuple]:
+    with sqlite3.connect(config.run_dir / DB_FILENAME) as conn:
+        return conn.execute(sql).fetchall()
+
+
+def test_run_stops_exactly_at_the_sample_budget(finished_run) -> None:
+    config, outcome = finished_run
+    assert outcome.counters.samples == 20
+    assert _rows(config, "SELECT COUNT(*) FROM samples") == [(20,)]
+
+
+def test_every_parsed_unique_candidate_is_evaluated(finished_run) -> None:
+    config, _ = finished_run
+    assert _rows(config, "SELECT COUNT(*) FROM candidates WHERE status='pending'") == [(0,)]
+    evaluated = _rows(config, "SELECT COUNT(*) FROM candidates WHERE status='evaluated'")[0][0]
+    assert evaluated == _rows(config, "SELECT COUNT(*) FROM evaluations")[0][0] > 1
+
+
+def test_duplicates_and_unparsable_samples_are_recorded_not_evaluated(finished_run) -> None:
+    config, _ = finished_run
+    statuses = dict(_rows(config, "SELECT status, COUNT(*) FROM candidates GROUP BY status"))
+    assert statuses["duplicate"] >= 1
+    assert statuses["unparsed"] >= 2  # the syntax error and the chatter
+    reasons = [r[0] for r in _rows(config, "SELECT parse_error FROM candidates WHERE status='unparsed'")]
+    assert all(reasons)
+
+
+def test_failing_candidates_get_their_error_and_the_run_goes_on(finished_run) -> None:
+    config, outcome = finished_run
+    errors = [r[0] for r in _rows(config, "SELECT error FROM evaluations WHERE ok = 0")]
+    assert any("time" in e.lower() for e in errors), errors  # the infinite loop
+    assert any("NameError" in e or "undefined_name" in e for e in errors), errors
+    assert outcome.stopped_because is None
+
+
+def test_best_score_is_at_least_the_seed(finished_run) -> None:
+    config, outcome = finished_run
+    seed_score = _rows(config, "SELECT e.score FROM evaluations e JOIN candidates c"
+                               " ON c.id = e.candidate_id WHERE c.sample_id IS NULL")[0][0]
+    assert outcome.best_score >= seed_score
+
+
+def test_samples_keep_prompt_model_tokens_and_parent_links(finished_run) -> None:
+    config, _ = finished_run
+    rows = _rows(config, "SELECT s.model, s.completion_tokens, p.parent_ids, p.text FROM samples s"
+                         " JOIN prompts p ON p.id = s.prompt_id")
+    assert all(model.startswith("recorded:") for model, *_ in rows)
+    assert all(tokens > 0 for _, tokens, _, _ in rows)
+    assert all(parents != "[]" and "def priority" in text for _, _, parents, text in rows)
+
+
+def test_held_out_report_scores_the_best_program(finished_run) -> None:
+    _, outcome = finished_run
+    assert set(outcome.held_out) == {"held_out"}
+    assert outcome.held_out["held_out"]["error"] is None
+
+
+def test_resume_with_a_larger_budget_continues_the_count(finished_run, tmp_path: Path) -> None:
+    config, _ = finished_run
+    before = _rows(config, "SELECT candidate_id, score FROM evaluations ORDER BY candidate_id")
+    outcome = resume_search(config.run_dir, samples=28)
+    assert outcome.counters.samples == 28
+    after = _rows(config, "SELECT candidate_id, score FROM evaluations ORDER BY candidate_id")
+    assert after[: len(before)] == before
