@@ -1,1 +1,4 @@
-"""Evaluators: turn a candidate into per-input scores (programs today; expressions, Lean proofs and surrogate cascades plug in here)."""
+"""Evaluators: turn a candidate into per-input scores.
+
+Programs today; expressions, Lean proofs and surrogate cascades plug in here.
+"""
