@@ -70,7 +70,9 @@ def address_space_cap(limits: Limits) -> int:
 
 def apply_rlimits(limits: Limits, address_space: int, drop_user: bool) -> None:
     cpu = max(1, math.ceil(limits.cpu_seconds))
-    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))  # SIGXCPU first, SIGKILL a second later
+    # soft == hard: SIGKILL at the limit. A trial is the init of its pid namespace, which ignores
+    # the SIGXCPU a lower soft limit would send, so a gap would only add a second of burning.
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu))
     resource.setrlimit(resource.RLIMIT_AS, (address_space, address_space))
     resource.setrlimit(resource.RLIMIT_FSIZE, (limits.max_file_bytes, limits.max_file_bytes))
     resource.setrlimit(resource.RLIMIT_NOFILE, (limits.max_open_files, limits.max_open_files))

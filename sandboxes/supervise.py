@@ -9,6 +9,7 @@ exit status and the kernel's CPU accounting.
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import select
 import signal
@@ -151,7 +152,10 @@ def _verdict(
         return None, streams.overflow
     if os.WIFSIGNALED(status):
         number = os.WTERMSIG(status)
-        if number == signal.SIGXCPU or (number == signal.SIGKILL and cpu >= limits.cpu_seconds - 0.05):
+        # Our own kills (timeout, overflow) are ruled out above; the kernel's CPU accounting is
+        # sampled, so "at the limit" is taken loosely.
+        at_cpu_limit = cpu >= 0.9 * math.ceil(limits.cpu_seconds)
+        if number == signal.SIGXCPU or (number == signal.SIGKILL and at_cpu_limit):
             return None, f"cpu limit: used {cpu:.1f} s of CPU time (limit {limits.cpu_seconds:g} s)"
         return None, f"crash: killed by {signal.Signals(number).name}"
     code = os.WEXITSTATUS(status)
