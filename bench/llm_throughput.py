@@ -1,0 +1,201 @@
+"""LLM throughput through evoforge's Sampler against the same server called directly.
+
+Both paths send the same FunSearch prompts (bin_packing, completion mode, the
+same n, max_tokens, temperature and stops) to one llama-server serving the
+embedded model, in interleaved rounds so load from other processes hits both
+alike. Tokens are counted the same way for both (the server's /tokenize on
+every returned text, outside the timed region). The figure is the ratio
+evoforge / direct (goal >= 0.9). A last phase runs a ProgramEvaluator on the
+bin_packing training inputs concurrently with sampling, evaluating each
+parsed candidate as it arrives, and reports how busy it was.
+
+    python bench/llm_throughput.py [--threads 1] [--rounds 3] [--prompts 2] [--n 4]
+"""
+
+from __future__ import annotations
+
+import argparse
+import queue
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+import openai
+
+from evoforge.agents.embedded import assemble_embedded_model
+from evoforge.agents.llama_server import LlamaServer
+from evoforge.agents.openai_backend import OpenAIBackend, count_tokens
+from evoforge.agents.prompts import COMPLETION_STOPS, build_prompt
+from evoforge.agents.sampler import Sampler
+from evoforge.records import Prompt
+from evoforge.spec import ProblemSpec, load_problem
+
+
+@dataclass
+class Figures:
+    seconds: float
+    samples: int
+    tokens: int
+
+    @property
+    def tokens_per_second(self) -> float:
+        return self.tokens / self.seconds
+
+    @property
+    def samples_per_minute(self) -> float:
+        return 60 * self.samples / self.seconds
+
+
+def seed_prompt(spec: ProblemSpec) -> Prompt:
+    return Prompt(0, (1,), (spec.seed_code,), (0.0,), 1)
+
+
+def run_sampler(sampler: Sampler, spec: ProblemSpec, prompts: int, root: str) -> Figures:
+    started = time.monotonic()
+    batches = sampler.sample_many([seed_prompt(spec)] * prompts)
+    seconds = time.monotonic() - started
+    texts = [c.text for b in batches for c in b.completions]
+    return Figures(seconds, len(texts), sum(count_tokens(root, t) for t in texts))
+
+
+def run_direct(client: openai.OpenAI, text: str, args: argparse.Namespace, root: str) -> Figures:
+    def one() -> list[str]:
+        response = client.completions.create(
+            model="m", prompt=text, n=args.n, max_tokens=args.max_tokens,
+            temperature=args.temperature, top_p=0.95, stop=list(COMPLETION_STOPS),
+        )  # fmt: skip
+        return [choice.text for choice in response.choices]
+
+    started = time.monotonic()
+    with ThreadPoolExecutor(max_workers=args.prompts) as pool:
+        texts = [t for future in [pool.submit(one) for _ in range(args.prompts)] for t in future.result()]
+    seconds = time.monotonic() - started
+    return Figures(seconds, len(texts), sum(count_tokens(root, t) for t in texts))
+
+
+def compare(server: LlamaServer, spec: ProblemSpec, args: argparse.Namespace) -> dict[str, list[Figures]]:
+    root = f"http://{server.host}:{server.port}"
+    backend = OpenAIBackend(server.base_url, model="m", concurrency=args.prompts)
+    sampler = Sampler(backend, spec, args.n, mode="completion", temperature=args.temperature,
+                      max_tokens=args.max_tokens)  # fmt: skip
+    client = openai.OpenAI(base_url=server.base_url, api_key="none", max_retries=0, timeout=600)
+    text = build_prompt(spec, seed_prompt(spec), "completion").text
+    run_direct(client, text, args, root)  # warm-up: the prompt enters the server's cache for both paths
+    results: dict[str, list[Figures]] = {"evoforge": [], "direct": []}
+    print(f"{'round':>5} {'path':>8} {'tok/s':>7} {'samples/min':>11} {'tokens':>6} {'s':>6}")
+    for round_index in range(args.rounds):
+        paths = [("evoforge", lambda: run_sampler(sampler, spec, args.prompts, root)),
+                 ("direct", lambda: run_direct(client, text, args, root))]  # fmt: skip
+        if round_index % 2:
+            paths.reverse()
+        for name, measure in paths:
+            f = measure()
+            results[name].append(f)
+            print(f"{round_index:>5} {name:>8} {f.tokens_per_second:7.1f} {f.samples_per_minute:11.1f} "
+                  f"{f.tokens:>6} {f.seconds:6.1f}")  # fmt: skip
+    sampler.close()
+    return results
+
+
+def report(results: dict[str, list[Figures]]) -> None:
+    totals = {
+        name: Figures(sum(f.seconds for f in rows), sum(f.samples for f in rows), sum(f.tokens for f in rows))
+        for name, rows in results.items()
+    }
+    for name, f in totals.items():
+        print(f"{name:>8} overall: {f.tokens_per_second:.1f} tok/s, {f.samples_per_minute:.1f} samples/min")
+    ratios = [e.tokens_per_second / d.tokens_per_second for e, d in zip(*results.values(), strict=True)]
+    tokens = totals["evoforge"].tokens_per_second / totals["direct"].tokens_per_second
+    samples = totals["evoforge"].samples_per_minute / totals["direct"].samples_per_minute
+    print(f"evoforge / direct: tok/s {tokens:.3f}, samples/min {samples:.3f} "
+          f"(per-round tok/s ratios: {', '.join(f'{r:.2f}' for r in ratios)})")  # fmt: skip
+
+
+def server_figures(server: LlamaServer, args: argparse.Namespace) -> None:
+    """The server alone: one stream, and n=8 sharing one prompt (no stops, fixed length)."""
+    client = openai.OpenAI(base_url=server.base_url, api_key="none", max_retries=0, timeout=600)
+    root = f"http://{server.host}:{server.port}"
+    for n in (1, 8):
+        started = time.monotonic()
+        response = client.completions.create(
+            model="m", prompt="def quicksort(values):\n", n=n, max_tokens=128, temperature=0.8,
+            extra_body={"ignore_eos": True},
+        )  # fmt: skip
+        seconds = time.monotonic() - started
+        tokens = sum(count_tokens(root, c.text) for c in response.choices)
+        print(f"server alone, n={n}: {tokens / seconds:.1f} tok/s ({tokens} tokens in {seconds:.1f} s)")
+
+
+def pipeline(server: LlamaServer, spec: ProblemSpec, args: argparse.Namespace) -> None:
+    """Sampling with a ProgramEvaluator scoring each candidate as it arrives."""
+    try:
+        from evoforge.evaluators.program import ProgramEvaluator
+    except ImportError as error:
+        print(f"evaluator phase skipped: evoforge.evaluators.program is not available ({error})")
+        return
+    root = f"http://{server.host}:{server.port}"
+    codes: queue.Queue[str | None] = queue.Queue()
+    busy = [0.0, 0]
+    backend = OpenAIBackend(server.base_url, model="m", concurrency=args.prompts)
+    sampler = Sampler(backend, spec, args.n, mode="completion", temperature=args.temperature,
+                      max_tokens=args.max_tokens)  # fmt: skip
+
+    def evaluate_all() -> None:
+        with ProgramEvaluator(spec, split="train") as evaluator:
+            while (code := codes.get()) is not None:
+                started = time.monotonic()
+                evaluator.evaluate(code)
+                busy[0] += time.monotonic() - started
+                busy[1] += 1
+
+    worker = threading.Thread(target=evaluate_all)
+    worker.start()
+    started, tokens, samples, parsed = time.monotonic(), 0, 0, 0
+    while time.monotonic() - started < args.pipeline_seconds:
+        for batch in sampler.sample_many([seed_prompt(spec)] * args.prompts):
+            for completion, candidate in zip(batch.completions, batch.candidates, strict=True):
+                tokens += count_tokens(root, completion.text)
+                samples += 1
+                if candidate.code is not None:
+                    parsed += 1
+                    codes.put(candidate.code)
+    sampling_seconds = time.monotonic() - started
+    codes.put(None)
+    worker.join()
+    wall = time.monotonic() - started
+    sampler.close()
+    print(
+        f"pipeline: {samples} samples ({parsed} parsed) in {sampling_seconds:.0f} s: "
+        f"{tokens / sampling_seconds:.1f} tok/s, {60 * samples / sampling_seconds:.1f} samples/min"
+    )
+    print(f"evaluator: {busy[1]} evaluations, busy {busy[0]:.1f} s of {wall:.0f} s "
+          f"= {100 * busy[0] / wall:.1f} % utilisation, "
+          f"{busy[0] / max(1, busy[1]):.2f} s per evaluation")  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    parser.add_argument(
+        "--threads", type=int, default=1, help="llama-server -t (1 when evaluation shares 2 cores)"
+    )
+    parser.add_argument("--slots", type=int, default=8)
+    parser.add_argument("--rounds", type=int, default=8)
+    parser.add_argument("--prompts", type=int, default=2, help="prompts in flight per round")
+    parser.add_argument("--n", type=int, default=4, help="samples per prompt")
+    parser.add_argument("--max-tokens", type=int, default=192)
+    parser.add_argument("--temperature", type=float, default=0.8)
+    parser.add_argument("--pipeline-seconds", type=float, default=60.0)
+    args = parser.parse_args()
+    spec = load_problem("bin_packing")
+    with LlamaServer(assemble_embedded_model(), slots=args.slots, threads=args.threads) as server:
+        print(f"llama-server -t {args.threads} -np {args.slots}, embedded Qwen2.5-Coder-0.5B; "
+              f"{args.prompts} prompts x n={args.n}, max_tokens {args.max_tokens}")  # fmt: skip
+        server_figures(server, args)
+        report(compare(server, spec, args))
+        if args.pipeline_seconds > 0:
+            pipeline(server, spec, args)
+
+
+if __name__ == "__main__":
+    main()
