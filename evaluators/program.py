@@ -17,14 +17,17 @@ from evoforge.spec import ProblemSpec
 class ProgramEvaluator:
     """A warm sandbox for one spec and split; `evaluate` runs a candidate on each input in order.
 
-    It stops at the first input that fails: the program is invalid either way
-    (FunSearch drops it), and a candidate that times out on one input would
-    usually time out on the rest, costing the run minutes for nothing.
+    With `stop_on_error`, it stops at the first input that fails: during a
+    search the program is invalid either way (FunSearch drops it), and a
+    candidate that times out on one input usually times out on the rest,
+    costing the run minutes for nothing. Reports leave it off to see every input.
     """
 
     def __init__(self, spec: ProblemSpec, split: str = "train", dataset: Path | None = None,
-                 mode: SandboxMode = SandboxMode.FORK, limits: Limits | None = None) -> None:
+                 mode: SandboxMode = SandboxMode.FORK, limits: Limits | None = None,
+                 stop_on_error: bool = False) -> None:
         self.spec = spec
+        self.stop_on_error = stop_on_error
         self._sandbox: Sandbox = open_sandbox(spec, split, dataset, mode, limits)
         self.input_keys: tuple[str, ...] = self._sandbox.input_keys
 
@@ -34,7 +37,7 @@ class ProgramEvaluator:
         for key in self.input_keys:
             trial = self._sandbox.run(code, key)
             trials.append(trial)
-            if trial.score is None:
+            if trial.score is None and self.stop_on_error:
                 break
         return Evaluation(tuple(trials), seconds=time.perf_counter() - started)
 

@@ -64,7 +64,10 @@ class ForkSandbox(Sandbox):
             raise RuntimeError(f"the sandbox server did not start ({error}): {self._stderr_tail()}") from None
         if "error" in ready:
             self._stop()
-            raise SpecError(f"{self._spec.path}: the sandbox could not load the problem: {ready['error']}")
+            if ready.get("kind") == "SpecError":
+                raise SpecError(ready["error"])
+            raise SpecError(f"{self._spec.path}: the spec failed to load ({ready.get('kind')}: "
+                            f"{ready['error']}); fix it so it runs as a plain Python module.")
         for warning in ready["warnings"]:
             warn_once(warning)
         self.input_keys = tuple(ready["input_keys"])

@@ -207,7 +207,7 @@ def main() -> None:
     try:
         state = start(setup)
     except Exception as error:  # a broken spec or inputs module: the user's to fix, reported once
-        framing.write_json(channel_out, {"error": f"{type(error).__name__}: {error}"})
+        framing.write_json(channel_out, {"error": str(error), "kind": type(error).__name__})
         return
     del setup
     framing.write_json(channel_out, {"input_keys": list(state.inputs), "warnings": state.isolation.warnings})

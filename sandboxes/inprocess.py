@@ -16,6 +16,7 @@ from evoforge.records import TrialResult
 from evoforge.sandboxes.base import Sandbox, warn_once
 from evoforge.sandboxes.harness import SpecProgram, run_trial
 from evoforge.spec import ProblemSpec
+from evoforge.spec_errors import SpecError
 from evoforge.spec_inputs import resolve_inputs
 
 
@@ -26,6 +27,11 @@ class InProcessSandbox(Sandbox):
         warn_once("running candidates IN PROCESS: no isolation and no limits (--unsafe-in-process)")
         self._inputs = resolve_inputs(spec, split, dataset)
         self._program = SpecProgram(spec.source, str(spec.path), spec.evolve_name, spec.run_name)
+        try:
+            self._program.instantiate()  # a broken spec fails here, once, not inside every trial
+        except Exception as error:
+            raise SpecError(f"{spec.path}: the spec failed to load ({type(error).__name__}: {error}); "
+                            "fix it so it runs as a plain Python module.") from None
         self.input_keys = tuple(self._inputs)
 
     def run(self, code: str, input_key: str) -> TrialResult:

@@ -24,8 +24,15 @@ def test_evaluation_has_one_trial_per_input_in_order(tmp_path: Path) -> None:
     assert evaluation.signature == (6.0, 20.0) and evaluation.score == 13.0
 
 
-def test_evaluation_stops_at_the_first_failed_input(tmp_path: Path) -> None:
+def test_evaluation_runs_every_input_even_after_a_failure(tmp_path: Path) -> None:
     with ProgramEvaluator(write_spec(tmp_path), limits=LIMITS) as evaluator:
+        evaluation = evaluator.evaluate(candidate("return float('nan') if n < 5 else 1.0"))
+    assert [t.score for t in evaluation.trials] == [None, 1.0] and evaluation.score is None
+    assert evaluation.first_error == "invalid result: score is nan"
+
+
+def test_evaluation_can_stop_at_the_first_failed_input(tmp_path: Path) -> None:
+    with ProgramEvaluator(write_spec(tmp_path), limits=LIMITS, stop_on_error=True) as evaluator:
         evaluation = evaluator.evaluate(candidate("return 1.0 if n < 5 else float('nan')"))
         again = evaluator.evaluate(candidate("raise ValueError('broken')"))
     assert [t.score for t in evaluation.trials] == [1.0, None] and not evaluation.ok

@@ -88,13 +88,19 @@ def test_unknown_input_key_is_a_caller_error(tmp_path: Path) -> None:
         sandbox.run(GOOD, "no-such-input")
 
 
-def test_spec_that_fails_to_load_raises_spec_error(tmp_path: Path) -> None:
+@pytest.mark.parametrize("mode", [SandboxMode.FORK, SandboxMode.IN_PROCESS])
+def test_spec_that_fails_to_load_raises_spec_error(tmp_path: Path, mode: SandboxMode) -> None:
     path = tmp_path / "broken.py"
     path.write_text("import funsearch\nraise RuntimeError('bad spec')\n\n@funsearch.evolve\n"
                     "def f(n):\n    return n\n\n@funsearch.run\ndef g(n):\n    return f(n)\n")
     spec = load_problem(path, inputs_json="[1]")
-    with pytest.raises(SpecError, match="bad spec"):
-        open_sandbox(spec, limits=LIMITS)
+    with pytest.raises(SpecError, match=r"broken\.py: the spec failed to load \(RuntimeError: bad spec\)"):
+        open_sandbox(spec, mode=mode, limits=LIMITS)
+
+
+def test_missing_dataset_file_is_reported_as_the_spec_loader_words_it(tmp_path: Path) -> None:
+    with pytest.raises(SpecError, match=r"^--dataset .*nowhere\.json: no such file"):
+        open_sandbox(write_spec(tmp_path), dataset=tmp_path / "nowhere.json", limits=LIMITS)
 
 
 def test_evoforge_style_spec_runs(tmp_path: Path) -> None:
