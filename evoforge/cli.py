@@ -55,7 +55,7 @@ def run(
     seed: Annotated[int, typer.Option(help="Seed for the program database.")] = 0,
     inputs: Annotated[str | None, typer.Option(help="Inputs as JSON (FunSearch spec files).")] = None,
     dataset: Annotated[Path | None, typer.Option(help="Published test set to report on.")] = None,
-    samplers: Annotated[int, typer.Option(help="Sampler actors.")] = 1,
+    samplers: Annotated[int, typer.Option(help="Sampler actors (prompts in flight).")] = 2,
     evaluators: Annotated[int, typer.Option(help="Evaluator actors.")] = 1,
     samples_per_prompt: Annotated[int, typer.Option(help="Completions per prompt.")] = 4,
     temperature: Annotated[float, typer.Option(help="Sampling temperature.")] = 1.0,

@@ -24,7 +24,7 @@ class RunConfig:
     inputs_json: str | None = None
     dataset: str | None = None
     llm: dict[str, Any] = field(default_factory=dict)
-    samplers: int = 1
+    samplers: int = 2
     evaluators: int = 1
     samples_per_prompt: int = 4
     eval_queue_size: int = 16

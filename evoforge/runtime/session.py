@@ -109,7 +109,7 @@ def _actors(config: RunConfig, spec: ProblemSpec) -> Iterator[Pools]:
     evaluators = [EvaluatorActor.remote(spec, config.sandbox_mode) for _ in range(config.evaluators)]
     actors = [database, *evaluators]
     try:
-        with serve_llm(config.llm, slots=config.samples_per_prompt) as llm:
+        with serve_llm(config.llm, slots=config.samplers * config.samples_per_prompt) as llm:
             samplers = [
                 SamplerActor.remote(llm, spec, config.samples_per_prompt) for _ in range(config.samplers)
             ]
