@@ -1,30 +1,38 @@
-"""Sandboxes: every candidate is untrusted code, contained at about a millisecond per trial.
+"""Sandboxes: every candidate is untrusted code, contained at a few milliseconds per trial.
 
 Modes (`SandboxMode`):
 
 - FORK (default): a warm server process per sandbox, started fresh with a
-  scrubbed environment, loads the spec, its inputs and numpy once, enters a
-  network namespace and a private read-only filesystem view, and forks one
-  child per trial. The child is the init of a new pid namespace and its own
-  session, drops to uid 65534 when root (so RLIMIT_NPROC=1 binds: no new
-  processes or threads), and runs under RLIMIT_CPU, RLIMIT_AS, RLIMIT_FSIZE
-  and RLIMIT_NOFILE in an empty private directory. The server enforces the
-  wall clock, kills the child's whole namespace and group, caps stdout/stderr
-  and the result channel, and maps the exit to one clear error.
-- SPAWN: a fresh interpreter per trial with the same limits, for specs that
-  are not fork-safe (about 80 ms per trial instead of about 1).
+  scrubbed environment (no API keys, one BLAS thread), loads the spec, its
+  inputs and numpy once, then enters a network namespace (loopback down) and a
+  private read-only filesystem view (interpreter and libraries only: no /work,
+  /home, /tmp, /proc, problem folder or run database). It keeps one child
+  forked ahead of the next request. Each child is the init of a new pid
+  namespace and its own session, drops to uid 65534 when root (so
+  RLIMIT_NPROC=1 binds: no processes, no threads), and runs under RLIMIT_CPU
+  (SIGKILL at the limit), RLIMIT_AS (`memory_mb` is what the candidate may add
+  to the warm interpreter's mappings), RLIMIT_FSIZE and RLIMIT_NOFILE in an
+  empty private directory. The server enforces the wall clock, kills the
+  child's whole namespace and group, caps stdout/stderr and the result
+  channel, and maps the exit to one clear error.
+- SPAWN: a fresh interpreter per trial (posix_spawn, safe from threaded
+  actors) with the same layers, for specs that are not fork-safe; ~100x slower.
 - IN_PROCESS: the harness in the caller's process, no limits; debugging only.
 
-What in-process isolation cannot do, honestly: the candidate shares an
-interpreter with the spec's `@run` function inside its child, so a
-deliberately adversarial candidate (ctypes memory writes, string-built
-introspection names) can still fake its own score. The guard (static
-rejection of frame/introspection names, identity checks of everything the
-spec's scoring code reads) stops the monkey-patching LLMs actually write;
-the process, namespace and uid boundaries are what keep the host, the run's
-files, its keys and other candidates safe. The child also holds a copy of
-the server's memory, from which the other inputs of the split are cleared
-but not scrubbed.
+Where a layer is unavailable (not root, namespaces disabled) the evaluator
+logs one warning naming it, and every limit that still applies stays on.
+
+What in-process isolation cannot do, honestly: inside its child the
+candidate shares an interpreter with the spec's `@run` function, so a
+deliberately adversarial candidate (ctypes memory writes, names built at run
+time to dodge the static check) can still fake its own score. The guard
+(static rejection of frame/introspection names, identity checks of everything
+the spec's scoring code reads, exact score types, a per-trial token on the
+result channel) stops the monkey-patching LLMs actually write; the process,
+namespace and uid boundaries are what keep the host, the run's files, its
+keys and other candidates safe. A forked child also holds a copy of the
+server's memory, from which the split's other inputs are dropped (not
+scrubbed) before the candidate runs.
 """
 
 from __future__ import annotations
