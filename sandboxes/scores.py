@@ -8,6 +8,7 @@ since the child's whole process is the candidate's to corrupt.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 from typing import Any
@@ -30,10 +31,20 @@ def checked_score(value: Any) -> tuple[float | None, str | None]:
     return number, None
 
 
-def _is_numpy_number_type(kind: type) -> bool:
+@functools.cache
+def _numpy_number_types() -> frozenset[type]:
+    """numpy's own scalar number types, by identity: a subclass (even one claiming
+    `__module__ = "numpy"`) could override `__float__`."""
     import numpy as np
 
-    return kind.__module__ == "numpy" and issubclass(kind, np.integer | np.floating | np.bool_)
+    return frozenset(
+        kind for kind in np.sctypeDict.values()
+        if issubclass(kind, np.integer | np.floating | np.bool_) and not issubclass(kind, np.timedelta64)
+    )
+
+
+def _is_numpy_number_type(kind: type) -> bool:
+    return kind in _numpy_number_types()
 
 
 def _type_name(kind: type) -> str:

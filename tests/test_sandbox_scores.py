@@ -82,3 +82,14 @@ def test_a_closed_pipe_is_channel_closed_not_a_hang() -> None:
     with pytest.raises(ChannelClosed):
         read_json(read_end)
     os.close(read_end)
+
+
+def test_a_numpy_subclass_claiming_to_be_numpy_is_refused() -> None:
+    class Disguised(np.float64):
+        __module__ = "numpy"
+
+        def __float__(self) -> float:
+            return 1e9
+
+    assert checked_score(Disguised(1.0)) == (None, "invalid result: expected a number, got Disguised")
+    assert checked_score(np.timedelta64(5)) == (None, "invalid result: expected a number, got timedelta64")
