@@ -66,7 +66,7 @@ def decode_child_result(raw: bytes, token: str) -> tuple[float | None, str | Non
     """Read the child's one JSON message; anything malformed is the candidate's doing."""
     try:
         message = json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):  # "[[[[..." must not crash the server
         return None, "invalid result: the result channel held something other than one JSON message"
     if not isinstance(message, dict) or message.get("token") != token:
         return None, "invalid result: the result channel was written by the candidate, not the harness"

@@ -54,6 +54,7 @@ def test_child_result_needs_the_token() -> None:
 @pytest.mark.parametrize("raw", [
     b'{"score": NaN, "token": "0123abcd"}', b'{"score": Infinity, "token": "0123abcd"}',
     b'{"score": "1", "token": "0123abcd"}', b'{"score": 1}{"score": 2}', b"\xff\xfe", b"[]",
+    b"[" * 60_000,
 ])
 def test_malformed_child_results_are_errors(raw: bytes) -> None:
     score, error = decode_child_result(raw, TOKEN)
