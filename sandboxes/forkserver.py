@@ -57,7 +57,7 @@ class ServerState:
     address_space: int
     ready: ReadyChild | None = None
     finished: list[ReadyChild] = field(default_factory=list)
-    compiled: dict[str, CodeType | str] = field(default_factory=dict)
+    compiled: dict[str, bytes | str] = field(default_factory=dict)
 
 
 def start(setup: dict[str, Any]) -> ServerState:
@@ -105,7 +105,7 @@ def run_request(state: ServerState, request: dict[str, Any]) -> dict[str, Any]:
     if isinstance(compiled, str):
         return {"score": None, "error": compiled, "output_tail": "", "seconds": time.perf_counter() - started}
     token = secrets.token_hex(16)
-    child = _hand_over(state, [key.encode(), token.encode(), marshal.dumps(compiled)])
+    child = _hand_over(state, [key.encode(), token.encode(), compiled])
     deadline = time.monotonic() + state.limits.wall_seconds
     state.ready = prefork(state)
     try:
@@ -121,13 +121,22 @@ def run_request(state: ServerState, request: dict[str, Any]) -> dict[str, Any]:
     return outcome
 
 
-def _compiled(state: ServerState, code: str) -> CodeType | str:
-    """Checked and compiled once per candidate, not once per input."""
+def _compiled(state: ServerState, code: str) -> bytes | str:
+    """Checked, compiled and marshalled once per candidate, not once per input; or why not."""
     if code not in state.compiled:
         if len(state.compiled) >= COMPILED_CACHE:
             state.compiled.pop(next(iter(state.compiled)))
-        state.compiled[code] = compile_candidate(code)
+        state.compiled[code] = _marshalled(compile_candidate(code))
     return state.compiled[code]
+
+
+def _marshalled(compiled: CodeType | str) -> bytes | str:
+    if isinstance(compiled, str):
+        return compiled
+    try:
+        return marshal.dumps(compiled)
+    except ValueError:  # a thousand nested lambdas compile but cannot be marshalled
+        return "rejected: the candidate's code is nested too deeply"
 
 
 def _hand_over(state: ServerState, frames: list[bytes]) -> ReadyChild:

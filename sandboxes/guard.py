@@ -46,6 +46,8 @@ def reject_escape_hatches(code: str) -> str | None:
         tree = ast.parse(code)
     except SyntaxError as error:
         return f"syntax error: {error.msg} (line {error.lineno})"
+    except (MemoryError, RecursionError, ValueError) as error:  # "x = ----...1": too deep to parse
+        return f"rejected: too complex to parse ({type(error).__name__})"
     for node in ast.walk(tree):
         reason = _escape_reason(node)
         if reason:

@@ -59,6 +59,12 @@ def test_syntax_errors_are_reported_not_raised() -> None:
     assert compile_candidate("def f(:\n") == "syntax error: invalid syntax (line 1)"
 
 
+@pytest.mark.parametrize("code", ["x = " + "-" * 100_000 + "1", "x = " + "[" * 5000 + "]" * 5000])
+def test_pathologically_deep_code_is_rejected_not_raised(code: str) -> None:
+    reason = compile_candidate(code)
+    assert isinstance(reason, str) and reason.startswith(("rejected:", "syntax error:"))
+
+
 def test_oversized_candidates_are_rejected() -> None:
     assert compile_candidate("x = 1\n" * 50_000).startswith("rejected: the candidate is longer than")
 

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 from test_sandbox_support import (
+    GOOD,
     LIMITS,
     assert_no_stray_processes,
     assert_still_scores,
@@ -304,4 +305,13 @@ def test_source_tree_and_problem_folders_are_invisible(sandbox: Sandbox) -> None
         body += f"else open({readable!r}).read()))"
         result = sandbox.run(candidate(body), "small")
         assert result.score is None and result.error.startswith("FileNotFoundError"), readable
+    assert_still_scores(sandbox)
+
+
+def test_code_too_deep_to_handle_is_rejected_and_the_server_survives(sandbox: Sandbox) -> None:
+    restarts = getattr(sandbox, "restarts", 0)
+    for code in ("f = " + "lambda: " * 1000 + "1\n" + GOOD, "x = " + "-" * 100_000 + "1\n" + GOOD):
+        result = sandbox.run(code, "small")
+        assert result.score is None and result.error.startswith("rejected:")
+    assert getattr(sandbox, "restarts", 0) == restarts
     assert_still_scores(sandbox)
