@@ -315,3 +315,11 @@ def test_code_too_deep_to_handle_is_rejected_and_the_server_survives(sandbox: Sa
         assert result.score is None and result.error.startswith("rejected:")
     assert getattr(sandbox, "restarts", 0) == restarts
     assert_still_scores(sandbox)
+
+
+def test_deeply_nested_directories_are_cleaned_up_without_harm(sandbox: Sandbox) -> None:
+    restarts = getattr(sandbox, "restarts", 0)
+    body = "import os\nfor _ in range(3000):\n    os.mkdir('d')\n    os.chdir('d')\nreturn 1.0"
+    assert sandbox.run(candidate(body), "small").score == 1.0
+    assert getattr(sandbox, "restarts", 0) == restarts
+    assert_still_scores(sandbox)
