@@ -108,7 +108,10 @@ def run_request(state: ServerState, request: dict[str, Any]) -> dict[str, Any]:
     token = secrets.token_hex(16)
     child = _hand_over(state, [key.encode(), token.encode(), compiled])
     deadline = time.monotonic() + state.limits.wall_seconds
-    state.ready = prefork(state)
+    try:
+        state.ready = prefork(state)
+    except OSError as error:  # e.g. the candidate filled the scratch space: retried after cleanup
+        print(f"evoforge sandbox: could not prepare the next child: {error}", file=sys.stderr)
     try:
         outcome, to_reap = watch_child(child.pid, child.result_r, child.output_r, state.limits, token,
                                        deadline, reap_later=True)

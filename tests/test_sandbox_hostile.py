@@ -323,3 +323,13 @@ def test_deeply_nested_directories_are_cleaned_up_without_harm(sandbox: Sandbox)
     assert sandbox.run(candidate(body), "small").score == 1.0
     assert getattr(sandbox, "restarts", 0) == restarts
     assert_still_scores(sandbox)
+
+
+def test_filling_the_scratch_space_is_an_error_and_the_space_comes_back(sandbox: Sandbox) -> None:
+    restarts = getattr(sandbox, "restarts", 0)
+    body = "for i in range(400):\n    open(f'f{i}', 'wb').write(b'x' * 2**20)\nreturn 1.0"
+    result = sandbox.run(candidate(body), "small")
+    assert result.score is None and "No space left on device" in result.error
+    assert getattr(sandbox, "restarts", 0) == restarts
+    assert_still_scores(sandbox)
+    assert sandbox.run(candidate("open('f', 'wb').write(b'x' * 2**20)\nreturn 1.0"), "small").score == 1.0
