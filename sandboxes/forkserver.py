@@ -88,8 +88,13 @@ def prefork(state: ServerState) -> ReadyChild:
     request_r, request_w = os.pipe()
     result_r, result_w = os.pipe()
     output_r, output_w = os.pipe()
-    state.isolation.before_fork()
-    pid = os.fork()
+    try:
+        state.isolation.before_fork()
+        pid = os.fork()
+    except OSError:
+        close_all(request_r, request_w, result_r, result_w, output_r, output_w)
+        _remove(workdir)
+        raise
     if pid == 0:
         _child(state, Path(workdir), request_r, output_w, result_w)
     close_all(request_r, result_w, output_w)
