@@ -13,7 +13,6 @@ import secrets
 import shutil
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -37,7 +36,6 @@ class SpawnSandbox(Sandbox):
         self._program = SpecProgram(spec.source, str(spec.path), spec.evolve_name, spec.run_name)
         self._limits = limits
         self._private_root = private_root
-        self._lock = threading.Lock()
         self.input_keys = tuple(self._inputs)
 
     def run(self, code: str, input_key: str) -> TrialResult:
