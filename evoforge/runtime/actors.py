@@ -90,7 +90,7 @@ class EvaluatorActor:
         from evoforge.evaluators.program import ProgramEvaluator
         from evoforge.sandboxes import SandboxMode
 
-        self.evaluator = ProgramEvaluator(spec, split="train", mode=SandboxMode(mode))
+        self.evaluator = ProgramEvaluator(spec, split="train", mode=SandboxMode(mode), stop_on_error=True)
 
     def evaluate(self, pending: PendingEvaluation) -> tuple[PendingEvaluation, Evaluation]:
         return pending, self.evaluator.evaluate(pending.code)
