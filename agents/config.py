@@ -8,10 +8,11 @@ weights is loaded in-process by transformers.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from evoforge.agents.base import CHAT, COMPLETION, LLMBackend, LLMUnavailable
+from evoforge.agents.llama_server import LlamaServer
 
 # "recorded" replays a JSONL file of completions (--model FILE): for tests of the loop, no model runs.
 BACKENDS = ("embedded", "openai", "vllm", "transformers", "recorded")
@@ -50,10 +51,6 @@ class LLMConfig:
 
 def make_backend(config: LLMConfig) -> LLMBackend:
     """Build (and for local models, start) the backend the config names."""
-    if config.backend == "embedded":
-        from evoforge.agents.embedded import assemble_embedded_model
-
-        return _local_gguf(assemble_embedded_model(), config)
     if config.backend == "openai":
         return _openai(config)
     if config.backend == "recorded":
@@ -69,12 +66,39 @@ def make_backend(config: LLMConfig) -> LLMBackend:
         from evoforge.agents.transformers_backend import TransformersBackend
 
         return TransformersBackend(config.model, threads=config.threads)
-    path = Path(config.backend).expanduser()
-    if path.is_file():
-        return _local_gguf(path, config)
+    gguf = local_gguf_path(config)
+    if gguf is not None:
+        return _local_gguf(gguf, config)
     from evoforge.agents.transformers_backend import TransformersBackend
 
-    return TransformersBackend(str(path), threads=config.threads)
+    return TransformersBackend(str(Path(config.backend).expanduser()), threads=config.threads)
+
+
+def local_gguf_path(config: LLMConfig) -> Path | None:
+    """The GGUF file a local llama-server would serve for this config, if any."""
+    if config.backend == "embedded":
+        from evoforge.agents.embedded import assemble_embedded_model
+
+        return assemble_embedded_model()
+    path = Path(config.backend).expanduser()
+    return path if config.backend not in BACKENDS and path.is_file() else None
+
+
+def start_shared_server(config: LLMConfig) -> tuple[LlamaServer | None, LLMConfig]:
+    """One llama-server for several samplers, and the config that makes them its clients.
+
+    For the embedded model or a GGUF path the caller owns the returned server
+    (stop it at the end); other backends come back unchanged with no server.
+    """
+    path = local_gguf_path(config)
+    if path is None:
+        return None, config
+    server = LlamaServer(
+        path, slots=config.slots, threads=config.threads, context_per_slot=config.context_per_slot
+    ).start()
+    mode = COMPLETION if config.mode == "auto" else config.mode
+    client = replace(config, backend="openai", base_url=server.base_url, model=path.stem, mode=mode)
+    return server, client
 
 
 def _local_gguf(path: Path, config: LLMConfig) -> LLMBackend:

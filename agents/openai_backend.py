@@ -77,30 +77,31 @@ class OpenAIBackend(LLMBackend):
             missing = request.n - len(got)
             want = missing if self.n_supported is not False else 1
             batch = self._request_with_n_fallback(request.with_n(want), model)
-            if want > 1 and len(batch) < want and self.n_supported is None:
-                log.info(
-                    "%s returned %d of n=%d choices; using parallel n=1 requests",
-                    self.base_url,
-                    len(batch),
-                    want,
-                )
-                self.n_supported = False
-            elif want > 1 and len(batch) == want:
-                self.n_supported = True
+            if not batch:
+                batch = [Completion("", model, finish_reason="error: the server returned no choices")]
+            elif want > 1 and not _any_failed(batch):
+                self._learn_n_support(want, len(batch))
             got.extend(batch[:missing])
         return got
+
+    def _learn_n_support(self, asked: int, received: int) -> None:
+        if received >= asked:
+            self.n_supported = True
+        elif self.n_supported is None:
+            log.info("%s returned %d of n=%d choices; using n=1 requests", self.base_url, received, asked)
+            self.n_supported = False
 
     def _request_with_n_fallback(self, request: GenerationRequest, model: str) -> list[Completion]:
         import openai
 
         try:
             return self.retrier.call(lambda: self._request(request, model))
-        except openai.BadRequestError as error:
+        except openai.APIStatusError as error:  # a 4xx left over: transient and fatal ones are raised
             if request.n > 1 and _mentions_n(error):
                 self.n_supported = False
-                return self.retrier.call(lambda: self._request(request.with_n(1), model))
-            # A prompt the server rejects (too long, bad stop...) costs one sample, not the run.
-            return [_failed(model, error)]
+                return self._request_with_n_fallback(request.with_n(1), model)
+            # A prompt the server rejects (too long, bad stop...) costs its samples, not the run.
+            return [_failed(model, error)] * request.n
 
     def _request(self, request: GenerationRequest, model: str) -> list[Completion]:
         started = time.monotonic()
@@ -188,6 +189,10 @@ def _choice_text(choice: Any, request: GenerationRequest) -> str:
 
 def _failed(model: str, error: Exception) -> Completion:
     return Completion(text="", model=model, finish_reason=f"error: {_describe(error)}")
+
+
+def _any_failed(completions: list[Completion]) -> bool:
+    return any((c.finish_reason or "").startswith("error") for c in completions)
 
 
 def _mentions_n(error: Exception) -> bool:

@@ -93,8 +93,31 @@ class ScriptedServer:
         self.httpd.server_close()
 
 
+TINY_SPEC = '''"""A toy problem whose prompts are short, for tests that only need some sampling."""
+from evoforge import evolve, run
+
+
+@run
+def evaluate(n: int) -> float:
+    return float(sum(priority(i) for i in range(n)))
+
+
+@evolve
+def priority(x: int) -> float:
+    """How much x is worth."""
+    return float(x)
+'''
+
+
 def bin_packing_spec() -> ProblemSpec:
     return load_problem("bin_packing")
+
+
+def tiny_spec(folder: Path) -> ProblemSpec:
+    """A one-function spec: a short prompt keeps the slow tests quick on two cores."""
+    path = folder / "tiny_spec.py"
+    path.write_text(TINY_SPEC)
+    return load_problem(path, inputs_json="[4]")
 
 
 def seed_prompt(spec: ProblemSpec) -> Prompt:

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from evoforge.agents.base import GenerationRequest, LLMUnavailable
-from evoforge.agents.config import LLMConfig, make_backend
+from evoforge.agents.config import LLMConfig, make_backend, start_shared_server
 from evoforge.agents.llama_server import BINARY_ENV, LlamaServer, find_llama_server, free_port
 
 
@@ -74,3 +74,8 @@ def test_server_that_exits_at_start_reports_its_log(tmp_path: Path) -> None:
     server = LlamaServer(model, binary=fake, port=free_port(), log_path=tmp_path / "log")
     with pytest.raises(LLMUnavailable, match=r"exited while starting .*unknown model format"):
         server.start()
+
+
+def test_shared_server_leaves_remote_backends_unchanged() -> None:
+    config = LLMConfig(backend="openai", base_url="http://127.0.0.1:9/v1")
+    assert start_shared_server(config) == (None, config)

@@ -203,3 +203,23 @@ def test_sampler_turns_scripted_completions_into_candidates() -> None:
     assert all(c.code and c.code.startswith("def priority(") for c in batch.candidates)
     assert len({c.code_hash for c in batch.candidates}) == 3
     assert batch.prompt_text.rstrip().endswith('"""Improved version of `priority_v0`."""')
+
+
+def test_rejected_prompt_fails_each_requested_sample_without_guessing_about_n() -> None:
+    def script(path: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        return 422, {"error": {"message": "prompt too long"}}
+
+    with ScriptedServer(script) as server, backend_for(server) as backend:
+        [completions] = backend.generate([COMPLETION.with_n(3)])
+    assert len(completions) == 3 and len(server.requests) == 1
+    assert all((c.finish_reason or "").startswith("error: UnprocessableEntityError") for c in completions)
+    assert backend.n_supported is None
+
+
+def test_server_answering_with_no_choices_ends_in_an_error_sample() -> None:
+    def script(path: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        return 200, {**completion_body(body), "choices": []}
+
+    with ScriptedServer(script) as server, backend_for(server) as backend:
+        [[completion]] = backend.generate([COMPLETION])
+    assert completion.finish_reason == "error: the server returned no choices"

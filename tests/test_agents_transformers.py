@@ -29,9 +29,9 @@ def test_stop_strings_cut_the_text_like_a_server_does() -> None:
 
 @pytest.mark.slow
 def test_n_rows_of_one_batch_come_back_with_token_counts(backend: TransformersBackend) -> None:
-    request = GenerationRequest(prompt="def fibonacci(n):\n", n=3, max_tokens=12, temperature=1.0)
+    request = GenerationRequest(prompt="def fibonacci(n):\n", n=2, max_tokens=8, temperature=1.0)
     [completions] = backend.generate([request])
-    assert len(completions) == 3
-    assert all(0 < c.completion_tokens <= 12 for c in completions)
+    assert len(completions) == 2
+    assert all(0 < c.completion_tokens <= 8 for c in completions)
     assert completions[0].prompt_tokens == 4 and completions[1].prompt_tokens == 0
     assert all(c.finish_reason in {"stop", "length"} for c in completions)
