@@ -1,7 +1,7 @@
 """LLM throughput through evoforge's Sampler against the same server called directly.
 
 Both paths send the same FunSearch prompts (bin_packing, completion mode, the
-same n, max_tokens, temperature and stops) to one llama-server serving the
+same n, max_tokens, temperature, stops and seed) to one llama-server serving the
 embedded model, in interleaved rounds so load from other processes hits both
 alike. Tokens are counted the same way for both (the server's /tokenize on
 every returned text, outside the timed region). The figure is the ratio
@@ -63,7 +63,7 @@ def run_direct(client: openai.OpenAI, text: str, args: argparse.Namespace, root:
     def one() -> list[str]:
         response = client.completions.create(
             model="m", prompt=text, n=args.n, max_tokens=args.max_tokens,
-            temperature=args.temperature, top_p=0.95, stop=list(COMPLETION_STOPS),
+            temperature=args.temperature, top_p=0.95, stop=list(COMPLETION_STOPS), seed=args.seed,
         )  # fmt: skip
         return [choice.text for choice in response.choices]
 
@@ -78,7 +78,7 @@ def compare(server: LlamaServer, spec: ProblemSpec, args: argparse.Namespace) ->
     root = f"http://{server.host}:{server.port}"
     backend = OpenAIBackend(server.base_url, model="m", concurrency=args.prompts)
     sampler = Sampler(backend, spec, args.n, mode="completion", temperature=args.temperature,
-                      max_tokens=args.max_tokens)  # fmt: skip
+                      max_tokens=args.max_tokens, seed=args.seed)  # fmt: skip
     client = openai.OpenAI(base_url=server.base_url, api_key="none", max_retries=0, timeout=600)
     text = build_prompt(spec, seed_prompt(spec), "completion").text
     run_direct(client, text, args, root)  # warm-up: the prompt enters the server's cache for both paths
@@ -185,6 +185,7 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=4, help="samples per prompt")
     parser.add_argument("--max-tokens", type=int, default=192)
     parser.add_argument("--temperature", type=float, default=0.8)
+    parser.add_argument("--seed", type=int, default=1234, help="same seed on both paths: same texts")
     parser.add_argument("--pipeline-seconds", type=float, default=60.0)
     args = parser.parse_args()
     spec = load_problem("bin_packing")
