@@ -15,6 +15,7 @@ parsed candidate as it arrives, and reports how busy it was.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import queue
 import threading
 import time
@@ -127,19 +128,9 @@ def server_figures(server: LlamaServer, args: argparse.Namespace) -> None:
         print(f"server alone, n={n}: {tokens / seconds:.1f} tok/s ({tokens} tokens in {seconds:.1f} s)")
 
 
-def pipeline(server: LlamaServer, spec: ProblemSpec, args: argparse.Namespace) -> None:
-    """Sampling with a ProgramEvaluator scoring each candidate as it arrives."""
-    try:
-        from evoforge.evaluators.program import ProgramEvaluator
-    except ImportError as error:
-        print(f"evaluator phase skipped: evoforge.evaluators.program is not available ({error})")
-        return
-    root = f"http://{server.host}:{server.port}"
-    codes: queue.Queue[str | None] = queue.Queue()
-    busy = [0.0, 0]
-    backend = OpenAIBackend(server.base_url, model="m", concurrency=args.prompts)
-    sampler = Sampler(backend, spec, args.n, mode="completion", temperature=args.temperature,
-                      max_tokens=args.max_tokens)  # fmt: skip
+def start_evaluator(spec: ProblemSpec, codes: queue.Queue[str | None], busy: list[float]) -> threading.Thread:
+    """A ProgramEvaluator scoring each code put on the queue until None; busy = [seconds, count]."""
+    from evoforge.evaluators.program import ProgramEvaluator
 
     def evaluate_all() -> None:
         with ProgramEvaluator(spec, split="train") as evaluator:
@@ -151,6 +142,21 @@ def pipeline(server: LlamaServer, spec: ProblemSpec, args: argparse.Namespace) -
 
     worker = threading.Thread(target=evaluate_all)
     worker.start()
+    return worker
+
+
+def pipeline(server: LlamaServer, spec: ProblemSpec, args: argparse.Namespace) -> None:
+    """Sampling with a ProgramEvaluator scoring each candidate as it arrives."""
+    if importlib.util.find_spec("evoforge.evaluators.program") is None:
+        print("evaluator phase skipped: evoforge.evaluators.program is not available")
+        return
+    root = f"http://{server.host}:{server.port}"
+    codes: queue.Queue[str | None] = queue.Queue()
+    busy = [0.0, 0]
+    backend = OpenAIBackend(server.base_url, model="m", concurrency=args.prompts)
+    sampler = Sampler(backend, spec, args.n, mode="completion", temperature=args.temperature,
+                      max_tokens=args.max_tokens)  # fmt: skip
+    worker = start_evaluator(spec, codes, busy)
     started, tokens, samples, parsed = time.monotonic(), 0, 0, 0
     while time.monotonic() - started < args.pipeline_seconds:
         for batch in sampler.sample_many([seed_prompt(spec)] * args.prompts):
