@@ -61,6 +61,7 @@ def run(
     temperature: Annotated[float, typer.Option(help="Sampling temperature.")] = 1.0,
     max_tokens: Annotated[int, typer.Option(help="Max new tokens per completion.")] = 384,
     prompt_mode: Annotated[str, typer.Option(help="chat | completion | auto")] = "auto",
+    threads: Annotated[int, typer.Option(help="CPU threads of a locally served model.")] = 1,
     address: Annotated[str | None, typer.Option(help="Join this Ray cluster.")] = None,
     sandbox: Annotated[str, typer.Option(help="fork | spawn")] = "fork",
     unsafe_in_process: Annotated[bool, typer.Option(help="Run candidates in-process (debug).")] = False,
@@ -71,7 +72,7 @@ def run(
 
     llm_settings = {
         "backend": llm, "base_url": base_url, "model": model, "temperature": temperature,
-        "max_tokens": max_tokens, "mode": prompt_mode,
+        "max_tokens": max_tokens, "mode": prompt_mode, "threads": threads,
     }
     name = Path(problem).stem if problem.endswith(".py") else Path(problem).name
     config = RunConfig(
