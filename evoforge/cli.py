@@ -60,7 +60,7 @@ def run(
     samples_per_prompt: Annotated[int, typer.Option(help="Completions per prompt.")] = 4,
     temperature: Annotated[float, typer.Option(help="Sampling temperature.")] = 1.0,
     max_tokens: Annotated[int, typer.Option(help="Max new tokens per completion.")] = 384,
-    prompt_mode: Annotated[str, typer.Option(help="chat | completion | auto")] = "auto",
+    prompt_mode: Annotated[str, typer.Option("--mode", help="chat | completion | auto")] = "auto",
     threads: Annotated[int, typer.Option(help="CPU threads of a locally served model.")] = 1,
     address: Annotated[str | None, typer.Option(help="Join this Ray cluster.")] = None,
     sandbox: Annotated[str, typer.Option(help="fork | spawn")] = "fork",
