@@ -101,7 +101,7 @@ def enter_private_root(scratch_mb: int) -> str:
     for device in DEVICES:
         _bind(root, device, writable=True)
     (root / SCRATCH.lstrip("/")).mkdir(mode=0o711)
-    (root / "tmp").mkdir(mode=0o755)  # exists but is not writable by the candidate's uid
+    (root / "tmp").mkdir(mode=0o755, exist_ok=True)  # a venv under /tmp may have made it already
     os.chroot(root)
     os.chdir("/")
     return SCRATCH
