@@ -7,5 +7,5 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 VENV=${EVOFORGE_VENV:-.venv}
 run_dir="runs/bin_packing-$(date +%Y%m%d-%H%M%S)"
-"$VENV/bin/evoforge" run bin_packing --samples "${SAMPLES:-160}" --minutes "${MINUTES:-15}" --run-dir "$run_dir"
+"$VENV/bin/evoforge" run bin_packing --samples "${SAMPLES:-400}" --minutes "${MINUTES:-15}" --run-dir "$run_dir"
 "$VENV/bin/evoforge" show "$run_dir" --plot "$run_dir/best_score.png"
