@@ -19,6 +19,9 @@ class ProgramsDatabaseConfig:
     reset_period_programs: int = 200
     cluster_sampling_temperature_init: float = 0.1
     cluster_sampling_temperature_period: int = 30_000
+    # Temperatures act on cluster scores rescaled to [0, 1] per island (see
+    # sampling.spread_normalized); False gives FunSearch's raw-score softmax.
+    scale_free_temperature: bool = True
 
     def __post_init__(self) -> None:
         for name in ("functions_per_prompt", "num_islands", "reset_period_programs",

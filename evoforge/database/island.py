@@ -5,14 +5,18 @@ from __future__ import annotations
 import numpy as np
 
 from evoforge.database.cluster import Cluster, Program
-from evoforge.database.sampling import Signature, sample_distinct, softmax, temperature
+from evoforge.database.sampling import Signature, sample_distinct, softmax, spread_normalized, temperature
 
 
 class Island:
     """A sub-population of the database that evolves on its own until a reset."""
 
-    def __init__(self, functions_per_prompt: int, temperature_init: float, temperature_period: int) -> None:
+    def __init__(
+        self, functions_per_prompt: int, temperature_init: float, temperature_period: int,
+        scale_free: bool = True,
+    ) -> None:
         self._functions_per_prompt = functions_per_prompt
+        self._scale_free = scale_free
         self._temperature_init = temperature_init
         self._temperature_period = temperature_period
         self._clusters: dict[Signature, Cluster] = {}
@@ -49,8 +53,12 @@ class Island:
 
     def cluster_probabilities(self) -> dict[Signature, float]:
         """Boltzmann probability of each cluster being drawn first, at the current temperature."""
-        scores = [cluster.score for cluster in self._clusters.values()]
+        scores = self._logits(list(self._clusters.values()))
         return dict(zip(self._clusters, softmax(scores, self.temperature).tolist(), strict=True))
+
+    def _logits(self, clusters: list[Cluster]) -> list[float]:
+        scores = [cluster.score for cluster in clusters]
+        return spread_normalized(scores) if self._scale_free else scores
 
     def get_parents(self, rng: np.random.Generator) -> list[Program]:
         """Programs from distinct clusters for one prompt, sorted by score ascending.
@@ -59,7 +67,6 @@ class Island:
         the LLM is asked to write, as FunSearch's prompts do.
         """
         clusters = list(self._clusters.values())
-        scores = [cluster.score for cluster in clusters]
-        chosen = sample_distinct(rng, scores, self.temperature, self._functions_per_prompt)
+        chosen = sample_distinct(rng, self._logits(clusters), self.temperature, self._functions_per_prompt)
         parents = [clusters[i].sample_program(rng) for i in chosen]
         return sorted(parents, key=lambda program: program.score)

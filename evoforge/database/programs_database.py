@@ -213,7 +213,7 @@ class ProgramsDatabase:
     def _new_island(self) -> Island:
         config = self._config
         return Island(config.functions_per_prompt, config.cluster_sampling_temperature_init,
-                      config.cluster_sampling_temperature_period)
+                      config.cluster_sampling_temperature_period, config.scale_free_temperature)
 
     def _check_island(self, island_id: int) -> None:
         if not 0 <= island_id < len(self._islands):

@@ -28,6 +28,21 @@ def softmax(logits: Sequence[float] | np.ndarray, temperature: float) -> np.ndar
     return weights / weights.sum()
 
 
+def spread_normalized(scores: Sequence[float]) -> list[float]:
+    """Scores mapped onto [0, 1] by the island's own spread (all 0 when they are equal).
+
+    FunSearch's temperature 0.1 was tuned for scores like minus a bin count,
+    whose gaps are whole numbers; a problem scored as a fraction (gaps of
+    0.001) would make the same temperature sample clusters uniformly. On this
+    scale the best cluster is e^(1/T) times likelier than the worst whatever
+    the problem's units.
+    """
+    low, high = min(scores), max(scores)
+    if not high > low:
+        return [0.0 for _ in scores]
+    return [(s - low) / (high - low) for s in scores]
+
+
 def temperature(init: float, period: int, num_programs: int) -> float:
     """FunSearch's saw-tooth schedule: cools linearly as the island grows, reheats every period."""
     return init * (1 - (num_programs % period) / period)
