@@ -153,6 +153,7 @@ def show(
 ) -> None:
     """Show a run: best program, score history, counts."""
     from evoforge.run_report import plot_history, summarize_run
+    from evoforge.spec import ReportFormat
     from evoforge.storage import DB_FILENAME, RunStorage
 
     try:
@@ -160,17 +161,23 @@ def show(
     except USER_ERRORS as error:
         raise _fail(str(error)) from None
     report = RunStorage(run_dir / DB_FILENAME, readonly=True).meta("report", {})
+    shown = ReportFormat(**report).show
     if plot:
-        plot_history(summary, plot, scale=report.get("scale", 1.0), label=report.get("label", "score"))
+        label = report.get("label", "score") + (f" ({report['unit']})" if report.get("unit") else "")
+        plot_history(summary, plot, scale=report.get("scale", 1.0), label=label)
     if as_json:
         sys.stdout.write(json.dumps(summary.to_json(), indent=2) + "\n")
         return
     table = Table(show_header=False, title=f"{summary.problem} · {summary.run_dir}")
     for key in ("samples", "budget", "evaluated", "valid", "duplicates", "unparsed", "pending",
-                "completion_tokens", "seed_score", "best_score"):
+                "completion_tokens"):
         table.add_row(key, str(getattr(summary, key)))
+    table.add_row("seed", f"{shown(summary.seed_score)} (raw {summary.seed_score})")
+    table.add_row("best", f"{shown(summary.best_score)} (raw {summary.best_score})")
+    for key, result in summary.held_out.items():
+        table.add_row(f"held-out {key}", result["shown"] or f"error: {result['error']}")
     out.print(table)
-    out.print("score history (samples, best): " + ", ".join(f"({x}, {y:.6g})" for x, y in summary.history))
+    out.print("best so far (samples: score): " + ", ".join(f"{x}: {shown(y)}" for x, y in summary.history))
     for why, count in summary.top_errors:
         out.print(f"  {count:5d} × {why}")
     if summary.best_code:

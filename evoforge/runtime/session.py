@@ -7,6 +7,7 @@ calls and what a notebook can call directly.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import time
 from collections.abc import Callable, Iterator
@@ -53,8 +54,7 @@ def run_search(config: RunConfig, progress: ProgressHook | None = None) -> RunOu
     storage.set_meta("config", config.to_json())
     storage.set_meta("spec", {"name": spec.name, "path": str(spec.path), "source": spec.source})
     storage.set_meta("direction", spec.direction.value)
-    storage.set_meta("report", {"scale": spec.report.scale, "unit": spec.report.unit,
-                                "label": spec.report.label})
+    storage.set_meta("report", dataclasses.asdict(spec.report))
     storage.set_meta("created", time.time())
     storage.close()
     return _execute(config, spec, progress)
