@@ -101,13 +101,22 @@ def drop_privileges(workdir: Path) -> bool:
     return True
 
 
+def confine_process() -> None:
+    """The part of the confinement that fork passes on: done once in a fork server, not per trial.
+
+    No-new-privileges can never be unset and signal dispositions survive
+    fork, so every child has them without paying for the calls (about 0.2 ms
+    of CPU per trial, mostly copy-on-write faults of the code they touch).
+    """
+    libc_call("prctl", PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
+    for number in (signal.SIGINT, signal.SIGTERM, signal.SIGXCPU):  # SIGXFSZ stays ignored: EFBIG
+        signal.signal(number, signal.SIG_DFL)
+
+
 def confine_child(limits: Limits, workdir: Path, address_space: int) -> None:
-    """Everything between fork and the candidate, in the child."""
+    """Everything between fork and the candidate, in the child, after `confine_process`."""
     os.chdir(workdir)  # the environment was scrubbed when this process started
     is_root = os.getuid() == 0
     apply_rlimits(limits, address_space, drop_user=is_root)
     drop_privileges(workdir)
-    libc_call("prctl", PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
     libc_call("prctl", PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
-    for number in (signal.SIGINT, signal.SIGTERM, signal.SIGXCPU):  # SIGXFSZ stays ignored: EFBIG
-        signal.signal(number, signal.SIG_DFL)

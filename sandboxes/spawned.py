@@ -21,7 +21,7 @@ import traceback
 from pathlib import Path
 from typing import NoReturn
 
-from evoforge.sandboxes.confine import RESULT_FD, address_space_cap, confine_child
+from evoforge.sandboxes.confine import RESULT_FD, address_space_cap, confine_child, confine_process
 from evoforge.sandboxes.harness import compile_candidate, preload, run_trial
 from evoforge.sandboxes.isolation import isolate
 
@@ -47,6 +47,7 @@ def main() -> None:
             if pid := os.fork():
                 os.closerange(0, RESULT_FD + 1)  # the pipes' ends now belong to the trial alone
                 _pass_exit_on(pid)
+        confine_process()
         confine_child(limits, workdir, address_space)
         outcome = {"error": compiled} if isinstance(compiled, str) else run_trial(prepared, compiled, value)
         sys.stdout.flush()
