@@ -168,3 +168,16 @@ def test_limits_that_would_fail_every_trial_are_refused(tmp_path: Path) -> None:
         open_sandbox(write_spec(tmp_path), limits=Limits(max_open_files=2))
     with pytest.raises(ValueError, match="positive"):
         open_sandbox(write_spec(tmp_path), limits=Limits(wall_seconds=0))
+
+
+CHILD_STATE = """import ctypes, signal
+nnp = ctypes.CDLL(None).prctl(39, 0, 0, 0, 0)
+defaults = [signal.getsignal(s) == signal.SIG_DFL for s in (signal.SIGINT, signal.SIGTERM, signal.SIGXCPU)]
+return float(nnp * 1000 + sum(d * 10 ** i for i, d in enumerate(defaults)))"""
+
+
+@pytest.mark.parametrize("mode", [SandboxMode.FORK, SandboxMode.SPAWN])
+def test_children_run_with_no_new_privileges_and_default_signals(tmp_path: Path, mode: SandboxMode) -> None:
+    with open_sandbox(write_spec(tmp_path), mode=mode, limits=LIMITS) as sandbox:
+        state = sandbox.run(candidate(CHILD_STATE), "small")
+    assert state.error is None and state.score == 1111.0
