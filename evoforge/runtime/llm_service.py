@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import logging
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -38,7 +37,7 @@ def serve_llm(llm: dict[str, Any], slots: int) -> Iterator[dict[str, Any]]:
 
 
 class _Watchdog(threading.Thread):
-    """Restart the run's own server if it exits."""
+    """Restart the run's own server if it exits, even while no sampler is calling it."""
 
     def __init__(self, server: LlamaServer, period: float = 2.0) -> None:
         super().__init__(name="llama-server-watchdog", daemon=True)
@@ -47,12 +46,7 @@ class _Watchdog(threading.Thread):
 
     def run(self) -> None:
         while not self._stopping.wait(self.period):
-            process = self.server.process
-            if process is not None and process.poll() is not None and not self._stopping.is_set():
-                logging.getLogger(__name__).warning(
-                    "the LLM server exited (code %s); restarting it", process.returncode
-                )
-                self.server.restart()
+            self.server.restart_if_exited()
 
     def stop(self) -> None:
         self._stopping.set()
