@@ -154,13 +154,12 @@ def show(
     """Show a run: best program, score history, counts."""
     from evoforge.run_report import plot_history, summarize_run
     from evoforge.spec import ReportFormat
-    from evoforge.storage import DB_FILENAME, RunStorage
 
     try:
         summary = summarize_run(run_dir)
     except USER_ERRORS as error:
         raise _fail(str(error)) from None
-    report = RunStorage(run_dir / DB_FILENAME, readonly=True).meta("report", {})
+    report = summary.report
     shown = ReportFormat(**report).show
     if plot:
         label = report.get("label", "score") + (f" ({report['unit']})" if report.get("unit") else "")

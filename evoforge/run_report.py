@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from evoforge.records import Direction
-from evoforge.storage import DB_FILENAME, RunStorage
+from evoforge.storage import RunStorage
 
 
 @dataclass
@@ -38,16 +38,14 @@ class RunSummary:
     history: list[tuple[int, float]] = field(default_factory=list)
     top_errors: list[tuple[str, int]] = field(default_factory=list)
     held_out: dict[str, Any] = field(default_factory=dict)
+    report: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
 
 
 def summarize_run(run_dir: Path) -> RunSummary:
-    path = Path(run_dir) / DB_FILENAME
-    if not path.exists():
-        raise FileNotFoundError(f"{run_dir}: no evoforge run here (no {DB_FILENAME}).")
-    storage = RunStorage(path, readonly=True)
+    storage = RunStorage.open_run(run_dir)
     try:
         return _summary(storage, Path(run_dir))
     finally:
@@ -56,7 +54,7 @@ def summarize_run(run_dir: Path) -> RunSummary:
 
 def _summary(storage: RunStorage, run_dir: Path) -> RunSummary:
     config = storage.meta("config", {})
-    direction = _direction(storage)
+    direction = Direction(storage.meta("direction", Direction.MAXIMIZE.value))
     programs = storage.programs(only_ok=True)
     better = (max if direction is Direction.MAXIMIZE else min)
     best = better(programs, key=lambda p: p.score, default=None)
@@ -83,21 +81,8 @@ def _summary(storage: RunStorage, run_dir: Path) -> RunSummary:
         history=best_so_far(storage.score_history(), direction),
         top_errors=storage.error_counts(),
         held_out=storage.meta("held_out", {}),
+        report=storage.meta("report", {}),
     )
-
-
-def _direction(storage: RunStorage) -> Direction:
-    from evoforge.spec import load_problem
-    from evoforge.spec_errors import SpecError
-
-    stored = storage.meta("direction")
-    if stored:
-        return Direction(stored)
-    config = storage.meta("config", {})
-    try:
-        return load_problem(config["problem"], config.get("inputs_json")).direction
-    except (SpecError, KeyError, OSError):
-        return Direction.MAXIMIZE
 
 
 def best_so_far(history: list[tuple[int, float | None]], direction: Direction) -> list[tuple[int, float]]:

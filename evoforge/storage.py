@@ -81,6 +81,14 @@ class RunStorage:
             self._set_meta_default("schema_version", SCHEMA_VERSION)
         self._conn.row_factory = sqlite3.Row
 
+    @classmethod
+    def open_run(cls, run_dir: Path, readonly: bool = True) -> RunStorage:
+        """The storage of an existing run directory, or one sentence saying there is none."""
+        path = Path(run_dir) / DB_FILENAME
+        if not path.exists():
+            raise FileNotFoundError(f"{run_dir}: no evoforge run here (no {DB_FILENAME}).")
+        return cls(path, readonly=readonly)
+
     def close(self) -> None:
         self._conn.close()
 
@@ -178,13 +186,6 @@ class RunStorage:
                     "INSERT INTO events(kind, payload, created) VALUES (?,?,?)",
                     (kind, json.dumps(payload), now),
                 )
-
-    def record_event(self, kind: str, payload: dict[str, Any]) -> None:
-        with self._transaction() as conn:
-            conn.execute(
-                "INSERT INTO events(kind, payload, created) VALUES (?,?,?)",
-                (kind, json.dumps(payload), time.time()),
-            )
 
     def _transaction(self) -> _Transaction:
         return _Transaction(self._conn)

@@ -8,6 +8,7 @@ the tests little.
 from __future__ import annotations
 
 import shutil
+import sqlite3
 from pathlib import Path
 
 from evoforge.spec import builtin_problems_dir
@@ -61,6 +62,15 @@ def make_small_bin_packing(folder: Path) -> Path:
     (folder / "inputs.py").write_text(SMALL_INPUTS)
     (folder / "problem.toml").write_text(SMALL_TOML)
     return folder
+
+
+def count_rows(db: Path, sql: str) -> int:
+    """One number from a run's database while the run may still be writing it (0 before it exists)."""
+    try:
+        with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
+            return conn.execute(sql).fetchone()[0]
+    except sqlite3.OperationalError:
+        return 0
 
 
 def recorded_llm() -> dict:

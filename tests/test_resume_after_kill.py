@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 from evoforge.storage import DB_FILENAME
-from tests.run_fixtures import RECORDED_BIN_PACKING, make_small_bin_packing
+from tests.run_fixtures import RECORDED_BIN_PACKING, count_rows, make_small_bin_packing
 
 BUDGET = 40
 
@@ -25,19 +25,11 @@ def _evoforge(*args: str) -> list[str]:
     return [sys.executable, "-m", "evoforge.cli", *args]
 
 
-def _count(db: Path, sql: str) -> int:
-    try:
-        with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
-            return conn.execute(sql).fetchone()[0]
-    except sqlite3.OperationalError:
-        return 0
-
-
 def _wait_for_evaluations(db: Path, process: subprocess.Popen, at_least: int, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         assert process.poll() is None, "the run ended before it could be killed"
-        if db.exists() and _count(db, "SELECT COUNT(*) FROM evaluations") >= at_least:
+        if db.exists() and count_rows(db, "SELECT COUNT(*) FROM evaluations") >= at_least:
             return
         time.sleep(0.2)
     raise AssertionError("the run made no progress to kill")

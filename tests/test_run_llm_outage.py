@@ -9,7 +9,6 @@ lost.
 
 from __future__ import annotations
 
-import sqlite3
 import subprocess
 import sys
 import time
@@ -20,17 +19,9 @@ import pytest
 from evoforge.agents.llama_server import LlamaServer
 from evoforge.storage import DB_FILENAME
 from tests.llm_fixtures import embedded_model_or_fail
-from tests.run_fixtures import make_small_bin_packing
+from tests.run_fixtures import count_rows, make_small_bin_packing
 
 BUDGET = 12
-
-
-def _count(db: Path, sql: str) -> int:
-    try:
-        with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
-            return conn.execute(sql).fetchone()[0]
-    except sqlite3.OperationalError:
-        return 0
 
 
 @pytest.mark.slow
@@ -44,10 +35,10 @@ def test_run_survives_the_llm_server_dying_and_coming_back(tmp_path: Path) -> No
                    "--max-tokens", "160", "--run-dir", str(run_dir)]
         run = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         deadline = time.monotonic() + 400
-        while _count(db, "SELECT COUNT(*) FROM samples") < 2:
+        while count_rows(db, "SELECT COUNT(*) FROM samples") < 2:
             assert run.poll() is None and time.monotonic() < deadline, "the run never sampled"
             time.sleep(0.5)
-        samples_before_kill = _count(db, "SELECT COUNT(*) FROM samples")
+        samples_before_kill = count_rows(db, "SELECT COUNT(*) FROM samples")
         server.kill()
         time.sleep(3)
         assert run.poll() is None, "the run died with the server"
@@ -55,8 +46,8 @@ def test_run_survives_the_llm_server_dying_and_coming_back(tmp_path: Path) -> No
         stdout, stderr = run.communicate(timeout=900)
     assert run.returncode == 0, stderr[-3000:]
     assert samples_before_kill < BUDGET
-    assert _count(db, "SELECT COUNT(*) FROM samples") == BUDGET
-    assert _count(db, "SELECT COUNT(*) FROM candidates WHERE status = 'pending'") == 0
-    assert _count(db, "SELECT COUNT(*) FROM samples WHERE model IS NULL OR raw_text = ''") == 0
+    assert count_rows(db, "SELECT COUNT(*) FROM samples") == BUDGET
+    assert count_rows(db, "SELECT COUNT(*) FROM candidates WHERE status = 'pending'") == 0
+    assert count_rows(db, "SELECT COUNT(*) FROM samples WHERE model IS NULL OR raw_text = ''") == 0
     assert "best" in stdout
     assert "unavailable" in stderr and "is back after" in stderr  # the outage was hit and bridged

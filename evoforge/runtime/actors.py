@@ -38,10 +38,12 @@ class DatabaseActor:
     def next_prompt(self) -> Prompt:
         return self.state.next_prompt()
 
-    def record_batch(self, prompt: Prompt, batch: Any) -> list[PendingEvaluation]:
-        return self.state.record_batch(
+    def record_batch(self, prompt: Prompt, batch: Any) -> tuple[list[PendingEvaluation], RunCounters]:
+        """Store a sampled batch; the new candidates and the counters in one round trip."""
+        fresh = self.state.record_batch(
             prompt, batch.prompt_text, list(batch.completions), list(batch.candidates)
         )
+        return fresh, self.state.counters
 
     def record_evaluation(self, pending: PendingEvaluation, evaluation: Evaluation) -> RunCounters:
         return self.state.record_evaluation(pending, evaluation)

@@ -50,7 +50,11 @@ class LoopState:
 
 
 class RunLoop:
-    """Drive one session of a run until the budget is spent or it is stopped."""
+    """Drive one session of a run until the budget is spent or it is stopped.
+
+    The database must hold a program already (the session scores the seed
+    first), since every sampling request starts from a prompt.
+    """
 
     def __init__(
         self, config: RunConfig, pools: Pools,
@@ -118,7 +122,6 @@ class RunLoop:
             and bool(self.state.idle_samplers)
             and self._samples_left() > 0
             and len(self.state.queue) < self.config.eval_queue_size
-            and bool(ray.get(self.pools.database.has_programs.remote()))
         )
 
     def _wait_and_handle(self) -> None:
@@ -147,8 +150,7 @@ class RunLoop:
         except ray.exceptions.RayTaskError as error:
             self._stop_sampling = True
             raise SearchStopped(_one_line(error)) from None
-        fresh = ray.get(self.pools.database.record_batch.remote(prompt, batch))
-        self.counters = ray.get(self.pools.database.counters.remote())
+        fresh, self.counters = ray.get(self.pools.database.record_batch.remote(prompt, batch))
         self.state.queue.extend(fresh)
 
     def _status(self) -> dict[str, float]:

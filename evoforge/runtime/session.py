@@ -61,10 +61,7 @@ def run_search(config: RunConfig, progress: ProgressHook | None = None) -> RunOu
 
 
 def load_run_config(run_dir: Path) -> RunConfig:
-    db_path = Path(run_dir) / DB_FILENAME
-    if not db_path.exists():
-        raise FileNotFoundError(f"{run_dir}: no evoforge run here (no {DB_FILENAME}).")
-    storage = RunStorage(db_path, readonly=True)
+    storage = RunStorage.open_run(run_dir)
     try:
         return replace(RunConfig.from_json(storage.meta("config")), run_dir=Path(run_dir))
     finally:
@@ -77,7 +74,7 @@ def resume_search(
     """Continue a stopped or killed run; overrides may raise the budget (samples, minutes)."""
     config = load_run_config(run_dir)
     config = replace(config, **{k: v for k, v in overrides.items() if v is not None})
-    storage = RunStorage(Path(run_dir) / DB_FILENAME)
+    storage = RunStorage.open_run(run_dir, readonly=False)
     storage.set_meta("config", config.to_json())
     storage.close()
     spec = load_problem(config.problem, config.inputs_json)
@@ -170,7 +167,7 @@ def _trial_report(spec: ProblemSpec, evaluation: Evaluation) -> dict[str, Any]:
 
 
 def _store_report(run_dir: Path, outcome: RunOutcome) -> None:
-    storage = RunStorage(Path(run_dir) / DB_FILENAME)
+    storage = RunStorage.open_run(run_dir, readonly=False)
     try:
         storage.set_meta("held_out", json.loads(json.dumps(outcome.held_out)))
     finally:
