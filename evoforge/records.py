@@ -8,7 +8,7 @@ a SQLite row without pickling anything a candidate could have touched.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 
 
@@ -38,7 +38,6 @@ class Prompt:
     parent_codes: tuple[str, ...]
     parent_scores: tuple[float, ...]
     version_generated: int
-    prompt_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -120,4 +119,3 @@ class RunCounters:
     valid: int = 0
     best_score: float | None = None
     completion_tokens: int = 0
-    extra: dict[str, float] = field(default_factory=dict)
