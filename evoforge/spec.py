@@ -9,7 +9,6 @@ mistake a user can make is reported once, naming the file, the line and the fix.
 from __future__ import annotations
 
 import ast
-import importlib.resources
 import json
 import re
 import tomllib
@@ -85,6 +84,10 @@ class ProblemSpec:
 
 def builtin_problems_dir() -> Path:
     """Where the built-in problem folders live, installed or in a checkout."""
+    import importlib.resources  # here, not at the top: it pulls in tempfile, shutil and three
+    # compression libraries, which would then be mapped into every sandboxed child (a fork's cost grows
+    # with each mapping)
+
     return Path(str(importlib.resources.files("evoforge.problems")))
 
 

@@ -90,11 +90,16 @@ def redirect_streams(request_fd: int, output_fd: int, result_fd: int) -> None:
     os.closerange(RESULT_FD + 1, 1 << 16)
 
 
-def drop_privileges(workdir: Path) -> bool:
+def hand_to_nobody(workdir: Path | str) -> None:
+    """Give a trial's directory to the user the trial runs as (done by whoever makes it, as root)."""
+    if os.getuid() == 0:
+        os.chown(workdir, NOBODY, NOBODY)
+
+
+def drop_privileges() -> bool:
     """Become nobody when root (so RLIMIT_NPROC binds); True if the drop happened."""
     if os.getuid() != 0:
         return False
-    os.chown(workdir, NOBODY, NOBODY)
     os.setgroups([])
     os.setgid(NOBODY)
     os.setuid(NOBODY)
@@ -113,10 +118,12 @@ def confine_process() -> None:
         signal.signal(number, signal.SIG_DFL)
 
 
-def confine_child(limits: Limits, workdir: Path, address_space: int) -> None:
-    """Everything between fork and the candidate, in the child, after `confine_process`."""
-    os.chdir(workdir)  # the environment was scrubbed when this process started
+def confine_child(limits: Limits, address_space: int) -> None:
+    """Everything between fork and the candidate, in the child, after `confine_process`.
+
+    The child is already in its own working directory (see `hand_to_nobody`).
+    """
     is_root = os.getuid() == 0
     apply_rlimits(limits, address_space, drop_user=is_root)
-    drop_privileges(workdir)
+    drop_privileges()
     libc_call("prctl", PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)

@@ -1,29 +1,41 @@
-"""The warm server: one process per sandbox that forks a confined child per trial.
+"""The warm server: one process per sandbox that runs each trial in a fresh, confined child.
 
 Started by the evaluator with `python -m evoforge.sandboxes.forkserver` and a
 scrubbed environment, never forked from the evaluator itself (which may be a
 multi-threaded Ray actor). It loads the spec, resolves its own inputs,
-imports numpy, enters its namespaces once, then answers one JSON request
+imports numpy and enters its namespaces once, then forks its zygote
+(`zygote.py`), which clones the trial children, and answers one JSON request
 per trial on the pipes it was started with. A child gets the one input it is
-scored on; the server keeps the rest, and clears them from the child's copy
-of its memory before the candidate runs.
+scored on and clears the rest from its copy of the server's memory before
+the candidate runs.
+
+One child is always cloned and confined ahead of the next request, so a
+trial's latency is the candidate's run plus a few pipe hops: the clone, the
+confinement and the previous child's exit overlap with it.
+
+Imports: everything this process has loaded when it forks the zygote is
+mapped into every child, and each mapping costs about 4 µs per trial
+(copied at the clone, torn down at the exit; a shared library is five
+mappings). So modules only an unusual path needs (shutil, tempfile,
+subprocess, which bring three compression libraries) are imported where
+they are used, and what candidates import is preloaded only once a child
+has shown it is wanted (`harness.PRELOADABLE`).
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import gc
 import json
 import marshal
 import os
-import shutil
-import subprocess
+import random
 import sys
-import tempfile
 import time
 import traceback
+from collections import deque
 from dataclasses import dataclass, field
-from pathlib import Path
 from types import CodeType
 from typing import Any, NoReturn
 
@@ -34,25 +46,36 @@ from evoforge.sandboxes.confine import (
     address_space_cap,
     confine_child,
     confine_process,
+    hand_to_nobody,
     redirect_streams,
 )
 from evoforge.sandboxes.framing import ChannelClosed, read_frame, write_frame
-from evoforge.sandboxes.harness import PreparedSpec, SpecProgram, compile_candidate, preload, run_trial
+from evoforge.sandboxes.harness import (
+    PRELOADABLE,
+    PreparedSpec,
+    SpecProgram,
+    compile_candidate,
+    imported_preloadable,
+    preload,
+    run_trial,
+)
 from evoforge.sandboxes.isolation import Isolation, isolate
 from evoforge.sandboxes.supervise import close_all, kill_tree, reap, watch_child
+from evoforge.sandboxes.zygote import Zygote, ZygoteGone, start_zygote
 
 COMPILED_CACHE = 16
+ZYGOTE_SECONDS = 30.0  # a clone takes about a millisecond: no answer in this long means it is stuck
 
 
 @dataclass
-class ReadyChild:
-    """A child already forked and confined, blocked on its request pipe (stdin)."""
+class Child:
+    """The server's ends of one child's pipes and its directory; its pid once the zygote answered."""
 
-    pid: int
     request_w: int
     result_r: int
     output_r: int
     workdir: str
+    pid: int = 0
 
 
 @dataclass
@@ -62,9 +85,11 @@ class ServerState:
     limits: Limits
     isolation: Isolation
     address_space: int
-    ready: ReadyChild | None = None
-    finished: list[ReadyChild] = field(default_factory=list)
+    zygote: Zygote | None = None
+    asked: deque[Child] = field(default_factory=deque)  # asked of the zygote, oldest first
+    finished: list[Child] = field(default_factory=list)
     compiled: dict[str, bytes | str] = field(default_factory=dict)
+    preloaded: set[str] = field(default_factory=set)  # asked of the zygote already
     trials: int = 0
 
 
@@ -85,32 +110,43 @@ def start(setup: dict[str, Any]) -> ServerState:
     return ServerState(prepared, inputs, limits, isolation, address_space)
 
 
-def prefork(state: ServerState) -> ReadyChild:
-    """Fork and confine the next trial's child ahead of its request.
+def ask_for_child(state: ServerState) -> None:
+    """Have the zygote clone and confine the next trial's child ahead of its request.
 
-    The fork and the child's set-up then overlap with the previous trial and
-    the evaluator's turnaround instead of adding to each trial's latency.
+    The clone and the child's set-up then overlap with the trial in flight
+    and the evaluator's turnaround instead of adding to each trial's latency.
     """
+    assert state.zygote is not None
     workdir = _new_workdir(state)
-    os.environ.update(HOME=workdir, TMPDIR=workdir)  # inherited by the child; the rest is already scrubbed
     request_r, request_w = os.pipe()
     result_r, result_w = os.pipe()
     output_r, output_w = os.pipe()
     try:
-        state.isolation.before_fork()
-        pid = os.fork()
-    except OSError:
-        close_all(request_r, request_w, result_r, result_w, output_r, output_w)
-        _remove(workdir)
+        state.zygote.ask(workdir, [request_r, output_w, result_w])
+    except ZygoteGone:
+        _discard(Child(request_w, result_r, output_r, workdir))
         raise
-    if pid == 0:
-        _child(state, Path(workdir), request_r, output_w, result_w)
-    close_all(request_r, result_w, output_w)
-    return ReadyChild(pid, request_w, result_r, output_r, workdir)
+    finally:
+        close_all(request_r, result_w, output_w)  # the zygote holds its own copies until it clones
+    state.asked.append(Child(request_w, result_r, output_r, workdir))
+
+
+def _next_child(state: ServerState) -> Child:
+    """The oldest child asked for, once the zygote has cloned it (asking first if none is)."""
+    assert state.zygote is not None
+    if not state.asked:
+        ask_for_child(state)
+    child = state.asked.popleft()
+    try:
+        child.pid = state.zygote.next_pid(ZYGOTE_SECONDS)
+    except (OSError, ZygoteGone):
+        _discard(child)
+        raise
+    return child
 
 
 def run_request(state: ServerState, request: dict[str, Any]) -> dict[str, Any]:
-    """Hand one trial to the ready child, prepare the next one, and report the outcome."""
+    """Hand one trial to the waiting child, ask for the next one, and report the outcome."""
     key, code = request["input_key"], request["code"]
     if key not in state.inputs:
         return {"error": f"unknown input {key!r}"}
@@ -122,7 +158,7 @@ def run_request(state: ServerState, request: dict[str, Any]) -> dict[str, Any]:
     child = _hand_over(state, [key.encode(), token.encode(), compiled])
     deadline = time.monotonic() + state.limits.wall_seconds
     try:
-        state.ready = prefork(state)
+        ask_for_child(state)
     except OSError as error:  # e.g. the candidate filled the scratch space: retried after cleanup
         print(f"evoforge sandbox: could not prepare the next child: {error}", file=sys.stderr)
     try:
@@ -134,8 +170,17 @@ def run_request(state: ServerState, request: dict[str, Any]) -> dict[str, Any]:
         state.finished.append(child)
     else:
         _remove(child.workdir)
+    _preload(state, outcome.pop("imported", ()))
     outcome["seconds"] = time.perf_counter() - started
     return outcome
+
+
+def _preload(state: ServerState, reported: tuple[str, ...]) -> None:
+    """Have the zygote import what a trial imported, if it is on the allow-list and new."""
+    wanted = [name for name in reported if name in PRELOADABLE and name not in state.preloaded]
+    if wanted and state.zygote is not None:
+        state.zygote.preload(wanted)
+        state.preloaded.update(wanted)
 
 
 def _compiled(state: ServerState, code: str) -> bytes | str:
@@ -156,11 +201,10 @@ def _marshalled(compiled: CodeType | str) -> bytes | str:
         return "rejected: the candidate's code is nested too deeply"
 
 
-def _hand_over(state: ServerState, frames: list[bytes]) -> ReadyChild:
-    """Give the request to the ready child; a child that died waiting is replaced once."""
+def _hand_over(state: ServerState, frames: list[bytes]) -> Child:
+    """Give the request to the waiting child; a child that died waiting is replaced once."""
     for _attempt in range(2):
-        child = state.ready or prefork(state)
-        state.ready = None
+        child = _next_child(state)
         try:
             for frame in frames:
                 write_frame(child.request_w, frame)
@@ -169,13 +213,18 @@ def _hand_over(state: ServerState, frames: list[bytes]) -> ReadyChild:
             _retire(child)
         finally:
             close_all(child.request_w)
-    raise RuntimeError("two freshly forked sandbox children died before their request")
+    raise RuntimeError("two freshly cloned sandbox children died before their request")
 
 
-def _retire(child: ReadyChild) -> None:
-    close_all(child.request_w, child.result_r, child.output_r)
+def _retire(child: Child) -> None:
     kill_tree(child.pid)
     reap(child.pid, block=True)
+    _discard(child)
+
+
+def _discard(child: Child) -> None:
+    """Close what the server holds of a child that will never run a trial."""
+    close_all(child.request_w, child.result_r, child.output_r)
     _remove(child.workdir)
 
 
@@ -190,20 +239,33 @@ def collect_finished(state: ServerState, block: bool) -> None:
     state.finished = waiting
 
 
-def _child(state: ServerState, workdir: Path, request_r: int, output_w: int, result_w: int) -> NoReturn:
+def _prepare_clone(workdir: str) -> None:
+    """In the zygote, just before it clones the child that will use `workdir`."""
+    os.environ["HOME"] = os.environ["TMPDIR"] = workdir  # the rest was scrubbed when the server started
+    random.seed()  # what os.fork's at-fork hook would have done: no two trials share a random stream
+
+
+def _child(state: ServerState, workdir: str, fds: list[int]) -> NoReturn:
+    """A clone of the zygote: confine itself, wait for its one request, run it, report, exit."""
     status = 70
     try:
+        request_r, output_w, result_w = fds
+        os.chdir(workdir)
         os.setsid()
         redirect_streams(request_r, output_w, result_w)
-        confine_child(state.limits, workdir, state.address_space)
+        confine_child(state.limits, state.address_space)
         key, token = read_frame(0).decode(), read_frame(0).decode()
         code = marshal.loads(read_frame(0))  # compiled by the server, which checked it first
         value = state.inputs[key]
         state.inputs.clear()
+        modules_before = len(sys.modules)
         outcome = run_trial(state.prepared, code, value)
         sys.stdout.flush()
         sys.stderr.flush()
         outcome["token"] = token
+        imported = imported_preloadable(modules_before)
+        if imported:
+            outcome["imported"] = imported
         view = memoryview(json.dumps(outcome).encode())
         while view:
             view = view[os.write(RESULT_FD, view) :]
@@ -227,15 +289,20 @@ def _new_workdir(state: ServerState) -> str:
     the directory lies in a shared /tmp, where mkdtemp's random name is kept.
     """
     if state.isolation.scratch is None:
-        return tempfile.mkdtemp(prefix="trial-")
-    while True:
-        state.trials += 1
-        path = f"{state.isolation.scratch}/trial-{state.trials}"
-        try:
-            os.mkdir(path, 0o700)
-        except FileExistsError:  # left behind by a removal that failed: skipped, never reused
-            continue
-        return path
+        import tempfile  # rarely needed: see the module's note on imports
+
+        path = tempfile.mkdtemp(prefix="trial-")
+    else:
+        while True:
+            state.trials += 1
+            path = f"{state.isolation.scratch}/trial-{state.trials}"
+            try:
+                os.mkdir(path, 0o700)
+                break
+            except FileExistsError:  # left behind by a removal that failed: skipped, never reused
+                continue
+    hand_to_nobody(path)
+    return path
 
 
 def _remove(workdir: str) -> None:
@@ -243,9 +310,13 @@ def _remove(workdir: str) -> None:
     with contextlib.suppress(OSError):
         os.rmdir(workdir)  # most candidates write no files: one syscall instead of rmtree's walk
         return
+    import shutil  # rarely needed: see the module's note on imports
+
     try:
         shutil.rmtree(workdir)
     except RecursionError:  # thousands of nested directories: rm walks them without recursion
+        import subprocess
+
         subprocess.run(["rm", "-rf", "--one-file-system", workdir], check=False,
                        env={"PATH": "/usr/bin:/bin"})
     except OSError as error:
@@ -268,13 +339,12 @@ def main() -> None:
     try:
         serve(state, channel_in, channel_out)
     finally:
-        if state.ready:
-            _retire(state.ready)
-        collect_finished(state, block=True)
+        shut_down(state)
 
 
 def serve(state: ServerState, channel_in: int, channel_out: int) -> None:
-    state.ready = prefork(state)
+    state.zygote = start_zygote(_prepare_clone, functools.partial(_child, state), state.isolation.clone_flags)
+    ask_for_child(state)
     while True:
         try:
             request = framing.read_json(channel_in)
@@ -282,6 +352,20 @@ def serve(state: ServerState, channel_in: int, channel_out: int) -> None:
             return
         framing.write_json(channel_out, run_request(state, request))
         collect_finished(state, block=False)
+
+
+
+def shut_down(state: ServerState) -> None:
+    """Retire the children asked for, end the zygote, and wait for every child still exiting."""
+    if state.zygote is None:
+        return
+    while state.asked:
+        try:
+            _retire(_next_child(state))
+        except (OSError, ZygoteGone):
+            continue  # _next_child discarded it
+    state.zygote.close()
+    collect_finished(state, block=True)
 
 
 if __name__ == "__main__":

@@ -23,6 +23,11 @@ class Isolation:
     pid_namespace_fd: int | None = None
     warnings: list[str] = field(default_factory=list)
 
+    @property
+    def clone_flags(self) -> int:
+        """What a clone(2) needs to make its child the init of a fresh pid namespace, where one can."""
+        return CLONE_NEWPID if self.pid_namespace_fd is not None else 0
+
     def before_fork(self) -> None:
         """Make the next fork the init of a fresh pid namespace: its death takes every descendant."""
         if self.pid_namespace_fd is None:

@@ -11,10 +11,20 @@ from __future__ import annotations
 import functools
 import json
 import math
-from typing import Any
+from typing import Any, NamedTuple
 
 MAX_ERROR_CHARS = 500
+MAX_REPORTED_IMPORTS = 32
 _PLAIN_TYPES = (int, float, bool)
+
+
+class ChildResult(NamedTuple):
+    """What a trial's one message says: a score or an error, and the modules the trial imported
+    (a hint for the server's preloading, never trusted beyond its allow-list)."""
+
+    score: float | None
+    error: str | None
+    imported: tuple[str, ...] = ()
 
 
 def checked_score(value: Any) -> tuple[float | None, str | None]:
@@ -62,17 +72,27 @@ def _reject_constant(name: str) -> float:
     raise ValueError(f"non-finite number {name}")
 
 
-def decode_child_result(raw: bytes, token: str) -> tuple[float | None, str | None]:
+def decode_child_result(raw: bytes, token: str) -> ChildResult:
     """Read the child's one JSON message; anything malformed is the candidate's doing."""
     try:
         message = json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
     except (UnicodeDecodeError, ValueError, RecursionError):  # "[[[[..." must not crash the server
-        return None, "invalid result: the result channel held something other than one JSON message"
+        return _invalid("the result channel held something other than one JSON message")
     if not isinstance(message, dict) or message.get("token") != token:
-        return None, "invalid result: the result channel was written by the candidate, not the harness"
-    score, error = message.get("score"), message.get("error")
+        return _invalid("the result channel was written by the candidate, not the harness")
+    score, error, imported = message.get("score"), message.get("error"), _names(message.get("imported"))
     if error is not None:
-        return None, short(error) if isinstance(error, str) else "invalid result: malformed error"
+        return ChildResult(None, short(error), imported) if isinstance(error, str) else _invalid("bad error")
     if type(score) not in (int, float) or not math.isfinite(score):
-        return None, "invalid result: malformed score"
-    return float(score), None
+        return _invalid("malformed score")
+    return ChildResult(float(score), None, imported)
+
+
+def _invalid(why: str) -> ChildResult:
+    return ChildResult(None, f"invalid result: {why}")
+
+
+def _names(value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list):
+        return ()
+    return tuple(name for name in value[:MAX_REPORTED_IMPORTS] if isinstance(name, str) and len(name) < 100)

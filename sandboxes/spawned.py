@@ -21,7 +21,13 @@ import traceback
 from pathlib import Path
 from typing import NoReturn
 
-from evoforge.sandboxes.confine import RESULT_FD, address_space_cap, confine_child, confine_process
+from evoforge.sandboxes.confine import (
+    RESULT_FD,
+    address_space_cap,
+    confine_child,
+    confine_process,
+    hand_to_nobody,
+)
 from evoforge.sandboxes.harness import compile_candidate, preload, run_trial
 from evoforge.sandboxes.isolation import isolate
 
@@ -48,7 +54,9 @@ def main() -> None:
                 os.closerange(0, RESULT_FD + 1)  # the pipes' ends now belong to the trial alone
                 _pass_exit_on(pid)
         confine_process()
-        confine_child(limits, workdir, address_space)
+        hand_to_nobody(workdir)
+        os.chdir(workdir)
+        confine_child(limits, address_space)
         outcome = {"error": compiled} if isinstance(compiled, str) else run_trial(prepared, compiled, value)
         sys.stdout.flush()
         sys.stderr.flush()

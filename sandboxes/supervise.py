@@ -74,7 +74,7 @@ def watch_child(pid: int, result_fd: int, output_fd: int, limits: Limits, token:
                 deadline: float | None = None, reap_later: bool = False) -> tuple[dict[str, object], bool]:
     """Wait for the child under the wall clock and caps.
 
-    Returns ({"score", "error", "output_tail"}, still_to_reap). With
+    Returns ({"score", "error", "output_tail"[, "imported"]}, still_to_reap). With
     `reap_later`, a child that closed its pipes after a complete result is
     not waited for: its exit (tearing down a numpy-sized address space)
     overlaps with the reply instead of delaying it; it has been SIGKILLed
@@ -90,8 +90,8 @@ def watch_child(pid: int, result_fd: int, output_fd: int, limits: Limits, token:
     kill_tree(pid)  # strays that left the group but not the namespace are gone with its init
     tail = streams.tail.decode("utf-8", errors="replace")
     if ending == "closed" and reap_later:
-        score, error = decode_child_result(bytes(streams.result), token)
-        return {"score": score, "error": error, "output_tail": tail}, True
+        score, error, imported = decode_child_result(bytes(streams.result), token)
+        return {"score": score, "error": error, "output_tail": tail, "imported": imported}, True
     _, status, usage = os.wait4(pid, 0)
     _drain(streams)
     cpu = usage.ru_utime + usage.ru_stime
@@ -160,7 +160,7 @@ def _verdict(
         return None, f"crash: killed by {signal.Signals(number).name}"
     code = os.WEXITSTATUS(status)
     if code == 0 and streams.result:
-        return decode_child_result(bytes(streams.result), token)
+        return decode_child_result(bytes(streams.result), token)[:2]
     return None, (
         f"exited with status {code} before returning a result "
         "(the candidate called os._exit/sys.exit or broke the harness)"

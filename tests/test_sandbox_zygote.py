@@ -1,0 +1,78 @@
+"""The fork server's zygote: what each cloned child starts with, what it is spared, and its death."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from test_sandbox_support import LIMITS, assert_still_scores, candidate, write_spec
+
+from evoforge.sandboxes import Sandbox, open_sandbox
+
+
+@pytest.fixture(scope="module")
+def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
+    with open_sandbox(write_spec(tmp_path_factory.mktemp("spec")), limits=LIMITS) as opened:
+        yield opened
+
+
+def zygote_pid(sandbox: Sandbox) -> int:
+    """The server's one child that stays root: the zygote (trial children run as nobody)."""
+    server = sandbox.server_pid  # type: ignore[attr-defined]
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            fields = dict(line.split(":", 1) for line in status.read_text().splitlines() if ":" in line)
+        except OSError:
+            continue
+        if int(fields["PPid"]) == server and fields["Uid"].split()[0] == "0":
+            return int(status.parent.name)
+    raise AssertionError(f"fork server {server} has no zygote")
+
+
+def mapped_libraries(pid: int) -> set[str]:
+    maps = Path(f"/proc/{pid}/maps").read_text().splitlines()
+    return {line.split()[5].rsplit("/", 1)[1] for line in maps if len(line.split()) > 5 and ".so" in line}
+
+
+def test_each_trial_has_its_own_directory_as_home_and_tmpdir(sandbox: Sandbox) -> None:
+    body = ("import os, tempfile\nhere = os.getcwd()\n"
+            "if not os.environ['HOME'] == os.environ['TMPDIR'] == tempfile.gettempdir() == here:\n"
+            "    return -1.0\nreturn float(here.rsplit('-', 1)[1])")
+    first, second = (sandbox.run(candidate(body), "small") for _ in range(2))
+    assert first.error is None and first.score > 0
+    assert second.score > first.score  # a fresh directory, never one an earlier trial used
+
+
+def test_trials_do_not_share_a_random_stream(sandbox: Sandbox) -> None:
+    body = "import random\nreturn random.random()"
+    scores = {sandbox.run(candidate(body), "small").score for _ in range(4)}
+    assert len(scores) == 4
+
+
+def test_a_module_a_trial_imports_is_preloaded_for_later_trials(sandbox: Sandbox) -> None:
+    assert not any(name.startswith("_statistics") for name in mapped_libraries(zygote_pid(sandbox)))
+    assert sandbox.run(candidate("import statistics\nreturn statistics.mean([1, 2, 3])"), "small").score == 2.0
+    assert_still_scores(sandbox)  # the preload request is handled before the next clone
+    assert any(name.startswith("_statistics") for name in mapped_libraries(zygote_pid(sandbox)))
+
+
+def test_children_map_only_what_trials_need(sandbox: Sandbox) -> None:
+    """Each mapping costs every trial a few microseconds; these come with modules no trial needs."""
+    libraries = mapped_libraries(zygote_pid(sandbox))
+    unwanted = {"liblzma", "libbz2", "libcrypto", "_posixsubprocess", "_generator", "_mt19937"}
+    assert not {name.split(".")[0] for name in libraries} & unwanted
+
+
+def test_a_dead_zygote_is_recorded_and_the_sandbox_recovers(tmp_path: Path) -> None:
+    with open_sandbox(write_spec(tmp_path), limits=LIMITS) as sandbox:
+        assert_still_scores(sandbox)
+        os.kill(zygote_pid(sandbox), signal.SIGKILL)
+        time.sleep(0.1)
+        results = [sandbox.run(candidate("return 1.0"), "small") for _ in range(3)]
+        assert any(result.error and "sandbox server died" in result.error for result in results)
+        assert sandbox.restarts == 1
+        assert_still_scores(sandbox)
