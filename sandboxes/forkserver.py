@@ -24,7 +24,7 @@ has shown it is wanted (`harness.PRELOADABLE`).
 
 from __future__ import annotations
 
-import contextlib
+import _random
 import functools
 import gc
 import json
@@ -46,7 +46,6 @@ from evoforge.sandboxes.confine import (
     address_space_cap,
     confine_child,
     confine_process,
-    hand_to_nobody,
     redirect_streams,
 )
 from evoforge.sandboxes.framing import ChannelClosed, read_frame, write_frame
@@ -61,6 +60,7 @@ from evoforge.sandboxes.harness import (
 )
 from evoforge.sandboxes.isolation import Isolation, isolate
 from evoforge.sandboxes.supervise import close_all, kill_tree, reap, watch_child
+from evoforge.sandboxes.trial_dirs import TrialDirs, remove
 from evoforge.sandboxes.zygote import Zygote, ZygoteGone, start_zygote
 
 COMPILED_CACHE = 16
@@ -69,13 +69,14 @@ ZYGOTE_SECONDS = 30.0  # a clone takes about a millisecond: no answer in this lo
 
 @dataclass
 class Child:
-    """The server's ends of one child's pipes and its directory; its pid once the zygote answered."""
+    """The server's ends of one child's pipes; its pid once the zygote answered, and where its
+    directory went once its trial was over."""
 
     request_w: int
     result_r: int
     output_r: int
-    workdir: str
     pid: int = 0
+    workdir: str = ""
 
 
 @dataclass
@@ -85,6 +86,7 @@ class ServerState:
     limits: Limits
     isolation: Isolation
     address_space: int
+    dirs: TrialDirs
     zygote: Zygote | None = None
     asked: deque[Child] = field(default_factory=deque)  # asked of the zygote, oldest first
     finished: list[Child] = field(default_factory=list)
@@ -105,9 +107,11 @@ def start(setup: dict[str, Any]) -> ServerState:
     limits: Limits = setup["limits"]
     address_space = address_space_cap(limits)
     isolation = isolate(setup["private_root"], setup["pid_namespaces"])
+    dirs = TrialDirs.under(isolation.scratch)
+    os.environ.update(HOME=dirs.current, TMPDIR=dirs.current)  # the rest was scrubbed when it started
     confine_process()  # inherited by every child; the server itself runs no untrusted code
     gc.freeze()  # the children's garbage collector then leaves the shared pages alone
-    return ServerState(prepared, inputs, limits, isolation, address_space)
+    return ServerState(prepared, inputs, limits, isolation, address_space, dirs)
 
 
 def ask_for_child(state: ServerState) -> None:
@@ -117,18 +121,17 @@ def ask_for_child(state: ServerState) -> None:
     and the evaluator's turnaround instead of adding to each trial's latency.
     """
     assert state.zygote is not None
-    workdir = _new_workdir(state)
     request_r, request_w = os.pipe()
     result_r, result_w = os.pipe()
     output_r, output_w = os.pipe()
     try:
-        state.zygote.ask(workdir, [request_r, output_w, result_w])
+        state.zygote.ask([request_r, output_w, result_w])
     except ZygoteGone:
-        _discard(Child(request_w, result_r, output_r, workdir))
+        close_all(request_w, result_r, output_r)
         raise
     finally:
         close_all(request_r, result_w, output_w)  # the zygote holds its own copies until it clones
-    state.asked.append(Child(request_w, result_r, output_r, workdir))
+    state.asked.append(Child(request_w, result_r, output_r))
 
 
 def _next_child(state: ServerState) -> Child:
@@ -155,21 +158,28 @@ def run_request(state: ServerState, request: dict[str, Any]) -> dict[str, Any]:
     if isinstance(compiled, str):
         return {"score": None, "error": compiled, "output_tail": "", "seconds": time.perf_counter() - started}
     token = os.urandom(16).hex()  # what secrets.token_hex does, without its module's code per trial
+    try:
+        state.dirs.make()
+    except OSError as error:  # the scratch space is full: the finished trials' removal frees it
+        collect_finished(state, block=True)
+        return {"score": None, "error": f"sandbox: no directory for the trial ({error.strerror})",
+                "output_tail": "", "seconds": time.perf_counter() - started}
     child = _hand_over(state, [key.encode(), token.encode(), compiled])
     deadline = time.monotonic() + state.limits.wall_seconds
     try:
         ask_for_child(state)
-    except OSError as error:  # e.g. the candidate filled the scratch space: retried after cleanup
+    except OSError as error:
         print(f"evoforge sandbox: could not prepare the next child: {error}", file=sys.stderr)
     try:
         outcome, to_reap = watch_child(child.pid, child.result_r, child.output_r, state.limits, token,
                                        deadline, reap_later=True)
     finally:
         close_all(child.result_r, child.output_r)
+    child.workdir = state.dirs.move_aside()  # its process is dead: nothing can write there any more
     if to_reap:
         state.finished.append(child)
     else:
-        _remove(child.workdir)
+        remove(child.workdir)
     _preload(state, outcome.pop("imported", ()))
     outcome["seconds"] = time.perf_counter() - started
     return outcome
@@ -225,7 +235,6 @@ def _retire(child: Child) -> None:
 def _discard(child: Child) -> None:
     """Close what the server holds of a child that will never run a trial."""
     close_all(child.request_w, child.result_r, child.output_r)
-    _remove(child.workdir)
 
 
 def collect_finished(state: ServerState, block: bool) -> None:
@@ -233,28 +242,23 @@ def collect_finished(state: ServerState, block: bool) -> None:
     waiting = []
     for child in state.finished:
         if reap(child.pid, block):
-            _remove(child.workdir)
+            remove(child.workdir)
         else:
             waiting.append(child)
     state.finished = waiting
 
 
-def _prepare_clone(workdir: str) -> None:
-    """In the zygote, just before it clones the child that will use `workdir`."""
-    os.environ["HOME"] = os.environ["TMPDIR"] = workdir  # the rest was scrubbed when the server started
-    random.seed()  # what os.fork's at-fork hook would have done: no two trials share a random stream
-
-
-def _child(state: ServerState, workdir: str, fds: list[int]) -> NoReturn:
+def _child(state: ServerState, fds: list[int]) -> NoReturn:
     """A clone of the zygote: confine itself, wait for its one request, run it, report, exit."""
     status = 70
     try:
         request_r, output_w, result_w = fds
-        os.chdir(workdir)
         os.setsid()
         redirect_streams(request_r, output_w, result_w)
         confine_child(state.limits, state.address_space)
+        _random.Random.seed(random._inst)  # what os.fork's at-fork hook does (random.seed's C core)
         key, token = read_frame(0).decode(), read_frame(0).decode()
+        os.chdir(state.dirs.current)  # made for this trial just before its request was sent
         code = marshal.loads(read_frame(0))  # compiled by the server, which checked it first
         value = state.inputs[key]
         state.inputs.clear()
@@ -279,50 +283,6 @@ def _child(state: ServerState, workdir: str, fds: list[int]) -> NoReturn:
         os._exit(status)
 
 
-def _new_workdir(state: ServerState) -> str:
-    """An empty directory of root's, 0700, that no earlier trial has used.
-
-    In the private scratch area (root's, mode 0711) nobody else can create
-    entries, so a counter names it and mkdir alone makes it: far less code
-    per trial than mkdtemp, whose writes to the server's memory each cost a
-    copy-on-write fault while a forked child shares it. Without that area
-    the directory lies in a shared /tmp, where mkdtemp's random name is kept.
-    """
-    if state.isolation.scratch is None:
-        import tempfile  # rarely needed: see the module's note on imports
-
-        path = tempfile.mkdtemp(prefix="trial-")
-    else:
-        while True:
-            state.trials += 1
-            path = f"{state.isolation.scratch}/trial-{state.trials}"
-            try:
-                os.mkdir(path, 0o700)
-                break
-            except FileExistsError:  # left behind by a removal that failed: skipped, never reused
-                continue
-    hand_to_nobody(path)
-    return path
-
-
-def _remove(workdir: str) -> None:
-    """Delete a finished trial's directory, however deep the candidate nested it."""
-    with contextlib.suppress(OSError):
-        os.rmdir(workdir)  # most candidates write no files: one syscall instead of rmtree's walk
-        return
-    import shutil  # rarely needed: see the module's note on imports
-
-    try:
-        shutil.rmtree(workdir)
-    except RecursionError:  # thousands of nested directories: rm walks them without recursion
-        import subprocess
-
-        subprocess.run(["rm", "-rf", "--one-file-system", workdir], check=False,
-                       env={"PATH": "/usr/bin:/bin"})
-    except OSError as error:
-        print(f"evoforge sandbox: could not remove {workdir}: {error}", file=sys.stderr)
-
-
 def main() -> None:
     channel_in, channel_out = os.dup(0), os.dup(1)
     null = os.open(os.devnull, os.O_RDWR)
@@ -343,7 +303,7 @@ def main() -> None:
 
 
 def serve(state: ServerState, channel_in: int, channel_out: int) -> None:
-    state.zygote = start_zygote(_prepare_clone, functools.partial(_child, state), state.isolation.clone_flags)
+    state.zygote = start_zygote(functools.partial(_child, state), state.isolation.clone_flags)
     ask_for_child(state)
     while True:
         try:
@@ -366,6 +326,7 @@ def shut_down(state: ServerState) -> None:
             continue  # _next_child discarded it
     state.zygote.close()
     collect_finished(state, block=True)
+    state.dirs.remove_all()
 
 
 if __name__ == "__main__":

@@ -50,13 +50,12 @@ SYS_CLONE3 = 435  # the same number on every architecture
 SYS_CLONE = {"x86_64": 56, "aarch64": 220}
 FDS_PER_CHILD = 3
 CLONE, IMPORT = b"C", b"I"  # what a request to the zygote starts with
-MAX_PATH_BYTES = 4096
+MAX_MESSAGE_BYTES = 4096
 _FDS = struct.Struct(f"{FDS_PER_CHILD}i")
 _FD_SPACE = socket.CMSG_SPACE(_FDS.size)
 _pylibc = ctypes.PyDLL(None, use_errno=True)  # PyDLL: the GIL stays held across the clone
 
-ChildMain = Callable[[str, list[int]], NoReturn]
-Prepare = Callable[[str], None]
+ChildMain = Callable[[list[int]], NoReturn]
 
 
 class ZygoteGone(RuntimeError):
@@ -71,9 +70,9 @@ class Zygote:
     channel: socket.socket
     asked: int = 0
 
-    def ask(self, workdir: str, fds: list[int]) -> None:
-        """Request one child that starts in `workdir` with `fds` (request in, output out, result out)."""
-        self._send(CLONE + workdir.encode(), fds)
+    def ask(self, fds: list[int]) -> None:
+        """Request one child that starts with `fds` (request in, output out, result out)."""
+        self._send(CLONE, fds)
         self.asked += 1
 
     def preload(self, modules: list[str]) -> None:
@@ -106,16 +105,8 @@ class Zygote:
             os.waitpid(self.pid, 0)
 
 
-def start_zygote(prepare: Prepare, child_main: ChildMain, clone_flags: int) -> Zygote:
-    """Fork the zygote from this (single-threaded) server.
-
-    Before each clone the zygote calls `prepare(workdir)`; the clone then runs
-    `child_main(workdir, fds)`. State every child needs but must not share
-    (its own paths in the environment, a fresh random seed) is cheaper set
-    in `prepare`: the zygote's code for it is warm after a few trials and
-    rewrites a handful of pages, where each cold child would take a
-    hundred page copies to do the same.
-    """
+def start_zygote(child_main: ChildMain, clone_flags: int) -> Zygote:
+    """Fork the zygote from this (single-threaded) server; each clone runs `child_main(fds)`."""
     ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
     pid = os.fork()  # once per server: os.fork's after-fork work is no cost here
     if pid == 0:
@@ -127,8 +118,7 @@ def start_zygote(prepare: Prepare, child_main: ChildMain, clone_flags: int) -> Z
             os.closerange(keep + 1, 1 << 16)
             libc_call("prctl", PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)  # gone with the server
             gc.freeze()  # what the server loaded stays untouched by any collector
-            workdir, fds = _serve_clones(theirs, prepare, clone_flags | CLONE_PARENT)
-            child_main(workdir, fds)
+            child_main(_serve_clones(theirs, clone_flags | CLONE_PARENT))
         except BaseException:
             traceback.print_exc()
         finally:
@@ -137,15 +127,15 @@ def start_zygote(prepare: Prepare, child_main: ChildMain, clone_flags: int) -> Z
     return Zygote(pid, ours)
 
 
-def _serve_clones(channel: socket.socket, prepare: Prepare, flags: int) -> tuple[str, list[int]]:
-    """Clone one child per request; returns only in a child, with its directory and descriptors.
+def _serve_clones(channel: socket.socket, flags: int) -> list[int]:
+    """Clone one child per request; returns only in a child, with the descriptors it was sent.
 
     Written to touch as few objects as it can: everything it writes between
     two clones is a page copied while the last child still shares it.
     """
     receive, send, close, clone = channel.recvmsg, channel.send, os.close, _cloner(flags)
     while True:
-        message, ancillary, _flags, _address = receive(MAX_PATH_BYTES, _FD_SPACE)
+        message, ancillary, _flags, _address = receive(MAX_MESSAGE_BYTES, _FD_SPACE)
         if not message:
             os._exit(0)  # the server closed the channel: shut down
         data = ancillary[0][2] if ancillary else b""
@@ -153,11 +143,9 @@ def _serve_clones(channel: socket.socket, prepare: Prepare, flags: int) -> tuple
         if message.startswith(IMPORT):
             _import_all(message[1:].decode().split())
         elif len(fds) == FDS_PER_CHILD:
-            workdir = message[1:].decode()
-            prepare(workdir)
             pid = clone()
             if pid == 0:
-                return workdir, fds
+                return fds
             send(b"P%d" % pid if pid > 0 else b"E%d" % ctypes.get_errno())
         else:
             send(b"E%d" % errno.EBADF)

@@ -38,13 +38,14 @@ def mapped_libraries(pid: int) -> set[str]:
     return {line.split()[5].rsplit("/", 1)[1] for line in maps if len(line.split()) > 5 and ".so" in line}
 
 
-def test_each_trial_has_its_own_directory_as_home_and_tmpdir(sandbox: Sandbox) -> None:
-    body = ("import os, tempfile\nhere = os.getcwd()\n"
-            "if not os.environ['HOME'] == os.environ['TMPDIR'] == tempfile.gettempdir() == here:\n"
-            "    return -1.0\nreturn float(here.rsplit('-', 1)[1])")
-    first, second = (sandbox.run(candidate(body), "small") for _ in range(2))
-    assert first.error is None and first.score > 0
-    assert second.score > first.score  # a fresh directory, never one an earlier trial used
+def test_each_trial_starts_in_an_empty_directory_that_is_its_home_and_tmpdir(sandbox: Sandbox) -> None:
+    body = ("import os, tempfile\nhere = os.getcwd()\nfound = len(os.listdir(here))\n"
+            "open('left-behind', 'w').write('x')\n"
+            "tempfile.NamedTemporaryFile(delete=False).write(b'x')\n"
+            "same = os.environ['HOME'] == os.environ['TMPDIR'] == tempfile.gettempdir() == here\n"
+            "return float(found) if same else -1.0")
+    for _ in range(3):
+        assert sandbox.run(candidate(body), "small").score == 0.0  # nothing an earlier trial wrote
 
 
 def test_trials_do_not_share_a_random_stream(sandbox: Sandbox) -> None:
@@ -55,7 +56,8 @@ def test_trials_do_not_share_a_random_stream(sandbox: Sandbox) -> None:
 
 def test_a_module_a_trial_imports_is_preloaded_for_later_trials(sandbox: Sandbox) -> None:
     assert not any(name.startswith("_statistics") for name in mapped_libraries(zygote_pid(sandbox)))
-    assert sandbox.run(candidate("import statistics\nreturn statistics.mean([1, 2, 3])"), "small").score == 2.0
+    mean = sandbox.run(candidate("import statistics\nreturn statistics.mean([1, 2, 3])"), "small")
+    assert mean.score == 2.0
     assert_still_scores(sandbox)  # the preload request is handled before the next clone
     assert any(name.startswith("_statistics") for name in mapped_libraries(zygote_pid(sandbox)))
 
