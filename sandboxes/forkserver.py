@@ -27,7 +27,6 @@ from __future__ import annotations
 import _random
 import functools
 import gc
-import json
 import marshal
 import os
 import random
@@ -59,6 +58,7 @@ from evoforge.sandboxes.harness import (
     run_trial,
 )
 from evoforge.sandboxes.isolation import Isolation, isolate
+from evoforge.sandboxes.scores import child_message
 from evoforge.sandboxes.supervise import close_all, kill_tree, reap, watch_child
 from evoforge.sandboxes.trial_dirs import TrialDirs, remove
 from evoforge.sandboxes.zygote import Zygote, ZygoteGone, start_zygote
@@ -266,11 +266,10 @@ def _child(state: ServerState, fds: list[int]) -> NoReturn:
         outcome = run_trial(state.prepared, code, value)
         sys.stdout.flush()
         sys.stderr.flush()
-        outcome["token"] = token
         imported = imported_preloadable(modules_before)
         if imported:
             outcome["imported"] = imported
-        view = memoryview(json.dumps(outcome).encode())
+        view = memoryview(child_message(outcome, token))
         while view:
             view = view[os.write(RESULT_FD, view) :]
         os.closerange(1, RESULT_FD + 1)  # end of stream: the server need not wait for this exit

@@ -23,6 +23,8 @@ import builtins
 from collections.abc import Iterator
 from typing import Any
 
+from evoforge.sandboxes.dict_version import version as dict_version
+
 ESCAPE_ATTRIBUTES = frozenset({
     "f_back", "f_globals", "f_locals", "f_builtins", "f_code", "_getframe", "__globals__",
     "__builtins__", "gi_frame", "cr_frame", "ag_frame", "gi_code", "tb_frame", "tb_next",
@@ -107,12 +109,19 @@ def _chain(node: ast.Attribute) -> tuple[str, ...] | None:
 
 
 class TamperGuard:
-    """Identities of what the spec's scoring code reads, checked after each candidate call."""
+    """Identities of what the spec's scoring code reads, checked after each candidate call.
 
-    def __init__(self, namespace: dict[str, Any], chains: set[tuple[str, ...]]) -> None:
+    Everything is recorded when the guard is made, before any candidate
+    exists (in a fork server, once, before the first fork), so that what a
+    candidate's top-level code changes while it is loaded is caught too.
+    """
+
+    def __init__(self, namespace: dict[str, Any], chains: set[tuple[str, ...]],
+                 evolved_name: str = "") -> None:
         self._namespace = namespace
         self._builtins = builtins.__dict__
         self._builtin_items = tuple(self._builtins.items())
+        self._builtins_version = dict_version(self._builtins)
         stable = []
         for chain in sorted(chains):
             first, second = self._resolve(chain), self._resolve(chain)
@@ -121,12 +130,17 @@ class TamperGuard:
         self._chains = tuple(stable)
         self._fast_check = _compiled_checker(self._chains)
         self._values = tuple(value for _, value in self._chains)
-        self._namespace_items: tuple[tuple[str, Any], ...] = ()
+        self._evolved_name = evolved_name
+        self._evolved = namespace.get(evolved_name, _MISSING)
+        self._namespace_items = tuple(item for item in namespace.items() if item[0] != evolved_name)
+        self._namespace_version = dict_version(namespace)
         self.tampered: str | None = None
 
-    def freeze_namespace(self) -> None:
-        """Record the spec namespace's own bindings once the evolved name is bound."""
-        self._namespace_items = tuple(self._namespace.items())
+    def bind_evolved(self, function: Any) -> None:
+        """Bind `function` under the evolved name, once the spec's other bindings proved untouched."""
+        self._check_namespace()
+        self._namespace[self._evolved_name] = self._evolved = function
+        self._namespace_version = dict_version(self._namespace)
 
     def _resolve(self, chain: tuple[str, ...]) -> Any:
         value = self._namespace.get(chain[0], _MISSING)
@@ -157,16 +171,29 @@ class TamperGuard:
                 self._fail(".".join(chain))
 
     def check_all(self) -> None:
-        """The final check: used chains, every builtin and every spec-level binding."""
+        """The final check: used chains, every builtin and every spec-level binding.
+
+        A dict whose version tag has not moved was not written to, so its
+        entries need no identity test (see dict_version); where one moved,
+        or no tag can be read, every entry is compared.
+        """
         self.check_used()
-        for name, value in self._builtin_items:
-            if self._builtins.get(name, _MISSING) is not value:
-                self._fail(f"builtins.{name}")
+        if self._builtins_version is None or dict_version(self._builtins) != self._builtins_version:
+            for name, value in self._builtin_items:
+                if self._builtins.get(name, _MISSING) is not value:
+                    self._fail(f"builtins.{name}")
+        self._check_namespace()
+        if self.tampered:
+            raise TamperedError(self.tampered)
+
+    def _check_namespace(self) -> None:
+        if self._namespace_version is not None and dict_version(self._namespace) == self._namespace_version:
+            return
+        if self._namespace.get(self._evolved_name, _MISSING) is not self._evolved:
+            self._fail(self._evolved_name)
         for name, value in self._namespace_items:
             if self._namespace.get(name, _MISSING) is not value:
                 self._fail(name)
-        if self.tampered:
-            raise TamperedError(self.tampered)
 
     def _fail(self, name: str) -> None:
         self.tampered = self.tampered or name

@@ -83,7 +83,7 @@ class SpecProgram:
         sys.modules[SPEC_MODULE] = module  # dataclasses and pickling look their module up here
         exec(compile(tree, self.filename, "exec"), module.__dict__)
         namespace = module.__dict__
-        guard = TamperGuard(namespace, used_chains(tree, self.evolve_name))
+        guard = TamperGuard(namespace, used_chains(tree, self.evolve_name), self.evolve_name)
         return PreparedSpec(self, namespace, namespace[self.run_name], guard)
 
 
@@ -95,6 +95,20 @@ class PreparedSpec:
     namespace: dict[str, Any]
     run_function: Callable[[Any], Any]
     guard: TamperGuard
+    _spare_globals: dict[str, Any] | None = None
+
+    def __post_init__(self) -> None:
+        self._spare_globals = dict(self.namespace)
+
+    def candidate_globals(self) -> dict[str, Any]:
+        """A copy of the spec namespace for one candidate to run in.
+
+        The first was made with the spec: in a fork server's child, using it
+        costs the copy of a page or two, where copying the namespace there
+        would write a reference count on every object the spec defines.
+        """
+        spare, self._spare_globals = self._spare_globals, None
+        return spare if spare is not None else dict(self.namespace)
 
 
 MAX_CODE_CHARS = 200_000
@@ -140,7 +154,7 @@ class _Refused(Exception):
 
 def _score(prepared: PreparedSpec, compiled: CodeType, value: Any) -> Any:
     program, guard = prepared.program, prepared.guard
-    candidate_globals = dict(prepared.namespace)
+    candidate_globals = prepared.candidate_globals()
     try:
         exec(compiled, candidate_globals)
     except BaseException as error:
@@ -148,8 +162,7 @@ def _score(prepared: PreparedSpec, compiled: CodeType, value: Any) -> Any:
     candidate = candidate_globals.get(program.evolve_name)
     if not callable(candidate):
         raise _Refused(f"the candidate does not define {program.evolve_name}()")
-    prepared.namespace[program.evolve_name] = _guarded(candidate, guard)
-    guard.freeze_namespace()
+    guard.bind_evolved(_guarded(candidate, guard))
     score_value = prepared.run_function(value)
     guard.check_all()
     return score_value

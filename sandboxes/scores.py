@@ -68,6 +68,19 @@ def short(text: str, limit: int = MAX_ERROR_CHARS) -> str:
     return line if len(line) <= limit else line[: limit - 3] + "..."
 
 
+def child_message(outcome: dict[str, Any], token: str) -> bytes:
+    """A trial's one JSON message for the result channel.
+
+    The common case, a bare score, is formatted by hand: in a forked child,
+    json's encoder machinery copies about a dozen pages more. A float that
+    `checked_score` let through is finite, and its repr is a JSON number.
+    """
+    score = outcome.get("score")
+    if type(score) is float and len(outcome) == 1:
+        return b'{"score": %s, "token": "%s"}' % (repr(score).encode(), token.encode())
+    return json.dumps({**outcome, "token": token}).encode()
+
+
 def _reject_constant(name: str) -> float:
     raise ValueError(f"non-finite number {name}")
 

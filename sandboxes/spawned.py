@@ -11,7 +11,6 @@ trial's exit status on, and the result goes out on fd 3 as JSON.
 
 from __future__ import annotations
 
-import json
 import os
 import resource
 import signal
@@ -30,6 +29,7 @@ from evoforge.sandboxes.confine import (
 )
 from evoforge.sandboxes.harness import compile_candidate, preload, run_trial
 from evoforge.sandboxes.isolation import isolate
+from evoforge.sandboxes.scores import child_message
 
 
 def main() -> None:
@@ -60,8 +60,7 @@ def main() -> None:
         outcome = {"error": compiled} if isinstance(compiled, str) else run_trial(prepared, compiled, value)
         sys.stdout.flush()
         sys.stderr.flush()
-        outcome["token"] = job["token"]
-        view = memoryview(json.dumps(outcome).encode())
+        view = memoryview(child_message(outcome, job["token"]))
         while view:
             view = view[os.write(RESULT_FD, view) :]
         status = 0

@@ -8,6 +8,7 @@ import builtins
 import numpy as np
 import pytest
 
+from evoforge.sandboxes import dict_version
 from evoforge.sandboxes.guard import TamperedError, TamperGuard, reject_escape_hatches, used_chains
 from evoforge.sandboxes.harness import SpecProgram, compile_candidate, run_trial
 
@@ -128,3 +129,42 @@ def test_candidate_globals_are_a_copy_of_the_spec_namespace() -> None:
     code = "helper = None\ndef solve(n):\n    global np\n    np = None\n    return 1.0\n"
     assert run_trial(prepared, code, 3) == {"score": 3.0 + 0.0}
     assert prepared.namespace["helper"] is not None and prepared.namespace["np"] is np
+
+
+def test_a_candidate_that_rebinds_spec_globals_while_loading_is_caught() -> None:
+    prepared = SpecProgram(SPEC, "spec.py", "solve", "evaluate").instantiate()
+    code = ("import evoforge_problem_spec as spec\nspec.helper = lambda values: 99.0\n"
+            "def solve(n):\n    return 1.0\n")
+    assert run_trial(prepared, code, 3) == {"error": "candidate tampered with helper"}
+
+
+def test_a_candidate_that_unbinds_its_guard_is_caught() -> None:
+    prepared = SpecProgram(SPEC, "spec.py", "solve", "evaluate").instantiate()
+    code = ("import evoforge_problem_spec as spec\n"
+            "def solve(n):\n    spec.solve = lambda n: 1.0\n    return 1.0\n")
+    assert run_trial(prepared, code, 3) == {"error": "candidate tampered with solve"}
+
+
+def test_the_dict_version_fast_path_is_in_use_here() -> None:
+    """Otherwise the final check falls back to identity tests, correct but a page copy per object."""
+    values = {"a": 1}
+    before = dict_version.version(values)
+    values["a"] = 2
+    assert dict_version.SUPPORTED and before is not None and dict_version.version(values) != before
+
+
+@pytest.mark.parametrize("supported", [True, False])
+def test_final_check_finds_every_change_with_or_without_version_tags(
+        supported: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(dict_version, "SUPPORTED", supported and dict_version.SUPPORTED)
+    namespace = {"helper": len, "solve": abs}
+    guard = TamperGuard(namespace, set(), "solve")
+    guard.bind_evolved(min)
+    guard.check_all()  # untouched: passes
+    namespace["helper"] = max
+    with pytest.raises(TamperedError, match=r"^helper$"):
+        guard.check_all()
+    fresh = TamperGuard({}, set())
+    monkeypatch.setattr(builtins, "sorted", None)
+    with pytest.raises(TamperedError, match=r"builtins\.sorted"):
+        fresh.check_all()

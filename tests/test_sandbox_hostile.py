@@ -267,6 +267,13 @@ def test_patching_an_unused_builtin_is_caught_at_the_end(sandbox: Sandbox) -> No
     assert result.score is None and result.error == "candidate tampered with builtins.sorted"
 
 
+def test_rebinding_the_spec_module_while_loading_is_detected(sandbox: Sandbox) -> None:
+    code = "import evoforge_problem_spec as spec\nspec.np = None\n" + GOOD
+    result = sandbox.run(code, "small")
+    assert result.score is None and result.error == "candidate tampered with np"
+    assert_still_scores(sandbox)
+
+
 def test_frame_introspection_is_rejected_before_running(sandbox: Sandbox) -> None:
     body = "import sys\nsys._getframe(1).f_globals['np'] = None\nreturn 1.0"
     result = sandbox.run(candidate(body), "small")
