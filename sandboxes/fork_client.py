@@ -31,14 +31,18 @@ REPLY_MARGIN_SECONDS = 15.0
 
 
 class ForkSandbox(Sandbox):
-    """Trials forked from one warm server per sandbox; about a millisecond of overhead each."""
+    """Trials cloned from one warm server per sandbox; a millisecond or two of overhead each.
+
+    `private_root`, `pid_namespaces` and `native` (the C clone loop) can be
+    turned off to test what the sandbox does where a machine lacks them.
+    """
 
     def __init__(self, spec: ProblemSpec, split: str, dataset: Path | None, limits: Limits,
-                 private_root: bool = True, pid_namespaces: bool = True) -> None:
+                 private_root: bool = True, pid_namespaces: bool = True, native: bool = True) -> None:
         self._spec = spec
         self._limits = limits
         self._setup = {"spec": spec, "split": split, "dataset": dataset, "limits": limits,
-                       "private_root": private_root, "pid_namespaces": pid_namespaces}
+                       "private_root": private_root, "pid_namespaces": pid_namespaces, "native": native}
         self._lock = threading.Lock()
         self._process: subprocess.Popen[bytes] | None = None
         self._stderr: IO[bytes] | None = None
@@ -70,6 +74,10 @@ class ForkSandbox(Sandbox):
                             f"{ready['error']}); fix it so it runs as a plain Python module.")
         for warning in ready["warnings"]:
             warn_once(warning)
+        self.native = bool(ready["native"])
+        if not self.native and self._setup["native"]:
+            warn_once("the C part of the fork server (evoforge.sandboxes._zygote) was not built; trials "
+                      "run about 0.3 ms slower (reinstall evoforge where a C compiler is available)")
         self.input_keys = tuple(ready["input_keys"])
 
     @property

@@ -35,17 +35,18 @@ import time
 import traceback
 from collections import deque
 from dataclasses import dataclass, field
-from types import CodeType
+from types import CodeType, ModuleType
 from typing import Any, NoReturn
 
 from evoforge.records import Limits
 from evoforge.sandboxes import framing
 from evoforge.sandboxes.confine import (
     RESULT_FD,
+    Rlimit,
     address_space_cap,
-    confine_child,
+    confine_clone,
     confine_process,
-    redirect_streams,
+    trial_rlimits,
 )
 from evoforge.sandboxes.framing import ChannelClosed, read_frame, write_frame
 from evoforge.sandboxes.harness import (
@@ -61,7 +62,7 @@ from evoforge.sandboxes.isolation import Isolation, isolate
 from evoforge.sandboxes.scores import child_message
 from evoforge.sandboxes.supervise import close_all, kill_tree, reap, watch_child
 from evoforge.sandboxes.trial_dirs import TrialDirs, remove
-from evoforge.sandboxes.zygote import Zygote, ZygoteGone, start_zygote
+from evoforge.sandboxes.zygote import Zygote, ZygoteGone, native_module, start_zygote
 
 COMPILED_CACHE = 16
 ZYGOTE_SECONDS = 30.0  # a clone takes about a millisecond: no answer in this long means it is stuck
@@ -85,8 +86,9 @@ class ServerState:
     inputs: dict[str, Any]
     limits: Limits
     isolation: Isolation
-    address_space: int
+    rlimits: list[Rlimit]
     dirs: TrialDirs
+    native: ModuleType | None
     zygote: Zygote | None = None
     asked: deque[Child] = field(default_factory=deque)  # asked of the zygote, oldest first
     finished: list[Child] = field(default_factory=list)
@@ -105,13 +107,14 @@ def start(setup: dict[str, Any]) -> ServerState:
     program = SpecProgram(spec.source, str(spec.path), spec.evolve_name, spec.run_name)
     prepared = program.instantiate()
     limits: Limits = setup["limits"]
-    address_space = address_space_cap(limits)
+    native = native_module() if setup.get("native", True) else None  # before the view hides it
+    rlimits = trial_rlimits(limits, address_space_cap(limits))
     isolation = isolate(setup["private_root"], setup["pid_namespaces"])
     dirs = TrialDirs.under(isolation.scratch)
     os.environ.update(HOME=dirs.current, TMPDIR=dirs.current)  # the rest was scrubbed when it started
     confine_process()  # inherited by every child; the server itself runs no untrusted code
     gc.freeze()  # the children's garbage collector then leaves the shared pages alone
-    return ServerState(prepared, inputs, limits, isolation, address_space, dirs)
+    return ServerState(prepared, inputs, limits, isolation, rlimits, dirs, native)
 
 
 def ask_for_child(state: ServerState) -> None:
@@ -252,10 +255,7 @@ def _child(state: ServerState, fds: list[int]) -> NoReturn:
     """A clone of the zygote: confine itself, wait for its one request, run it, report, exit."""
     status = 70
     try:
-        request_r, output_w, result_w = fds
-        os.setsid()
-        redirect_streams(request_r, output_w, result_w)
-        confine_child(state.limits, state.address_space)
+        confine_clone(fds, state.rlimits, state.native)
         _random.Random.seed(random._inst)  # what os.fork's at-fork hook does (random.seed's C core)
         key, token = read_frame(0).decode(), read_frame(0).decode()
         os.chdir(state.dirs.current)  # made for this trial just before its request was sent
@@ -294,7 +294,8 @@ def main() -> None:
         framing.write_json(channel_out, {"error": str(error), "kind": type(error).__name__})
         return
     del setup
-    framing.write_json(channel_out, {"input_keys": list(state.inputs), "warnings": state.isolation.warnings})
+    framing.write_json(channel_out, {"input_keys": list(state.inputs), "warnings": state.isolation.warnings,
+                                     "native": state.native is not None})
     try:
         serve(state, channel_in, channel_out)
     finally:
@@ -302,7 +303,7 @@ def main() -> None:
 
 
 def serve(state: ServerState, channel_in: int, channel_out: int) -> None:
-    state.zygote = start_zygote(functools.partial(_child, state), state.isolation.clone_flags)
+    state.zygote = start_zygote(functools.partial(_child, state), state.isolation.clone_flags, state.native)
     ask_for_child(state)
     while True:
         try:

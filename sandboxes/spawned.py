@@ -26,6 +26,7 @@ from evoforge.sandboxes.confine import (
     confine_child,
     confine_process,
     hand_to_nobody,
+    trial_rlimits,
 )
 from evoforge.sandboxes.harness import compile_candidate, preload, run_trial
 from evoforge.sandboxes.isolation import isolate
@@ -56,7 +57,7 @@ def main() -> None:
         confine_process()
         hand_to_nobody(workdir)
         os.chdir(workdir)
-        confine_child(limits, address_space)
+        confine_child(trial_rlimits(limits, address_space))
         outcome = {"error": compiled} if isinstance(compiled, str) else run_trial(prepared, compiled, value)
         sys.stdout.flush()
         sys.stderr.flush()

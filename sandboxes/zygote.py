@@ -40,6 +40,7 @@ import sys
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
+from types import ModuleType
 from typing import NoReturn
 
 from evoforge.sandboxes.confine import PR_SET_PDEATHSIG, libc_call
@@ -105,7 +106,16 @@ class Zygote:
             os.waitpid(self.pid, 0)
 
 
-def start_zygote(child_main: ChildMain, clone_flags: int) -> Zygote:
+def native_module() -> ModuleType | None:
+    """The C versions of the clone loop and the child's confinement, where they were built."""
+    try:
+        from evoforge.sandboxes import _zygote
+    except ImportError:
+        return None
+    return _zygote
+
+
+def start_zygote(child_main: ChildMain, clone_flags: int, native: ModuleType | None) -> Zygote:
     """Fork the zygote from this (single-threaded) server; each clone runs `child_main(fds)`."""
     ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
     pid = os.fork()  # once per server: os.fork's after-fork work is no cost here
@@ -118,7 +128,8 @@ def start_zygote(child_main: ChildMain, clone_flags: int) -> Zygote:
             os.closerange(keep + 1, 1 << 16)
             libc_call("prctl", PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)  # gone with the server
             gc.freeze()  # what the server loaded stays untouched by any collector
-            child_main(_serve_clones(theirs, clone_flags | CLONE_PARENT))
+            flags = clone_flags | CLONE_PARENT
+            child_main(_serve_natively(native, theirs, flags) if native else _serve_clones(theirs, flags))
         except BaseException:
             traceback.print_exc()
         finally:
@@ -151,6 +162,18 @@ def _serve_clones(channel: socket.socket, flags: int) -> list[int]:
             send(b"E%d" % errno.EBADF)
         for fd in fds:
             close(fd)
+
+
+def _serve_natively(native: ModuleType, channel: socket.socket, flags: int) -> list[int]:
+    """`_serve_clones`, with the loop in C (`_zygote.c`): it comes back here only in a new child,
+    for a preload request, or at the end."""
+    while True:
+        kind, payload = native.serve(channel.fileno(), flags)
+        if kind == "child":
+            return list(payload)
+        if kind == "eof":
+            os._exit(0)
+        _import_all(payload.decode().split())
 
 
 def _import_all(modules: list[str]) -> None:

@@ -24,16 +24,19 @@ from test_sandbox_support import (
     write_spec,
 )
 
-from evoforge.sandboxes import Sandbox, open_sandbox
+from evoforge.sandboxes import Sandbox
+from evoforge.sandboxes.fork_client import ForkSandbox
 
 SECRET = "sk-evoforge-test-secret"
 
 
-@pytest.fixture(scope="module")
-def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
+@pytest.fixture(scope="module", params=[True, False], ids=["c-zygote", "python-zygote"])
+def sandbox(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
+    """The fork server as built, and with its clone loop and confinement in Python (no compiler)."""
     os.environ["OPENAI_API_KEY"] = SECRET  # what an evaluator actor would carry
     try:
-        with open_sandbox(write_spec(tmp_path_factory.mktemp("spec")), limits=LIMITS) as opened:
+        with ForkSandbox(write_spec(tmp_path_factory.mktemp("spec")), "train", None, LIMITS,
+                         native=request.param) as opened:
             yield opened
     finally:
         del os.environ["OPENAI_API_KEY"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import time
 from collections.abc import Iterator
@@ -12,12 +13,21 @@ import pytest
 from test_sandbox_support import LIMITS, assert_still_scores, candidate, write_spec
 
 from evoforge.sandboxes import Sandbox, open_sandbox
+from evoforge.sandboxes.fork_client import ForkSandbox
 
 
-@pytest.fixture(scope="module")
-def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
-    with open_sandbox(write_spec(tmp_path_factory.mktemp("spec")), limits=LIMITS) as opened:
+@pytest.fixture(scope="module", params=[True, False], ids=["c-zygote", "python-zygote"])
+def sandbox(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
+    with ForkSandbox(write_spec(tmp_path_factory.mktemp("spec")), "train", None, LIMITS,
+                     native=request.param) as opened:
         yield opened
+
+
+def test_the_c_zygote_is_used_wherever_it_could_be_built(tmp_path: Path) -> None:
+    compiler = shutil.which("cc") or shutil.which("gcc")
+    with open_sandbox(write_spec(tmp_path), limits=LIMITS) as sandbox:
+        assert sandbox.native == bool(compiler)  # type: ignore[attr-defined]
+        assert_still_scores(sandbox)
 
 
 def zygote_pid(sandbox: Sandbox) -> int:
