@@ -294,17 +294,18 @@ def main() -> None:
         framing.write_json(channel_out, {"error": str(error), "kind": type(error).__name__})
         return
     del setup
-    framing.write_json(channel_out, {"input_keys": list(state.inputs), "warnings": state.isolation.warnings,
-                                     "native": state.native is not None})
     try:
+        state.zygote = start_zygote(functools.partial(_child, state), state.isolation.clone_flags,
+                                    state.native)
+        ask_for_child(state)
+        framing.write_json(channel_out, {"input_keys": list(state.inputs), "native": state.native is not None,
+                                         "warnings": state.isolation.warnings})
         serve(state, channel_in, channel_out)
     finally:
         shut_down(state)
 
 
 def serve(state: ServerState, channel_in: int, channel_out: int) -> None:
-    state.zygote = start_zygote(functools.partial(_child, state), state.isolation.clone_flags, state.native)
-    ask_for_child(state)
     while True:
         try:
             request = framing.read_json(channel_in)
@@ -312,7 +313,6 @@ def serve(state: ServerState, channel_in: int, channel_out: int) -> None:
             return
         framing.write_json(channel_out, run_request(state, request))
         collect_finished(state, block=False)
-
 
 
 def shut_down(state: ServerState) -> None:

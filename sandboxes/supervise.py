@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass, field
 
 from evoforge.records import Limits
-from evoforge.sandboxes.scores import decode_child_result
+from evoforge.sandboxes.scores import ChildResult, decode_child_result
 
 MAX_RESULT_BYTES = 64 * 1024
 TAIL_BYTES = 2000
@@ -74,7 +74,7 @@ def watch_child(pid: int, result_fd: int, output_fd: int, limits: Limits, token:
                 deadline: float | None = None, reap_later: bool = False) -> tuple[dict[str, object], bool]:
     """Wait for the child under the wall clock and caps.
 
-    Returns ({"score", "error", "output_tail"[, "imported"]}, still_to_reap). With
+    Returns ({"score", "error", "output_tail", "imported"}, still_to_reap). With
     `reap_later`, a child that closed its pipes after a complete result is
     not waited for: its exit (tearing down a numpy-sized address space)
     overlaps with the reply instead of delaying it; it has been SIGKILLed
@@ -95,9 +95,9 @@ def watch_child(pid: int, result_fd: int, output_fd: int, limits: Limits, token:
     _, status, usage = os.wait4(pid, 0)
     _drain(streams)
     cpu = usage.ru_utime + usage.ru_stime
-    score, error = _verdict(status, cpu, ending == "timeout", streams, limits, token)
+    score, error, imported = _verdict(status, cpu, ending == "timeout", streams, limits, token)
     tail = streams.tail.decode("utf-8", errors="replace")
-    return {"score": score, "error": error, "output_tail": tail}, False
+    return {"score": score, "error": error, "output_tail": tail, "imported": imported}, False
 
 
 def reap(pid: int, block: bool) -> bool:
@@ -145,23 +145,22 @@ def _drain(streams: _Streams) -> None:
 
 def _verdict(
     status: int, cpu: float, timed_out: bool, streams: _Streams, limits: Limits, token: str
-) -> tuple[float | None, str | None]:
+) -> ChildResult:
     if timed_out:
-        return None, f"timeout: still running after {limits.wall_seconds:g} s of wall clock"
+        return ChildResult(None, f"timeout: still running after {limits.wall_seconds:g} s of wall clock")
     if streams.overflow:
-        return None, streams.overflow
+        return ChildResult(None, streams.overflow)
     if os.WIFSIGNALED(status):
         number = os.WTERMSIG(status)
         # Our own kills (timeout, overflow) are ruled out above; the kernel's CPU accounting is
         # sampled, so "at the limit" is taken loosely.
         at_cpu_limit = cpu >= 0.9 * math.ceil(limits.cpu_seconds)
         if number == signal.SIGXCPU or (number == signal.SIGKILL and at_cpu_limit):
-            return None, f"cpu limit: used {cpu:.1f} s of CPU time (limit {limits.cpu_seconds:g} s)"
-        return None, f"crash: killed by {signal.Signals(number).name}"
+            used = f"used {cpu:.1f} s of CPU time (limit {limits.cpu_seconds:g} s)"
+            return ChildResult(None, f"cpu limit: {used}")
+        return ChildResult(None, f"crash: killed by {signal.Signals(number).name}")
     code = os.WEXITSTATUS(status)
     if code == 0 and streams.result:
-        return decode_child_result(bytes(streams.result), token)[:2]
-    return None, (
-        f"exited with status {code} before returning a result "
-        "(the candidate called os._exit/sys.exit or broke the harness)"
-    )
+        return decode_child_result(bytes(streams.result), token)
+    return ChildResult(None, f"exited with status {code} before returning a result "
+                             "(the candidate called os._exit/sys.exit or broke the harness)")
