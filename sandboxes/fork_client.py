@@ -74,7 +74,7 @@ class ForkSandbox(Sandbox):
                             f"{ready['error']}); fix it so it runs as a plain Python module.")
         for warning in ready["warnings"]:
             warn_once(warning)
-        self.native = bool(ready["native"])
+        self.native = bool(ready.get("native"))
         if not self.native and self._setup["native"]:
             warn_once("the C part of the fork server (evoforge.sandboxes._zygote) was not built; trials "
                       "run about 0.3 ms slower (reinstall evoforge where a C compiler is available)")

@@ -48,7 +48,7 @@ from evoforge.sandboxes.confine import (
     confine_process,
     trial_rlimits,
 )
-from evoforge.sandboxes.framing import ChannelClosed, read_frame, write_frame
+from evoforge.sandboxes.framing import ChannelClosed, read_frame, write_frames
 from evoforge.sandboxes.harness import (
     PRELOADABLE,
     PreparedSpec,
@@ -219,8 +219,7 @@ def _hand_over(state: ServerState, frames: list[bytes]) -> Child:
     for _attempt in range(2):
         child = _next_child(state)
         try:
-            for frame in frames:
-                write_frame(child.request_w, frame)
+            write_frames(child.request_w, frames)
             return child
         except ChannelClosed:
             _retire(child)

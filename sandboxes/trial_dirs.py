@@ -12,6 +12,7 @@ base directory, so the path cannot be taken over in between.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import sys
 from dataclasses import dataclass
@@ -54,11 +55,15 @@ class TrialDirs:
         while True:
             self.moved += 1
             aside = f"{self.base}/done-{self.moved}"
-            if not os.path.lexists(aside):  # left behind by a removal that failed: never reused
-                break
-        with contextlib.suppress(FileNotFoundError):  # the trial never got its directory (space was full)
-            os.rename(self.current, aside)
-        return aside
+            try:
+                os.rename(self.current, aside)
+            except FileNotFoundError:  # the trial never got its directory (the scratch space was full)
+                return aside
+            except OSError as error:  # left behind by a removal that failed (rename replaces an empty
+                if error.errno not in (errno.EEXIST, errno.ENOTEMPTY):  # directory: that one is gone)
+                    raise
+                continue
+            return aside
 
     def remove_all(self) -> None:
         if self.owned:

@@ -88,9 +88,12 @@ class Zygote:
 
     def next_pid(self, timeout: float) -> int:
         """The pid of the oldest child asked for; OSError if the clone itself failed."""
-        if not select.select([self.channel], [], [], timeout)[0]:
-            raise ZygoteGone(f"the sandbox's forking process did not answer in {timeout:g} s")
-        reply = self.channel.recv(64)
+        try:
+            reply = self.channel.recv(64, socket.MSG_DONTWAIT)  # usually there since the last trial
+        except BlockingIOError:
+            if not select.select([self.channel], [], [], timeout)[0]:
+                raise ZygoteGone(f"the sandbox's forking process did not answer in {timeout:g} s") from None
+            reply = self.channel.recv(64)
         if not reply:
             raise ZygoteGone("the sandbox's forking process exited")
         self.asked -= 1
