@@ -297,8 +297,10 @@ def main() -> None:
         state.zygote = start_zygote(functools.partial(_child, state), state.isolation.clone_flags,
                                     state.native)
         ask_for_child(state)
-        framing.write_json(channel_out, {"input_keys": list(state.inputs), "native": state.native is not None,
-                                         "warnings": state.isolation.warnings})
+        framing.write_json(channel_out, {
+            "input_keys": list(state.inputs), "native": state.native is not None,
+            "zygote_pid": state.zygote.pid, "warnings": state.isolation.warnings,
+        })
         serve(state, channel_in, channel_out)
     finally:
         shut_down(state)

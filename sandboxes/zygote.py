@@ -2,10 +2,11 @@
 
 Why a process of its own: after a fork, every page the forking process
 writes is copied while a child still shares it, and on the small VMs this
-is built on a copied page costs about 5 µs (a page the child copies, about
+is built on a copied page costs 3-5 µs (a page the child copies, about
 2.3 µs). When the server forked the children itself, its bookkeeping per
-trial (JSON, pipes, polling, reaping) copied 125-265 pages; this loop, which
-only receives a request, clones and answers, copies about 45.
+trial (JSON, pipes, polling, reaping) copied 125-265 pages; the zygote's
+loop, which only receives a request, clones and answers, copies about 4 in
+C (`_zygote.c`, where it could be built) and about 45 in Python.
 
 Children are cloned with CLONE_PARENT, so they are the server's children,
 not the zygote's: the server waits for them and reads their exit status and

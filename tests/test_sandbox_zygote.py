@@ -31,16 +31,11 @@ def test_the_c_zygote_is_used_wherever_it_could_be_built(tmp_path: Path) -> None
 
 
 def zygote_pid(sandbox: Sandbox) -> int:
-    """The server's one child in the server's own pid namespace (each trial child is in a new one)."""
-    server = sandbox.server_pid  # type: ignore[attr-defined]
-    for status in Path("/proc").glob("[0-9]*/status"):
-        try:
-            fields = dict(line.split(":", 1) for line in status.read_text().splitlines() if ":" in line)
-        except OSError:
-            continue
-        if int(fields["PPid"]) == server and len(fields["NSpid"].split()) == 1:
-            return int(status.parent.name)
-    raise AssertionError(f"fork server {server} has no zygote")
+    """The zygote: a child of the server in the server's own pid namespace (each trial has a new one)."""
+    pid = sandbox.zygote_pid  # type: ignore[attr-defined]
+    status = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines())
+    assert int(status["PPid"]) == sandbox.server_pid and len(status["NSpid"].split()) == 1  # type: ignore[attr-defined]
+    return pid
 
 
 def mapped_libraries(pid: int) -> set[str]:
