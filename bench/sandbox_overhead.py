@@ -26,7 +26,7 @@ from pathlib import Path
 
 from evoforge.records import Limits
 from evoforge.sandboxes import Sandbox, SandboxMode, open_sandbox
-from evoforge.spec import load_problem
+from evoforge.spec import ProblemSpec, load_problem
 
 SPEC = '''
 import numpy as np
@@ -43,6 +43,8 @@ def evaluate(n):
 CANDIDATE = "def priority(n):\n    return n * 2.0\n"
 SPAWN_SCRIPT = "\n".join(line for line in SPEC.splitlines() if "funsearch" not in line)
 SPAWN_SCRIPT += "\nprint(evaluate(8))\n"
+FORK = "fork-server, all limits on"
+SPAWN = "fresh `python -c` importing numpy"
 
 
 def timed(call: Callable[[], object], trials: int) -> list[float]:
@@ -75,18 +77,17 @@ def sandbox_cpu_seconds(sandbox: Sandbox) -> float:
 def report(name: str, seconds: list[float]) -> float:
     ms = sorted(s * 1000 for s in seconds)
     median, p90 = statistics.median(ms), ms[int(0.9 * (len(ms) - 1))]
-    print(f"{name:<36} median {median:9.3f} ms   p90 {p90:9.3f} ms   (n={len(ms)})")
+    print(f"{name:<38} median {median:9.3f} ms   p90 {p90:9.3f} ms   (n={len(ms)})")
     return median
 
 
 def measure(fork: Sandbox, local: Sandbox, args: argparse.Namespace) -> dict[str, list[float]]:
     spawn_command = [sys.executable, "-c", SPAWN_SCRIPT]
     methods: dict[str, tuple[Callable[[], object], int]] = {
-        "fork-server, all limits on": (lambda: fork.run(CANDIDATE, "8"), args.trials),
+        FORK: (lambda: fork.run(CANDIDATE, "8"), args.trials),
         "bare os.fork + exit + wait, no limits": (bare_fork, args.trials),
         "in-process call (no isolation)": (lambda: local.run(CANDIDATE, "8"), args.trials),
-        "fresh `python -c` importing numpy": (
-            lambda: subprocess.run(spawn_command, check=True, capture_output=True), args.spawn_trials),
+        SPAWN: (lambda: subprocess.run(spawn_command, check=True, capture_output=True), args.spawn_trials),
     }
     results: dict[str, list[float]] = {name: [] for name in methods}
     for call, _ in methods.values():
@@ -97,24 +98,28 @@ def measure(fork: Sandbox, local: Sandbox, args: argparse.Namespace) -> dict[str
     return results
 
 
+def measure_all(spec: ProblemSpec, args: argparse.Namespace) -> tuple[dict[str, list[float]], float]:
+    """Every method's seconds per trial, and the fork server's CPU seconds per trial."""
+    limits = Limits(wall_seconds=10, cpu_seconds=10, memory_mb=512)
+    with open_sandbox(spec, limits=limits) as fork, open_sandbox(spec, mode=SandboxMode.IN_PROCESS) as local:
+        assert fork.run(CANDIDATE, "8").score == local.run(CANDIDATE, "8").score == 56.0
+        cpu_before = sandbox_cpu_seconds(fork)
+        results = measure(fork, local, args)
+        return results, (sandbox_cpu_seconds(fork) - cpu_before) / (args.rounds * args.trials)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rounds", type=int, default=10)
     parser.add_argument("--trials", type=int, default=30, help="per round, for the fast methods")
     parser.add_argument("--spawn-trials", type=int, default=3, help="per round, for the fresh spawn")
     args = parser.parse_args()
-    folder = Path(tempfile.mkdtemp(prefix="evoforge-bench-"))
-    (folder / "spec.py").write_text(SPEC)
-    spec = load_problem(folder / "spec.py", inputs_json="[8]")
-    limits = Limits(wall_seconds=10, cpu_seconds=10, memory_mb=512)
     print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f} at start")
-    with open_sandbox(spec, limits=limits) as fork, open_sandbox(spec, mode=SandboxMode.IN_PROCESS) as local:
-        assert fork.run(CANDIDATE, "8").score == local.run(CANDIDATE, "8").score == 56.0
-        cpu_before = sandbox_cpu_seconds(fork)
-        results = measure(fork, local, args)
-        cpu_per_trial = (sandbox_cpu_seconds(fork) - cpu_before) / (args.rounds * args.trials)
+    with tempfile.TemporaryDirectory(prefix="evoforge-bench-") as folder:
+        (Path(folder) / "spec.py").write_text(SPEC)
+        results, cpu_per_trial = measure_all(load_problem(Path(folder) / "spec.py", inputs_json="[8]"), args)
     medians = {name: report(name, seconds) for name, seconds in results.items()}
-    fork_ms, spawn_ms = medians["fork-server, all limits on"], medians["fresh `python -c` importing numpy"]
+    fork_ms, spawn_ms = medians[FORK], medians[SPAWN]
     print(f"fork-server CPU per trial (server + zygote + child): {cpu_per_trial * 1000:.2f} ms")
     print(f"spawn / fork-server: {spawn_ms / fork_ms:.1f}x   (goal: >= 20x; fork-server median goal <= 2 ms)")
     print(f"load average at end {os.getloadavg()[0]:.2f}")

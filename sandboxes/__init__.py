@@ -1,4 +1,4 @@
-"""Sandboxes: every candidate is untrusted code, contained at a few milliseconds per trial.
+"""Sandboxes: every candidate is untrusted code, contained at a couple of milliseconds per trial.
 
 Modes (`SandboxMode`):
 
@@ -6,15 +6,22 @@ Modes (`SandboxMode`):
   scrubbed environment (no API keys, one BLAS thread), loads the spec, its
   inputs and numpy once, then enters a network namespace (loopback down) and a
   private read-only filesystem view (interpreter and libraries only: no /work,
-  /home, /tmp, /proc, problem folder or run database). It keeps one child
-  forked ahead of the next request. Each child is the init of a new pid
-  namespace and its own session, drops to uid 65534 when root (so
-  RLIMIT_NPROC=1 binds: no processes, no threads), and runs under RLIMIT_CPU
-  (SIGKILL at the limit), RLIMIT_AS (`memory_mb` is what the candidate may add
-  to the warm interpreter's mappings), RLIMIT_FSIZE and RLIMIT_NOFILE in an
-  empty private directory. The server enforces the wall clock, kills the
-  child's whole namespace and group, caps stdout/stderr and the result
-  channel, and maps the exit to one clear error.
+  /home, /tmp, /proc, problem folder or run database). It forks a zygote
+  (`zygote.py`) that does nothing but clone trial children, in C where
+  `_zygote.c` was built: each child is cloned as the server's own child
+  (CLONE_PARENT) and the init of a new pid namespace, one ahead of the next
+  request. Each child runs in its own session, drops to uid 65534 when root
+  (so RLIMIT_NPROC=1 binds: no processes, no threads), and runs under
+  RLIMIT_CPU (SIGKILL at the limit), RLIMIT_AS (`memory_mb` is what the
+  candidate may add to the warm interpreter's mappings), RLIMIT_FSIZE and
+  RLIMIT_NOFILE in a fresh empty directory (`trial_dirs.py`). The server
+  enforces the wall clock, kills the child's whole namespace and group, caps
+  stdout/stderr and the result channel, and maps the exit to one clear error.
+  What makes it cheap, on a machine where a copied page costs microseconds:
+  the server copies no shared pages (the zygote forks, the server watches),
+  children map few libraries (modules candidates import are preloaded only
+  once a trial has imported them), and a child's own path is kept short (its
+  confinement in C, the guard's final check a read of dict version tags).
 - SPAWN: a fresh interpreter per trial (posix_spawn, safe from threaded
   actors) with the same layers, for specs that are not fork-safe: 80-200 ms a trial.
 - IN_PROCESS: the harness in the caller's process, no limits; debugging only.
