@@ -109,7 +109,11 @@ def start(setup: dict[str, Any]) -> ServerState:
     limits: Limits = setup["limits"]
     native = native_module() if setup.get("native", True) else None  # before the view hides it
     rlimits = trial_rlimits(limits, address_space_cap(limits))
+    threads = len(os.listdir("/proc/self/task"))  # /proc is still visible here
     isolation = isolate(setup["private_root"], setup["pid_namespaces"])
+    if threads > 1:  # a fork copies only the calling thread; a lock another one held stays held
+        isolation.warnings.append(f"{spec.path}: loading the spec left {threads - 1} more thread(s) "
+                                  "running; forked trials may hang on their locks: use --sandbox spawn")
     dirs = TrialDirs.under(isolation.scratch)
     os.environ.update(HOME=dirs.current, TMPDIR=dirs.current)  # the rest was scrubbed when it started
     confine_process()  # inherited by every child; the server itself runs no untrusted code

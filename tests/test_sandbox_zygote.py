@@ -14,6 +14,7 @@ from test_sandbox_support import LIMITS, assert_still_scores, candidate, write_s
 
 from evoforge.sandboxes import Sandbox, open_sandbox
 from evoforge.sandboxes.fork_client import ForkSandbox
+from evoforge.spec import load_problem
 
 
 @pytest.fixture(scope="module", params=[True, False], ids=["c-zygote", "python-zygote"])
@@ -83,3 +84,16 @@ def test_a_dead_zygote_is_recorded_and_the_sandbox_recovers(tmp_path: Path) -> N
         assert any(result.error and "sandbox server died" in result.error for result in results)
         assert sandbox.restarts == 1
         assert_still_scores(sandbox)
+
+
+def test_a_spec_that_leaves_threads_running_is_warned_about(tmp_path: Path,
+                                                            caplog: pytest.LogCaptureFixture) -> None:
+    path = tmp_path / "threaded.py"
+    path.write_text("import threading, time\nimport funsearch\n"
+                    "threading.Thread(target=time.sleep, args=(3600,), daemon=True).start()\n\n"
+                    "@funsearch.evolve\ndef f(n):\n    return n\n\n"
+                    "@funsearch.run\ndef g(n):\n    return f(n)\n")
+    with caplog.at_level("WARNING", logger="evoforge.sandboxes"), \
+            open_sandbox(load_problem(path, inputs_json="[2]"), limits=LIMITS) as sandbox:
+        assert sandbox.run("def f(n):\n    return n + 1\n", "2").score == 3.0
+    assert "1 more thread(s) running" in caplog.text and "--sandbox spawn" in caplog.text
