@@ -77,13 +77,11 @@ def trial_rlimits(limits: Limits, address_space: int) -> list[Rlimit]:
     cpu = max(1, math.ceil(limits.cpu_seconds))
     # soft == hard: SIGKILL at the limit. A trial is the init of its pid namespace, which ignores
     # the SIGXCPU a lower soft limit would send, so a gap would only add a second of burning.
-    chosen = [(resource.RLIMIT_CPU, cpu, cpu), (resource.RLIMIT_AS, address_space, address_space),
-              (resource.RLIMIT_FSIZE, limits.max_file_bytes, limits.max_file_bytes),
-              (resource.RLIMIT_NOFILE, limits.max_open_files, limits.max_open_files),
-              (resource.RLIMIT_CORE, 0, 0)]
-    # Counts the trial's own process: no fork, no thread. Binds root only after the drop to nobody.
-    chosen.append((resource.RLIMIT_NPROC, 1, 1))
-    return chosen
+    return [(resource.RLIMIT_CPU, cpu, cpu), (resource.RLIMIT_AS, address_space, address_space),
+            (resource.RLIMIT_FSIZE, limits.max_file_bytes, limits.max_file_bytes),
+            (resource.RLIMIT_NOFILE, limits.max_open_files, limits.max_open_files),
+            (resource.RLIMIT_CORE, 0, 0),
+            (resource.RLIMIT_NPROC, 1, 1)]  # counts the trial itself: no fork, no thread (root: once nobody)
 
 
 def redirect_streams(request_fd: int, output_fd: int, result_fd: int) -> None:
@@ -126,9 +124,9 @@ def confine_process() -> None:
 def confine_child(rlimits: list[Rlimit]) -> None:
     """Everything between fork and the candidate, in the child, after `confine_process`.
 
-    The child is already in its own working directory (see `hand_to_nobody`).
     The uid drop comes after the limits (it needs root to set them) and before
-    the death signal (a credential change clears that).
+    the death signal (a credential change clears that). The trial's directory,
+    made by root and given away with `hand_to_nobody`, is the caller's to enter.
     """
     for kind, soft, hard in rlimits:
         resource.setrlimit(kind, (soft, hard))

@@ -94,7 +94,6 @@ class ServerState:
     finished: list[Child] = field(default_factory=list)
     compiled: dict[str, bytes | str] = field(default_factory=dict)
     preloaded: set[str] = field(default_factory=set)  # asked of the zygote already
-    trials: int = 0
 
 
 def start(setup: dict[str, Any]) -> ServerState:

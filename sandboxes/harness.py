@@ -23,17 +23,17 @@ from evoforge.sandboxes.guard import TamperedError, TamperGuard, reject_escape_h
 from evoforge.sandboxes.scores import checked_score, short
 
 SPEC_MODULE = "evoforge_problem_spec"
-# Imported by every sandbox before its first trial, so that a candidate's `import heapq` costs nothing.
-# Only modules that map no shared library of their own beyond numpy's: a fork server's every trial
-# pays for each mapping it holds (see forkserver).
-PRELOADED = ("numpy", "math", "random", "itertools", "functools", "collections", "heapq", "bisect",
-             "dataclasses", "typing", "copy", "re", "time", "operator", "json", "string", "ctypes",
-             "numpy.linalg")
+# Imported by every sandbox before its first trial, so that a candidate's `import copy` costs nothing:
+# modules that numpy or the sandbox load anyway, or that map no library of their own (a fork server's
+# every trial pays for each mapping it holds; see forkserver).
+PRELOADED = ("numpy", "math", "random", "itertools", "functools", "collections", "dataclasses", "typing",
+             "copy", "re", "time", "operator", "json", "string", "ctypes", "numpy.linalg")
 # Imported by a fork server's zygote once some trial has imported it: each maps libraries every later
 # trial pays for (numpy.random: 17, about 0.3 ms a trial), but importing it in a trial costs far more
 # (numpy.random: about 22 ms). Nothing outside this list is ever imported on a child's word.
 PRELOADABLE = frozenset({
-    "numpy.random", "numpy.fft", "numpy.polynomial", "statistics", "fractions", "decimal", "hashlib", "zlib",
+    "numpy.random", "numpy.fft", "numpy.polynomial", "heapq", "bisect", "statistics", "fractions", "decimal",
+    "hashlib", "zlib",
 })
 
 

@@ -70,12 +70,10 @@ class Zygote:
 
     pid: int
     channel: socket.socket
-    asked: int = 0
 
     def ask(self, fds: list[int]) -> None:
         """Request one child that starts with `fds` (request in, output out, result out)."""
         self._send(CLONE, fds)
-        self.asked += 1
 
     def preload(self, modules: list[str]) -> None:
         """Have the zygote import `modules` (trusted names), so that children cloned later have them."""
@@ -97,7 +95,6 @@ class Zygote:
             reply = self.channel.recv(64)
         if not reply:
             raise ZygoteGone("the sandbox's forking process exited")
-        self.asked -= 1
         if reply.startswith(b"E"):
             number = int(reply[1:])
             raise OSError(number, f"clone: {os.strerror(number)}")
