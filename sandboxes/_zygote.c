@@ -6,6 +6,10 @@
  * these write a handful). zygote.py and confine.py hold the same logic in
  * Python for machines where this module could not be built, and say what
  * each step is for.
+ *
+ * Third, a place for Python's object arenas that huge pages can back (see
+ * hugepages.py for why); that one has no Python version: without it, trials
+ * are only slower.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -18,6 +22,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -180,7 +185,121 @@ static PyObject *confine(PyObject *self, PyObject *args)
     Py_RETURN_NONE;
 }
 
+/*
+ * Python's object arenas (1 MiB each in 3.11) are separate mmaps wherever the
+ * kernel puts them, so no 2 MiB-aligned range of them can become one huge
+ * page. Arenas taken from one 2 MiB-aligned reserve can. Only the server,
+ * before it forks its zygote, takes arenas from the reserve: `seal_arenas`
+ * ends that and unmaps the untouched rest, so that a trial's own arenas are
+ * ordinary mappings that its address-space limit counts.
+ */
+#define HUGE_PAGE ((size_t)2 << 20)
+#define MAX_SLOTS 4096
+
+static char *reserve_base;
+static size_t slot_size, slot_count, high_water;  /* slots handed out ever: [0, high_water) */
+static int sealed;
+static unsigned char slot_used[MAX_SLOTS];
+static PyObjectArenaAllocator system_arenas;
+
+static void *arena_alloc(void *context, size_t size)
+{
+    if (!sealed && size == slot_size)
+        for (size_t i = 0; i < slot_count; i++)
+            if (!slot_used[i]) {
+                slot_used[i] = 1;
+                if (i + 1 > high_water)
+                    high_water = i + 1;
+                return reserve_base + i * slot_size;
+            }
+    return system_arenas.alloc(system_arenas.ctx, size);
+}
+
+static void arena_free(void *context, void *pointer, size_t size)
+{
+    char *at = pointer;
+    if (reserve_base != NULL && at >= reserve_base && at < reserve_base + slot_count * slot_size) {
+        slot_used[(size_t)(at - reserve_base) / slot_size] = 0;
+        madvise(at, slot_size, MADV_DONTNEED);  /* what munmap would free; the slot stays mapped */
+        return;
+    }
+    system_arenas.free(system_arenas.ctx, pointer, size);
+}
+
+/* reserve_arenas([total_bytes, arena_bytes]): later arenas come from one aligned reserve until sealed.
+ * The reserve is address space only (MAP_NORESERVE); memory comes as arenas fill it. 1 MiB is
+ * CPython's arena size on 64-bit builds; arenas of any other size come from mmap as before. */
+static PyObject *reserve_arenas(PyObject *self, PyObject *args)
+{
+    unsigned long long total = 256ULL << 20, arena = 1ULL << 20;
+    if (!PyArg_ParseTuple(args, "|KK", &total, &arena))
+        return NULL;
+    if (reserve_base != NULL)
+        Py_RETURN_NONE;
+    if (arena == 0 || total % arena != 0 || total / arena > MAX_SLOTS)
+        return PyErr_Format(PyExc_ValueError, "a reserve of at most %d whole arenas", MAX_SLOTS);
+    size_t span = (size_t)total + HUGE_PAGE;
+    char *raw = mmap(NULL, span, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (raw == MAP_FAILED)
+        return fail("mmap");
+    char *base = (char *)(((uintptr_t)raw + HUGE_PAGE - 1) & ~(uintptr_t)(HUGE_PAGE - 1));
+    if (base > raw)
+        munmap(raw, (size_t)(base - raw));
+    munmap(base + total, (size_t)(raw + span - (base + total)));
+    reserve_base = base;
+    slot_size = (size_t)arena;
+    slot_count = (size_t)(total / arena);
+    PyObjectArenaAllocator ours = {NULL, arena_alloc, arena_free};
+    PyObject_GetArenaAllocator(&system_arenas);
+    PyObject_SetArenaAllocator(&ours);
+    Py_RETURN_NONE;
+}
+
+/* seal_arenas() -> (start, end) of the reserve still mapped, what the zygote's huge pages cover */
+static PyObject *seal_arenas(PyObject *self, PyObject *args)
+{
+    if (reserve_base == NULL)
+        return Py_BuildValue("(KK)", 0ULL, 0ULL);
+    if (!sealed) {
+        sealed = 1;
+        size_t kept = high_water * slot_size;
+        if (kept < slot_count * slot_size)
+            munmap(reserve_base + kept, slot_count * slot_size - kept);
+        slot_count = high_water;
+    }
+    return Py_BuildValue("(KK)", (unsigned long long)(uintptr_t)reserve_base,
+                         (unsigned long long)(uintptr_t)(reserve_base + slot_count * slot_size));
+}
+
+/* program_break() -> the end of the brk heap, where malloc's small allocations live */
+static PyObject *program_break(PyObject *self, PyObject *args)
+{
+    return PyLong_FromUnsignedLongLong((unsigned long long)(uintptr_t)sbrk(0));
+}
+
+#ifndef MADV_COLLAPSE
+#define MADV_COLLAPSE 25
+#endif
+
+/* collapse(start, end) -> how many aligned 2 MiB ranges inside became huge pages */
+static PyObject *collapse(PyObject *self, PyObject *args)
+{
+    unsigned long long start, end;
+    if (!PyArg_ParseTuple(args, "KK", &start, &end))
+        return NULL;
+    long done = 0;
+    uintptr_t at = ((uintptr_t)start + HUGE_PAGE - 1) & ~(uintptr_t)(HUGE_PAGE - 1);
+    for (; at + HUGE_PAGE <= (uintptr_t)end; at += HUGE_PAGE)
+        if (madvise((void *)at, HUGE_PAGE, MADV_COLLAPSE) == 0)  /* fails before Linux 6.1: no matter */
+            done++;
+    return PyLong_FromLong(done);
+}
+
 static PyMethodDef methods[] = {
+    {"reserve_arenas", reserve_arenas, METH_VARARGS, "Take Python's arenas from one huge-page-aligned reserve."},
+    {"seal_arenas", seal_arenas, METH_NOARGS, "Stop using the reserve; the part in use, as (start, end)."},
+    {"program_break", program_break, METH_NOARGS, "The end of the brk heap."},
+    {"collapse", collapse, METH_VARARGS, "Back the aligned 2 MiB ranges of [start, end) by huge pages."},
     {"serve", serve, METH_VARARGS, "Clone a child per request; returns in the child, or for other work."},
     {"confine", confine, METH_VARARGS, "A cloned child's streams, limits, uid drop and death signal."},
     {NULL, NULL, 0, NULL},

@@ -1,6 +1,6 @@
 """The warm server: one process per sandbox that runs each trial in a fresh, confined child.
 
-Started by the evaluator with `python -m evoforge.sandboxes.forkserver` and a
+Started by the evaluator through `evoforge.forkserver_launch`, with a
 scrubbed environment, never forked from the evaluator itself (which may be a
 multi-threaded Ray actor). It loads the spec, resolves its own inputs,
 imports numpy and enters its namespaces once, then forks its zygote
@@ -25,6 +25,7 @@ has shown it is wanted (`harness.PRELOADABLE`).
 from __future__ import annotations
 
 import _random
+import contextlib
 import functools
 import gc
 import marshal
@@ -38,8 +39,9 @@ from dataclasses import dataclass, field
 from types import CodeType, ModuleType
 from typing import Any, NoReturn
 
+from evoforge.forkserver_launch import NATIVE_FLAG
 from evoforge.records import Limits
-from evoforge.sandboxes import framing
+from evoforge.sandboxes import framing, hugepages
 from evoforge.sandboxes.confine import (
     RESULT_FD,
     Rlimit,
@@ -89,6 +91,7 @@ class ServerState:
     rlimits: list[Rlimit]
     dirs: TrialDirs
     native: ModuleType | None
+    huge_spans: list[hugepages.Span]
     zygote: Zygote | None = None
     asked: deque[Child] = field(default_factory=deque)  # asked of the zygote, oldest first
     finished: list[Child] = field(default_factory=list)
@@ -96,7 +99,7 @@ class ServerState:
     preloaded: set[str] = field(default_factory=set)  # asked of the zygote already
 
 
-def start(setup: dict[str, Any]) -> ServerState:
+def start(setup: dict[str, Any], native: ModuleType | None) -> ServerState:
     """Load everything a trial needs while the full filesystem is still visible."""
     from evoforge.spec_inputs import resolve_inputs
 
@@ -106,7 +109,7 @@ def start(setup: dict[str, Any]) -> ServerState:
     program = SpecProgram(spec.source, str(spec.path), spec.evolve_name, spec.run_name)
     prepared = program.instantiate()
     limits: Limits = setup["limits"]
-    native = native_module() if setup.get("native", True) else None  # before the view hides it
+    huge_spans = hugepages.seal(native, hugepages.heap_start())  # before the address space is measured
     rlimits = trial_rlimits(limits, address_space_cap(limits))
     threads = len(os.listdir("/proc/self/task"))  # /proc is still visible here
     isolation = isolate(setup["private_root"], setup["pid_namespaces"])
@@ -117,7 +120,7 @@ def start(setup: dict[str, Any]) -> ServerState:
     os.environ.update(HOME=dirs.current, TMPDIR=dirs.current)  # the rest was scrubbed when it started
     confine_process()  # inherited by every child; the server itself runs no untrusted code
     gc.freeze()  # the children's garbage collector then leaves the shared pages alone
-    return ServerState(prepared, inputs, limits, isolation, rlimits, dirs, native)
+    return ServerState(prepared, inputs, limits, isolation, rlimits, dirs, native, huge_spans)
 
 
 def ask_for_child(state: ServerState) -> None:
@@ -154,22 +157,24 @@ def _next_child(state: ServerState) -> Child:
     return child
 
 
-def run_request(state: ServerState, request: dict[str, Any]) -> dict[str, Any]:
-    """Hand one trial to the waiting child, ask for the next one, and report the outcome."""
+def run_request(state: ServerState, request: dict[str, Any]) -> tuple[dict[str, Any], Child | None]:
+    """Hand one trial to the waiting child, ask for the next one; the outcome, and the child whose
+    clean-up (`after_trial`) can wait until the outcome has been sent."""
     key, code = request["input_key"], request["code"]
     if key not in state.inputs:
-        return {"error": f"unknown input {key!r}"}
+        return {"error": f"unknown input {key!r}"}, None
     started = time.perf_counter()
     compiled = _compiled(state, code)
     if isinstance(compiled, str):
-        return {"score": None, "error": compiled, "output_tail": "", "seconds": time.perf_counter() - started}
+        seconds = time.perf_counter() - started
+        return {"score": None, "error": compiled, "output_tail": "", "seconds": seconds}, None
     token = os.urandom(16).hex()  # what secrets.token_hex does, without its module's code per trial
     try:
-        state.dirs.make()
+        state.dirs.make()  # made after the last trial's reply already, unless that failed
     except OSError as error:  # the scratch space is full: the finished trials' removal frees it
         collect_finished(state, block=True)
         return {"score": None, "error": f"sandbox: no directory for the trial ({error.strerror})",
-                "output_tail": "", "seconds": time.perf_counter() - started}
+                "output_tail": "", "seconds": time.perf_counter() - started}, None
     child = _hand_over(state, [key.encode(), token.encode(), compiled])
     deadline = time.monotonic() + state.limits.wall_seconds
     try:
@@ -181,14 +186,23 @@ def run_request(state: ServerState, request: dict[str, Any]) -> dict[str, Any]:
                                        deadline, reap_later=True)
     finally:
         close_all(child.result_r, child.output_r)
-    child.workdir = state.dirs.move_aside()  # its process is dead: nothing can write there any more
-    if to_reap:
-        state.finished.append(child)
+    if not to_reap:
+        child.pid = 0  # reaped already
+    outcome["seconds"] = time.perf_counter() - started
+    return outcome, child
+
+
+def after_trial(state: ServerState, child: Child, imported: tuple[str, ...]) -> None:
+    """What a trial leaves to do once its outcome is sent: its directory moved out of the next
+    trial's way and the next one made, the zygote told what to preload."""
+    child.workdir = state.dirs.move_aside()  # before the next request: the path is the next trial's
+    if child.pid:
+        state.finished.append(child)  # SIGKILLed already; removed once reaped
     else:
         remove(child.workdir)
-    _preload(state, outcome.pop("imported", ()))
-    outcome["seconds"] = time.perf_counter() - started
-    return outcome
+    _preload(state, imported)
+    with contextlib.suppress(OSError):  # if this fails, the next request tries again and says why
+        state.dirs.make()
 
 
 def _preload(state: ServerState, reported: tuple[str, ...]) -> None:
@@ -285,20 +299,23 @@ def _child(state: ServerState, fds: list[int]) -> NoReturn:
 
 
 def main() -> None:
+    os.environ.pop("LD_BIND_NOW", None)  # read by the loader already; see fork_client
     channel_in, channel_out = os.dup(0), os.dup(1)
     null = os.open(os.devnull, os.O_RDWR)
     os.dup2(null, 0)
     os.dup2(2, 1)  # stray prints from spec code must not corrupt the channel
+    native = native_module() if NATIVE_FLAG in sys.argv else None  # loaded and reserving arenas already
     setup = framing.read_pickle(channel_in)
     try:
-        state = start(setup)
+        state = start(setup, native)
     except Exception as error:  # a broken spec or inputs module: the user's to fix, reported once
         framing.write_json(channel_out, {"error": str(error), "kind": type(error).__name__})
         return
     del setup
     try:
         state.zygote = start_zygote(functools.partial(_child, state), state.isolation.clone_flags,
-                                    state.native)
+                                    state.native, functools.partial(hugepages.back_shared_memory,
+                                                                    state.native, state.huge_spans))
         ask_for_child(state)
         framing.write_json(channel_out, {
             "input_keys": list(state.inputs), "native": state.native is not None,
@@ -315,7 +332,11 @@ def serve(state: ServerState, channel_in: int, channel_out: int) -> None:
             request = framing.read_json(channel_in)
         except ChannelClosed:
             return
-        framing.write_json(channel_out, run_request(state, request))
+        outcome, child = run_request(state, request)
+        imported = outcome.pop("imported", ())
+        framing.write_json(channel_out, outcome)
+        if child is not None:
+            after_trial(state, child, imported)
         collect_finished(state, block=False)
 
 

@@ -29,6 +29,7 @@ class TrialDirs:
     base: str
     owned: bool = False
     moved: int = 0
+    made: bool = False  # `current` exists and no trial has run in it yet
 
     @classmethod
     def under(cls, scratch: str | None) -> TrialDirs:
@@ -46,12 +47,16 @@ class TrialDirs:
 
     def make(self) -> None:
         """A fresh, empty directory at `current`, the next trial's, unless one is there already."""
+        if self.made:
+            return
         with contextlib.suppress(FileExistsError):
             os.mkdir(self.current, 0o700)
             hand_to_nobody(self.current)
+        self.made = True
 
     def move_aside(self) -> str:
         """Rename the finished trial's directory out of the way; where it went, for `remove`."""
+        self.made = False
         while True:
             self.moved += 1
             aside = f"{self.base}/done-{self.moved}"

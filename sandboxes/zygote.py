@@ -31,6 +31,7 @@ import ctypes
 import errno
 import gc
 import importlib
+import importlib.util
 import os
 import platform
 import select
@@ -44,6 +45,7 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import NoReturn
 
+from evoforge.forkserver_launch import NATIVE_MODULE
 from evoforge.sandboxes.confine import PR_SET_PDEATHSIG, libc_call
 
 CLONE_PARENT = 0x00008000
@@ -107,6 +109,12 @@ class Zygote:
             os.waitpid(self.pid, 0)
 
 
+def native_path() -> str | None:
+    """Where the C module was built, for the server's launcher; None where it was not."""
+    spec = importlib.util.find_spec(NATIVE_MODULE)
+    return spec.origin if spec is not None else None
+
+
 def native_module() -> ModuleType | None:
     """The C versions of the clone loop and the child's confinement, where they were built."""
     try:
@@ -116,8 +124,12 @@ def native_module() -> ModuleType | None:
     return _zygote
 
 
-def start_zygote(child_main: ChildMain, clone_flags: int, native: ModuleType | None) -> Zygote:
-    """Fork the zygote from this (single-threaded) server; each clone runs `child_main(fds)`."""
+def start_zygote(child_main: ChildMain, clone_flags: int, native: ModuleType | None,
+                 prepare: Callable[[], object] = lambda: None) -> Zygote:
+    """Fork the zygote from this (single-threaded) server; each clone runs `child_main(fds)`.
+
+    `prepare` runs in the zygote before its first clone (huge pages: see hugepages.py).
+    """
     ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
     pid = os.fork()  # once per server: os.fork's after-fork work is no cost here
     if pid == 0:
@@ -129,6 +141,7 @@ def start_zygote(child_main: ChildMain, clone_flags: int, native: ModuleType | N
             os.closerange(keep + 1, 1 << 16)
             libc_call("prctl", PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)  # gone with the server
             gc.freeze()  # what the server loaded stays untouched by any collector
+            prepare()
             flags = clone_flags | CLONE_PARENT
             child_main(_serve_natively(native, theirs, flags) if native else _serve_clones(theirs, flags))
         except BaseException:

@@ -66,7 +66,7 @@ def _is_fork_server(pid: int) -> bool:
         command = Path(f"/proc/{pid}/cmdline").read_bytes()
     except OSError:
         return False
-    return b"evoforge.sandboxes.forkserver" in command
+    return b"evoforge.forkserver_launch" in command
 
 
 def assert_no_stray_processes(sandbox: Sandbox) -> None:

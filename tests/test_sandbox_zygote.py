@@ -97,3 +97,45 @@ def test_a_spec_that_leaves_threads_running_is_warned_about(tmp_path: Path,
             open_sandbox(load_problem(path, inputs_json="[2]"), limits=LIMITS) as sandbox:
         assert sandbox.run("def f(n):\n    return n + 1\n", "2").score == 3.0
     assert "1 more thread(s) running" in caplog.text and "--sandbox spawn" in caplog.text
+
+
+def huge_pages_unavailable() -> str | None:
+    """Why the zygote cannot collapse its heap into huge pages here, if it cannot."""
+    try:
+        setting = Path("/sys/kernel/mm/transparent_hugepage/enabled").read_text()
+    except OSError:
+        return "this kernel has no transparent huge pages"
+    if "[never]" in setting:
+        return "transparent huge pages are turned off on this machine"
+    major, minor = (int(part) for part in os.uname().release.split(".")[:2])
+    if (major, minor) < (6, 1):
+        return "MADV_COLLAPSE needs Linux 6.1 or later"
+    return None
+
+
+def test_the_memory_children_share_is_backed_by_huge_pages(tmp_path: Path) -> None:
+    """Fewer page-table entries for every clone to copy and every exit to tear down (hugepages.py)."""
+    reason = huge_pages_unavailable()
+    if reason:
+        pytest.skip(reason)
+    with open_sandbox(write_spec(tmp_path), limits=LIMITS) as sandbox:
+        if not sandbox.native:  # type: ignore[attr-defined]
+            pytest.skip("the C part of the fork server was not built")
+        assert_still_scores(sandbox)
+        rollup = Path(f"/proc/{zygote_pid(sandbox)}/smaps_rollup").read_text().splitlines()
+        fields = dict(line.split(":", 1) for line in rollup if ":" in line)
+        assert int(fields["AnonHugePages"].split()[0]) >= 4096  # kB: the heap and the arenas, 2 MiB each
+
+
+def test_python_objects_a_trial_makes_count_against_its_memory_limit(sandbox: Sandbox) -> None:
+    """The server's arenas came from a reserve the address-space limit had counted; a trial's must
+    not (about 300 MB of small objects, under a 256 MB limit)."""
+    body = "kept = [bytes(400) for _ in range(700_000)]\nreturn float(len(kept))"
+    result = sandbox.run(candidate(body), "small")
+    assert result.error is not None and result.error.startswith("memory limit"), result
+    assert_still_scores(sandbox)
+
+
+def test_the_servers_loader_settings_do_not_reach_candidates(sandbox: Sandbox) -> None:
+    body = "import os\nreturn float('LD_BIND_NOW' in os.environ)"
+    assert sandbox.run(candidate(body), "small").score == 0.0
