@@ -74,6 +74,14 @@ def sandbox_cpu_seconds(sandbox: Sandbox) -> float:
     return cpu_seconds(sandbox.server_pid) + cpu_seconds(sandbox.zygote_pid)  # type: ignore[attr-defined]
 
 
+def zygote_memory(sandbox: Sandbox) -> str:
+    """How much of what every clone shares is in huge pages (sandboxes/hugepages.py)."""
+    rollup = Path(f"/proc/{sandbox.zygote_pid}/smaps_rollup").read_text().splitlines()  # type: ignore[attr-defined]
+    pairs = (line.split(":", 1) for line in rollup if line.endswith(" kB"))
+    fields = {key: int(value.split()[0]) for key, value in pairs}
+    return f"{fields['AnonHugePages'] / 1024:.0f} of {fields['Anonymous'] / 1024:.0f} MB in huge pages"
+
+
 def report(name: str, seconds: list[float]) -> float:
     ms = sorted(s * 1000 for s in seconds)
     median, p90 = statistics.median(ms), ms[int(0.9 * (len(ms) - 1))]
@@ -105,6 +113,7 @@ def measure_all(spec: ProblemSpec, args: argparse.Namespace) -> tuple[dict[str, 
         assert fork.run(CANDIDATE, "8").score == local.run(CANDIDATE, "8").score == 56.0
         cpu_before = sandbox_cpu_seconds(fork)
         results = measure(fork, local, args)
+        print(f"fork-server zygote memory: {zygote_memory(fork)}")
         return results, (sandbox_cpu_seconds(fork) - cpu_before) / (args.rounds * args.trials)
 
 
