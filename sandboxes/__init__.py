@@ -19,7 +19,9 @@ Modes (`SandboxMode`):
   stdout/stderr and the result channel, and maps the exit to one clear error.
   What makes it cheap, on a machine where a copied page costs microseconds:
   the server copies no shared pages (the zygote forks, the server watches),
-  children map few libraries (modules candidates import are preloaded only
+  what every clone shares sits largely in huge pages (`hugepages.py`: fewer
+  page-table entries to copy at each clone and free at each exit), children
+  map few libraries (modules candidates import are preloaded only
   once a trial has imported them), and a child's own path is kept short (its
   confinement in C, the guard's final check a read of dict version tags).
 - SPAWN: a fresh interpreter per trial (posix_spawn, safe from threaded
