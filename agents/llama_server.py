@@ -122,6 +122,11 @@ class LlamaServer:
         deadline = time.monotonic() + self.start_timeout
         while time.monotonic() < deadline:
             if self.process is None or self.process.poll() is not None:
+                if self.process is not None and self.process.returncode == -signal.SIGILL:
+                    raise LLMUnavailable(
+                        f"{self.binary} was built for instructions this CPU lacks (SIGILL); rebuild it "
+                        "with `python -m evoforge.agents.install` (see agents/README.md)."
+                    )
                 raise LLMUnavailable(
                     f"llama-server exited while starting ({self._log_tail()}); see {self.log_path}."
                 )

@@ -8,6 +8,7 @@ import pytest
 
 from evoforge.agents.base import GenerationRequest, LLMUnavailable
 from evoforge.agents.config import LLMConfig, make_backend, start_shared_server
+from evoforge.agents.install import build_description, build_record, server_works
 from evoforge.agents.llama_server import BINARY_ENV, LlamaServer, find_llama_server, free_port
 
 
@@ -74,6 +75,29 @@ def test_server_that_exits_at_start_reports_its_log(tmp_path: Path) -> None:
     server = LlamaServer(model, binary=fake, port=free_port(), log_path=tmp_path / "log")
     with pytest.raises(LLMUnavailable, match=r"exited while starting .*unknown model format"):
         server.start()
+
+
+def test_server_built_for_another_cpu_says_to_rebuild(tmp_path: Path) -> None:
+    """A VM that wakes on a host without the instructions the binary was built with: SIGILL."""
+    fake = tmp_path / "llama-server"
+    fake.write_text("#!/bin/sh\nkill -ILL $$\n")
+    fake.chmod(0o755)
+    model = tmp_path / "m.gguf"
+    model.write_bytes(b"GGUF")
+    server = LlamaServer(model, binary=fake, port=free_port(), log_path=tmp_path / "log")
+    with pytest.raises(LLMUnavailable, match=r"CPU lacks.*python -m evoforge.agents.install"):
+        server.start()
+
+
+def test_installer_rebuilds_a_server_built_with_other_flags(tmp_path: Path) -> None:
+    binary = tmp_path / "llama-server"
+    binary.write_text("#!/bin/sh\necho 'version: 1 (test)'\n")
+    binary.chmod(0o755)
+    assert not server_works(binary)  # no record of how it was built: an older installer's
+    build_record(binary).write_text(build_description().replace("AVX512=OFF", "AVX512=ON"))
+    assert not server_works(binary)
+    build_record(binary).write_text(build_description())
+    assert server_works(binary)
 
 
 def test_shared_server_leaves_remote_backends_unchanged() -> None:
