@@ -66,27 +66,26 @@ def test_missing_server_binary_names_the_install_command(
         find_llama_server()
 
 
-def test_server_that_exits_at_start_reports_its_log(tmp_path: Path) -> None:
-    fake = tmp_path / "llama-server"
-    fake.write_text("#!/bin/sh\necho 'error: unknown model format' >&2\nexit 1\n")
+def server_running(script: str, folder: Path) -> LlamaServer:
+    """A LlamaServer whose binary is the shell `script`: how a broken build behaves at start."""
+    fake = folder / "llama-server"
+    fake.write_text(f"#!/bin/sh\n{script}\n")
     fake.chmod(0o755)
-    model = tmp_path / "m.gguf"
+    model = folder / "m.gguf"
     model.write_bytes(b"GGUF")
-    server = LlamaServer(model, binary=fake, port=free_port(), log_path=tmp_path / "log")
+    return LlamaServer(model, binary=fake, port=free_port(), log_path=folder / "log")
+
+
+def test_server_that_exits_at_start_reports_its_log(tmp_path: Path) -> None:
+    server = server_running("echo 'error: unknown model format' >&2\nexit 1", tmp_path)
     with pytest.raises(LLMUnavailable, match=r"exited while starting .*unknown model format"):
         server.start()
 
 
 def test_server_built_for_another_cpu_says_to_rebuild(tmp_path: Path) -> None:
     """A VM that wakes on a host without the instructions the binary was built with: SIGILL."""
-    fake = tmp_path / "llama-server"
-    fake.write_text("#!/bin/sh\nkill -ILL $$\n")
-    fake.chmod(0o755)
-    model = tmp_path / "m.gguf"
-    model.write_bytes(b"GGUF")
-    server = LlamaServer(model, binary=fake, port=free_port(), log_path=tmp_path / "log")
     with pytest.raises(LLMUnavailable, match=r"CPU lacks.*python -m evoforge.agents.install"):
-        server.start()
+        server_running("kill -ILL $$", tmp_path).start()
 
 
 def test_installer_rebuilds_a_server_built_with_other_flags(tmp_path: Path) -> None:
