@@ -57,7 +57,8 @@ class ForkSandbox(Sandbox):
         self._spec = spec
         self._limits = limits
         self._setup = {"spec": spec, "split": split, "dataset": dataset, "limits": limits,
-                       "private_root": private_root, "pid_namespaces": pid_namespaces, "native": native}
+                       "private_root": private_root, "pid_namespaces": pid_namespaces}
+        self._native_wanted = native  # told to the server on its command line (forkserver_launch)
         self._lock = threading.Lock()
         self._process: subprocess.Popen[bytes] | None = None
         self._stderr: IO[bytes] | None = None
@@ -71,7 +72,7 @@ class ForkSandbox(Sandbox):
     def _start(self) -> None:
         self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 (kept open for the server's life)
         self._process = subprocess.Popen(
-            server_command(self._setup["native"]),
+            server_command(self._native_wanted),
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._stderr,
             env=server_environment(), close_fds=True, start_new_session=True, cwd="/",
         )
@@ -91,7 +92,7 @@ class ForkSandbox(Sandbox):
             warn_once(warning)
         self.native = bool(ready["native"])
         self.zygote_pid: int = ready["zygote_pid"]
-        if not self.native and self._setup["native"]:
+        if not self.native and self._native_wanted:
             warn_once("the C part of the fork server (evoforge.sandboxes._zygote) was not built; trials "
                       "run about 0.3 ms slower (reinstall evoforge where a C compiler is available)")
         self.input_keys = tuple(ready["input_keys"])

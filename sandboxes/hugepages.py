@@ -11,13 +11,12 @@ The zygote turns its heap into huge pages once, before it clones anything
 (MADV_COLLAPSE, Linux 6.1 and later; elsewhere nothing changes). That needs
 aligned 2 MiB runs of memory. malloc's heap is one; Python's small objects
 live in 1 MiB arenas that the kernel places wherever it likes, so the C
-module (`_zygote.c`) hands the server arenas from one aligned reserve from
-its first line (`evoforge.forkserver_launch`) while it loads the spec, its
-inputs and numpy, and `seal` ends that before the
-trials' limits are computed: arenas a trial makes are ordinary mappings its
-address-space limit counts, and what the reserve keeps mapped is only what
-the server filled. Without the C module none of this happens; trials are
-only slower.
+module (`_zygote.c`) hands the server arenas from one aligned reserve, from
+its first line (`evoforge.forkserver_launch`) until `seal`, which comes
+before the trials' limits are computed: arenas a trial makes are ordinary
+mappings its address-space limit counts, and what the reserve keeps mapped
+is only what the server filled. Without the C module none of this happens;
+trials are only slower.
 """
 
 from __future__ import annotations
@@ -54,11 +53,9 @@ def seal(native: ModuleType | None, heap: int | None) -> list[Span]:
     return spans
 
 
-def back_shared_memory(native: ModuleType | None, spans: list[Span]) -> int:
-    """In the zygote: collapse `spans` into huge pages; how many 2 MiB pages that made."""
+def back_shared_memory(native: ModuleType | None, spans: list[Span]) -> None:
+    """In the zygote: collapse `spans` into huge pages (the bench reports how much became one)."""
     if native is None:
-        return 0
-    made = 0
+        return
     for start, end in spans:
-        made += native.collapse(start, end or native.program_break())
-    return made
+        native.collapse(start, end or native.program_break())

@@ -37,6 +37,7 @@ def sandbox(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
     try:
         with ForkSandbox(write_spec(tmp_path_factory.mktemp("spec")), "train", None, LIMITS,
                          native=request.param) as opened:
+            assert request.param or not opened.native  # the Python fallback really is what is tested
             yield opened
     finally:
         del os.environ["OPENAI_API_KEY"]

@@ -21,6 +21,8 @@ from evoforge.spec import load_problem
 def sandbox(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
     with ForkSandbox(write_spec(tmp_path_factory.mktemp("spec")), "train", None, LIMITS,
                      native=request.param) as opened:
+        if not request.param:
+            assert not opened.native  # the Python fallback really is what these runs test
         yield opened
 
 
