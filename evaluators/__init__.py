@@ -1,4 +1,39 @@
-"""Evaluators: turn a candidate into per-input scores.
+"""Evaluators: turn a candidate into per-input scores, one kind of candidate each.
 
-Programs today; expressions, Lean proofs and surrogate cascades plug in here.
+`open_evaluator` is the one seam the run loop, `evoforge evaluate` and the
+held-out report go through: it picks the evaluator for the spec's `kind`
+(problem.toml), so a new kind plugs in by adding one entry to `EVALUATOR_KINDS`.
 """
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+from typing import Any, Protocol
+
+from evoforge.records import Evaluation, Limits
+from evoforge.spec import ProblemSpec
+
+# kind -> "module:Class"; imported only when chosen, so a program run never loads sympy, torch or Lean.
+EVALUATOR_KINDS: dict[str, str] = {
+    "program": "evoforge.evaluators.program:ProgramEvaluator",
+}
+
+
+class Evaluator(Protocol):
+    """What every kind offers: score one candidate text on each input of a split."""
+
+    input_keys: tuple[str, ...]
+
+    def evaluate(self, code: str) -> Evaluation: ...
+
+    def close(self) -> None: ...
+
+
+def open_evaluator(spec: ProblemSpec, split: str = "train", dataset: Path | None = None,
+                   mode: Any = "fork", limits: Limits | None = None,
+                   stop_on_error: bool = False) -> Evaluator:
+    """A ready evaluator for the spec's kind; close it (or use it as a context manager)."""
+    module_name, class_name = EVALUATOR_KINDS[spec.kind].split(":")
+    factory = getattr(importlib.import_module(module_name), class_name)
+    return factory(spec, split=split, dataset=dataset, mode=mode, limits=limits, stop_on_error=stop_on_error)

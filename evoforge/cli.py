@@ -196,7 +196,7 @@ def evaluate(
 ) -> None:
     """Score a hand-written function on the problem's held-out inputs (or --dataset files)."""
     from evoforge.candidate_file import read_candidate_function
-    from evoforge.evaluators.program import ProgramEvaluator
+    from evoforge.evaluators import open_evaluator
     from evoforge.spec import load_problem
 
     try:
@@ -210,7 +210,7 @@ def evaluate(
     results = {}
     for path in dataset or [None]:
         try:
-            evaluator = ProgramEvaluator(spec, split="test", dataset=path, mode=mode)
+            evaluator = open_evaluator(spec, split="test", dataset=path, mode=mode)
         except USER_ERRORS as error:
             raise _fail(str(error)) from None
         try:

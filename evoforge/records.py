@@ -8,8 +8,9 @@ a SQLite row without pickling anything a candidate could have touched.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
 
 class Direction(StrEnum):
@@ -82,10 +83,16 @@ class TrialResult:
 
 @dataclass(frozen=True)
 class Evaluation:
-    """All trials of one candidate, reduced to one score where every trial passed."""
+    """All trials of one candidate, reduced to one score where every trial passed.
+
+    `details` is what a candidate kind knows beyond the per-input scores (an
+    expression's fitted constants, a proof's Lean messages, a surrogate's
+    estimate): plain JSON data, stored with the evaluation and shown by reports.
+    """
 
     trials: tuple[TrialResult, ...]
     seconds: float = 0.0
+    details: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
 
     @property
     def ok(self) -> bool:

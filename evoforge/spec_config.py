@@ -18,7 +18,6 @@ TOP_KEYS = {"name", "kind", "direction", "description", "inputs", "limits", "pro
 INPUT_KEYS = {"module", "train", "test"}
 PROMPT_KEYS = {"notes"}
 REPORT_KEYS = {"scale", "unit", "label", "decimals"}
-KINDS = {"program"}
 
 
 class _Where:
@@ -50,10 +49,12 @@ def parse_config(config: dict[str, Any], path: Path, default_name: str, text: st
     """Turn a parsed problem.toml into ProblemSpec keyword arguments."""
     where = _Where(path, text)
     _reject_unknown(config, TOP_KEYS, where, "")
+    from evoforge.evaluators import EVALUATOR_KINDS
+
     kind = str(config.get("kind", "program"))
-    if kind not in KINDS:
+    if kind not in EVALUATOR_KINDS:
         raise SpecError(
-            f"{where.at('', 'kind')}: kind = {kind!r} is not supported; use one of {sorted(KINDS)}."
+            f"{where.at('', 'kind')}: kind = {kind!r} is not supported; use one of {sorted(EVALUATOR_KINDS)}."
         )
     direction = str(config.get("direction", "maximize"))
     if direction not in {d.value for d in Direction}:

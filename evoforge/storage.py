@@ -42,7 +42,8 @@ CREATE INDEX IF NOT EXISTS candidates_status ON candidates(status);
 CREATE INDEX IF NOT EXISTS candidates_hash ON candidates(code_hash);
 CREATE TABLE IF NOT EXISTS evaluations (
     candidate_id INTEGER PRIMARY KEY REFERENCES candidates(id),
-    ok INTEGER NOT NULL, score REAL, error TEXT, seconds REAL, created REAL NOT NULL);
+    ok INTEGER NOT NULL, score REAL, error TEXT, seconds REAL, created REAL NOT NULL,
+    details TEXT NOT NULL DEFAULT '{}');
 CREATE TABLE IF NOT EXISTS trials (
     candidate_id INTEGER NOT NULL REFERENCES candidates(id), input_key TEXT NOT NULL,
     score REAL, error TEXT, seconds REAL, output_tail TEXT,
@@ -78,8 +79,15 @@ class RunStorage:
             self._conn.execute("PRAGMA synchronous=NORMAL")
             self._conn.execute("PRAGMA foreign_keys=ON")
             self._conn.executescript(SCHEMA)
+            self._add_missing_columns()
             self._set_meta_default("schema_version", SCHEMA_VERSION)
         self._conn.row_factory = sqlite3.Row
+
+    def _add_missing_columns(self) -> None:
+        """Runs made before a column existed get it with its default, so they still resume."""
+        columns = {row[1] for row in self._conn.execute("PRAGMA table_info(evaluations)")}
+        if "details" not in columns:
+            self._conn.execute("ALTER TABLE evaluations ADD COLUMN details TEXT NOT NULL DEFAULT '{}'")
 
     @classmethod
     def open_run(cls, run_dir: Path, readonly: bool = True) -> RunStorage:
@@ -175,10 +183,10 @@ class RunStorage:
                  for t in evaluation.trials],
             )
             conn.execute(
-                "INSERT OR REPLACE INTO evaluations(candidate_id, ok, score, error, seconds, created)"
-                " VALUES (?,?,?,?,?,?)",
+                "INSERT OR REPLACE INTO evaluations(candidate_id, ok, score, error, seconds, created,"
+                " details) VALUES (?,?,?,?,?,?,?)",
                 (candidate_id, int(evaluation.ok), score, evaluation.first_error,
-                 evaluation.seconds, now),
+                 evaluation.seconds, now, json.dumps(evaluation.details)),
             )
             conn.execute("UPDATE candidates SET status='evaluated' WHERE id=?", (candidate_id,))
             for kind, payload in events:
@@ -231,6 +239,13 @@ class RunStorage:
             " ON c.id = e.candidate_id ORDER BY e.created, c.id"
         )
         return [(r[0] or 0, r[1]) for r in rows]
+
+    def details_of(self, candidate_id: int) -> dict[str, Any]:
+        """What the candidate's kind recorded beyond scores (see Evaluation.details)."""
+        row = self._conn.execute(
+            "SELECT details FROM evaluations WHERE candidate_id=?", (candidate_id,)
+        ).fetchone()
+        return json.loads(row[0]) if row else {}
 
     def trials_of(self, candidate_id: int) -> list[sqlite3.Row]:
         return list(

@@ -65,6 +65,18 @@ def install_shims() -> None:
     sys.modules["funsearch"] = shim
 
 
+def bind_markers(namespace: dict[str, Any]) -> None:
+    """Bind `funsearch` and `evoforge` in a spec's globals before it runs.
+
+    DeepMind's published specs decorate with `@funsearch.run` without importing
+    anything; an `import` in the spec simply rebinds the same names.
+    """
+    import evoforge
+
+    namespace.setdefault("funsearch", sys.modules["funsearch"])
+    namespace.setdefault("evoforge", evoforge)
+
+
 @dataclass(frozen=True)
 class SpecProgram:
     """A spec's source compiled once; `instantiate` gives a fresh module namespace."""
@@ -80,6 +92,7 @@ class SpecProgram:
         tree = ast.parse(self.source, filename=self.filename)
         module = types.ModuleType(SPEC_MODULE)
         module.__file__ = self.filename
+        bind_markers(module.__dict__)
         sys.modules[SPEC_MODULE] = module  # dataclasses and pickling look their module up here
         exec(compile(tree, self.filename, "exec"), module.__dict__)
         namespace = module.__dict__

@@ -89,10 +89,9 @@ class EvaluatorActor:
     """One evaluator: a warm sandbox for the problem's training inputs."""
 
     def __init__(self, spec: ProblemSpec, mode: str) -> None:
-        from evoforge.evaluators.program import ProgramEvaluator
-        from evoforge.sandboxes import SandboxMode
+        from evoforge.evaluators import open_evaluator
 
-        self.evaluator = ProgramEvaluator(spec, split="train", mode=SandboxMode(mode), stop_on_error=True)
+        self.evaluator = open_evaluator(spec, split="train", mode=mode, stop_on_error=True)
 
     def evaluate(self, pending: PendingEvaluation) -> tuple[PendingEvaluation, Evaluation]:
         return pending, self.evaluator.evaluate(pending.code)

@@ -139,14 +139,14 @@ def _evaluate_until_seeded(pools: Pools) -> None:
 
 def held_out_report(spec: ProblemSpec, code: str, dataset: str | None) -> dict[str, Any]:
     """Score a program on the held-out test inputs (and a --dataset file), as reports use."""
-    from evoforge.evaluators.program import ProgramEvaluator
+    from evoforge.evaluators import open_evaluator
 
     report: dict[str, Any] = {}
     targets: list[tuple[str, Path | None]] = [("test", None)]
     if dataset:
         targets.append(("test", Path(dataset)))
     for split, path in targets:
-        evaluator = ProgramEvaluator(spec, split=split, dataset=path)
+        evaluator = open_evaluator(spec, split=split, dataset=path)
         try:
             evaluation = evaluator.evaluate(code)
         finally:
