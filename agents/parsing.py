@@ -5,7 +5,9 @@ whole file, continue only the body, stop mid-line, or rename the function.
 Each reading of the text is tried in turn (fenced blocks, the prompt's header
 plus the continuation, the raw text from its first line of code); trailing
 lines that do not parse are dropped, FunSearch-style; the first reading that
-yields a usable function wins and is renamed to the spec's evolved name.
+yields a usable function wins. What makes it the function that runs (its
+helpers kept, renamed, checked) is `code_text.candidate_function`, the same
+path a candidate file takes.
 """
 
 from __future__ import annotations
@@ -15,17 +17,12 @@ import re
 import textwrap
 
 from evoforge.agents.base import COMPLETION
-from evoforge.agents.hoisting import hoist_dependencies, plain_body
-from evoforge.code_text import code_hash, rename_function
+from evoforge.code_text import CodeTextError, candidate_function, code_hash
 from evoforge.records import Candidate
 from evoforge.spec import ProblemSpec
 
 FENCE = re.compile(r"```[ \t]*([\w+-]*)[^\n]*\n(.*?)(?:```|\Z)", re.DOTALL)
 CODE_START = re.compile(r"^(?:import|from|@|class)\b|(?:^|(?<=\s))def\s+\w+\s*\(", re.MULTILINE)
-
-
-class ParseFailure(ValueError):
-    """A reading of the text that gives no usable function; the message is the reason."""
 
 
 def parse_candidate(
@@ -43,8 +40,8 @@ def parse_candidate(
     for reading in _readings(text, mode, header):
         try:
             code = _extract(reading, spec)
-        except ParseFailure as failure:
-            reasons.append(str(failure))
+        except CodeTextError as failure:
+            reasons.append(failure.reason)
             continue
         return Candidate(code, code_hash(code))
     return Candidate(None, None, _best_reason(reasons))
@@ -71,13 +68,7 @@ def _reindent(body: str, header: str) -> str:
 
 def _extract(source: str, spec: ProblemSpec) -> str:
     tree, source = _parse_prefix(source)
-    function = _choose_function(tree, spec.evolve_name)
-    if not plain_body(function):
-        raise ParseFailure(f"function `{function.name}` has an empty body")
-    _check_signature(function, spec)
-    code = hoist_dependencies(source, tree, function, spec)
-    code = re.sub(rf"\b{re.escape(function.name)}\b(?=\s*\()", spec.evolve_name, code)
-    return rename_function(code, spec.evolve_name)
+    return candidate_function(source, tree, spec)
 
 
 def _parse_prefix(source: str) -> tuple[ast.Module, str]:
@@ -93,47 +84,13 @@ def _parse_prefix(source: str) -> tuple[ast.Module, str]:
             cut = (error.lineno or len(lines)) - 1
             lines = lines[: min(cut, len(lines) - 1)]
     detail = f"{first_error.msg} (line {first_error.lineno})" if first_error else "no code"
-    raise ParseFailure(f"syntax error: {detail}")
-
-
-def _choose_function(tree: ast.Module, evolve_name: str) -> ast.FunctionDef:
-    """The last function named f_vK or f; else the only function there is."""
-    functions = [n for n in tree.body if isinstance(n, ast.FunctionDef)]
-    if not functions:
-        raise ParseFailure("no function definition in the output")
-    versioned = re.compile(rf"{re.escape(evolve_name)}(?:_v\d+)?")
-    named = [f for f in functions if versioned.fullmatch(f.name)]
-    if named:
-        return named[-1]
-    if len(functions) == 1:
-        return functions[0]
-    names = ", ".join(f.name for f in functions)
-    raise ParseFailure(f"no function named `{evolve_name}` among {names}")
-
-
-def _check_signature(function: ast.FunctionDef, spec: ProblemSpec) -> None:
-    """It must accept the evolved function's positional arguments, as the spec calls it."""
-    expected = _expected_arguments(spec)
-    args = function.args
-    positional = [a.arg for a in args.posonlyargs + args.args]
-    required = len(positional) - len(args.defaults)
-    fits = required <= len(expected) and (len(positional) >= len(expected) or args.vararg is not None)
-    if not fits:
-        raise ParseFailure(
-            f"wrong signature: `{function.name}({', '.join(positional)})`, expected ({', '.join(expected)})"
-        )
-
-
-def _expected_arguments(spec: ProblemSpec) -> list[str]:
-    for node in ast.parse(spec.seed_code).body:
-        if isinstance(node, ast.FunctionDef):
-            return [a.arg for a in node.args.posonlyargs + node.args.args]
-    return []
+    raise CodeTextError(f"syntax error: {detail}")
 
 
 def _best_reason(reasons: list[str]) -> str:
     """The most informative failure: a signature or naming problem beats a syntax error."""
-    for prefix in ("wrong signature", "function `", "no function named", "syntax error"):
+    for prefix in ("calls an earlier version", "wrong signature", "function `", "no function named",
+                   "syntax error"):
         for reason in reasons:
             if reason.startswith(prefix):
                 return reason

@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 
 from evoforge.agents.base import CHAT, COMPLETION
+from evoforge.code_text import rename_calls
 from evoforge.records import Prompt
 from evoforge.spec import ProblemSpec
 
@@ -80,16 +81,12 @@ def versioned_functions(evolve_name: str, prompt: Prompt) -> list[str]:
     order = sorted(range(len(prompt.parent_codes)), key=lambda i: prompt.parent_scores[i])
     versions = []
     for position, index in enumerate(order):
-        code = rename_calls(prompt.parent_codes[index].strip() + "\n", evolve_name, position)
+        code = prompt.parent_codes[index].strip() + "\n"
+        code = rename_calls(code, evolve_name, f"{evolve_name}_v{position}")
         if position >= 1:
             code = set_docstring(code, f"Improved version of `{evolve_name}_v{position - 1}`.")
         versions.append(code.rstrip("\n"))
     return versions
-
-
-def rename_calls(code: str, evolve_name: str, version: int) -> str:
-    """Rename the function and its recursive calls to `{evolve_name}_v{version}`."""
-    return re.sub(rf"\b{re.escape(evolve_name)}\b(?=\s*\()", f"{evolve_name}_v{version}", code)
 
 
 def set_docstring(code: str, docstring: str) -> str:

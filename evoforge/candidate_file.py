@@ -1,35 +1,33 @@
-"""Read a hand-written candidate function from a file for `evoforge evaluate`."""
+"""Read a hand-written candidate from a file for `evoforge evaluate`.
+
+The file goes through the same path as an LLM's sample
+(`code_text.candidate_function`): the evolved function is chosen, and the
+imports, helpers and constants it uses are kept, so a candidate scores the
+same whether it is written with a helper or inlined.
+"""
 
 from __future__ import annotations
 
-import ast
 from pathlib import Path
 
-from evoforge.code_text import rename_function
-from evoforge.spec import function_source
+from evoforge.code_text import CodeTextError, candidate_function
+from evoforge.source_text import parse_python, read_utf8
+from evoforge.spec import ProblemSpec
 from evoforge.spec_errors import SpecError
 
+WHAT = "the candidate"
 
-def read_candidate_function(path: Path, evolve_name: str) -> str:
-    """The function named `evolve_name` in the file, or its only function, renamed to it.
 
-    The candidate runs in a copy of the spec's namespace, so the spec's imports
-    are in scope and the file's own module-level imports are not needed.
-    """
+def read_candidate_function(path: Path, spec: ProblemSpec) -> str:
+    """The function to run: `spec.evolve_name` (or `..._vK`) in the file, or its only function."""
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such candidate file.")
-    source = path.read_text()
+    source = read_utf8(path, WHAT)
+    tree = parse_python(source, path, WHAT)
     try:
-        tree = ast.parse(source, filename=str(path))
-    except SyntaxError as error:
-        raise SpecError(f"{path}:{error.lineno}: syntax error: {error.msg}.") from None
-    functions = [n for n in tree.body if isinstance(n, ast.FunctionDef)]
-    named = [n for n in functions if n.name == evolve_name]
-    if named:
-        return function_source(source, named[-1])
-    if len(functions) == 1:
-        return rename_function(function_source(source, functions[0]), evolve_name)
-    raise SpecError(
-        f"{path}: expected a function named {evolve_name}() (or a file with exactly one function); "
-        f"found {[n.name for n in functions] or 'none'}."
-    )
+        return candidate_function(source, tree, spec)
+    except CodeTextError as error:
+        raise SpecError(
+            f"{path}:{error.line or 1}: {error.reason}; the file must define {spec.evolve_name}() "
+            "(or hold exactly one function), with what it uses defined in the file or the spec."
+        ) from None

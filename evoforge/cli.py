@@ -201,7 +201,7 @@ def evaluate(
 
     try:
         spec = load_problem(problem, inputs)
-        code = read_candidate_function(candidate, spec.evolve_name)
+        code = read_candidate_function(candidate, spec)
     except USER_ERRORS as error:
         raise _fail(str(error)) from None
     from evoforge.sandboxes import SandboxMode

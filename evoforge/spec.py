@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from evoforge.records import Direction, Limits
+from evoforge.source_text import parse_python, read_utf8
 from evoforge.spec_errors import SpecError
 
 EVOLVE_DECORATORS = {"evolve", "funsearch.evolve", "evoforge.evolve"}
@@ -132,7 +133,7 @@ def _load_folder(folder: Path) -> ProblemSpec:
     config: dict[str, Any] = {}
     text = ""
     if toml_path.is_file():
-        text = _read_text(toml_path)
+        text = read_utf8(toml_path, "problem.toml")
         try:
             config = tomllib.loads(text)
         except tomllib.TOMLDecodeError as error:
@@ -145,13 +146,6 @@ def _load_folder(folder: Path) -> ProblemSpec:
     return _load_spec_file(spec_path, config=config, name=folder.name, toml_path=toml_path, toml_text=text)
 
 
-def _read_text(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as error:
-        raise SpecError(f"{path}:1: not UTF-8 text ({error.reason}); save it as UTF-8.") from None
-
-
 def _load_spec_file(
     path: Path,
     config: dict[str, Any],
@@ -161,13 +155,8 @@ def _load_spec_file(
 ) -> ProblemSpec:
     from evoforge.spec_config import parse_config
 
-    source = _read_text(path)
-    try:
-        tree = ast.parse(source, filename=str(path))
-    except SyntaxError as error:
-        raise SpecError(
-            f"{path}:{error.lineno}: syntax error: {error.msg}. Fix the spec so Python can parse it."
-        ) from None
+    source = read_utf8(path, "the spec")
+    tree = parse_python(source, path, "the spec")
     evolve_node = _find_marked_function(tree, source, EVOLVE_DECORATORS, path, "evolve")
     run_node = _find_marked_function(tree, source, RUN_DECORATORS, path, "run")
     _check_roles(path, evolve_node, run_node)

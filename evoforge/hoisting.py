@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import ast
 import builtins
+import copy
 import functools
 import textwrap
-
-from evoforge.spec import ProblemSpec
 
 _BUILTINS = frozenset(dir(builtins))
 
@@ -27,25 +26,30 @@ def plain_body(function: ast.FunctionDef) -> list[ast.stmt]:
     ]
 
 
-def hoist_dependencies(source: str, tree: ast.Module, function: ast.FunctionDef, spec: ProblemSpec) -> str:
-    """The function's text, with the top-level code it depends on moved into its body."""
+def hoist(source: str, function: ast.FunctionDef, needed: list[ast.stmt]) -> str:
+    """The function's text (without decorators), with the `needed` statements moved into its body."""
     lines = source.splitlines()
     own = lines[function.lineno - 1 : function.end_lineno]
-    needed = _dependencies(tree, function, _spec_names(spec.source))
-    if not needed or function.body[0].lineno == function.lineno:
+    if not needed:
         return "\n".join(own) + "\n"
     first = function.body[0]
+    if first.lineno == function.lineno:  # `def f(x): return g(x)`: no line of its own to insert before
+        inlined = copy.copy(function)
+        inlined.body, inlined.decorator_list = [*needed, *function.body], []
+        return ast.unparse(inlined) + "\n"
     indent = " " * first.col_offset
     pieces = [
         textwrap.indent(ast.get_source_segment(source, node, padded=False) or "", indent) for node in needed
     ]
-    after_docstring = first.end_lineno if _is_docstring(first) else first.lineno - 1
+    after_docstring = first.end_lineno if is_docstring(first) else first.lineno - 1
     at = (after_docstring or function.lineno) - function.lineno + 1
     return "\n".join([*own[:at], *pieces, *own[at:]]) + "\n"
 
 
-def _dependencies(tree: ast.Module, function: ast.FunctionDef, provided: frozenset[str]) -> list[ast.stmt]:
-    """Top-level statements of the output that define names the function needs, transitively."""
+def dependencies(tree: ast.Module, function: ast.FunctionDef, spec_source: str) -> list[ast.stmt]:
+    """Top-level statements of the text that define names the function needs, transitively,
+    leaving out what the spec's module already defines."""
+    provided = _spec_names(spec_source)
     providers = {name: node for node in tree.body if node is not function for name in _bound_names(node)}
     chosen: list[ast.stmt] = []
     wanted = [n for n in _free_names(function) if n not in provided]
@@ -91,7 +95,7 @@ def _spec_names(source: str) -> frozenset[str]:
     return frozenset(name for node in ast.parse(source).body for name in _bound_names(node))
 
 
-def _is_docstring(statement: ast.stmt) -> bool:
+def is_docstring(statement: ast.stmt) -> bool:
     return (
         isinstance(statement, ast.Expr)
         and isinstance(statement.value, ast.Constant)
