@@ -7,24 +7,14 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from tests.run_fixtures import RECORDED_BIN_PACKING, REPO, make_small_bin_packing
 
-SHARED_BINPACK = REPO.parent / "shared" / "data" / "binpack"
 BEST_FIT = "def priority(item, bins):\n    return -(bins - item)\n"
 
 
 def evoforge(*args: str, timeout: float = 600) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "evoforge.cli", *args], capture_output=True,
                           text=True, timeout=timeout, cwd=REPO)
-
-
-@pytest.fixture(scope="module")
-def binpack_data() -> Path:
-    if not (SHARED_BINPACK / "or3.json").is_file():
-        pytest.fail(f"published bin-packing sets not found at {SHARED_BINPACK} (../shared/data/binpack)")
-    return SHARED_BINPACK
 
 
 def test_problems_lists_the_builtins() -> None:
@@ -34,11 +24,11 @@ def test_problems_lists_the_builtins() -> None:
         assert name in result.stdout
 
 
-def test_evaluate_best_fit_reproduces_published_or3_and_weibull(binpack_data: Path, tmp_path: Path) -> None:
+def test_evaluate_best_fit_reproduces_published_or3_and_weibull(binpack_dir: Path, tmp_path: Path) -> None:
     candidate = tmp_path / "best_fit.py"
     candidate.write_text(BEST_FIT)
-    result = evoforge("evaluate", "bin_packing", str(candidate), "--dataset", str(binpack_data / "or3.json"),
-                      "--dataset", str(binpack_data / "weibull_5k.json"), "--json")
+    result = evoforge("evaluate", "bin_packing", str(candidate), "--dataset", str(binpack_dir / "or3.json"),
+                      "--dataset", str(binpack_dir / "weibull_5k.json"), "--json")
     assert result.returncode == 0, result.stderr
     results = json.loads(result.stdout)["results"]
     assert round(-100 * results["or3"]["score"], 2) == 5.37

@@ -1,4 +1,8 @@
-"""The built-in bin_packing problem, evaluated for real on generated and published sets."""
+"""The built-in bin_packing problem, evaluated for real on generated and published sets.
+
+Scores go through the evaluator users run (in-process mode); the published
+sets are found through EVOFORGE_DATA (tests/data_paths.py).
+"""
 
 from __future__ import annotations
 
@@ -7,10 +11,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from fixtures.spec_runner import SHARED_DATA, entry_point
 
 from evoforge.spec import load_problem
 from evoforge.spec_inputs import resolve_inputs
+from tests.spec_scoring import error_on, score_on, trials
 
 FIRST_FIT = "def priority(item, bins):\n    return np.zeros_like(bins)\n"
 # Published (FunSearch, Nature 2023, Table 1), in percent of excess bins over L1.
@@ -28,37 +32,22 @@ def spec():
     return load_problem("bin_packing")
 
 
-@pytest.fixture(scope="module")
-def binpack_dir() -> Path:
-    folder = SHARED_DATA / "binpack"
-    if not (folder / "or3.json").is_file():
-        pytest.fail(f"published bin-packing sets not found at {folder}; see shared/data/README.md")
-    return folder
-
-
-def published_input(spec, binpack_dir: Path, name: str) -> dict:
-    (value,) = resolve_inputs(spec, "test", binpack_dir / f"{name}.json").values()
-    return value
+def published_score(spec, binpack_dir: Path, name: str, code: str | None = None) -> float:
+    (trial,) = trials(spec, code, split="test", dataset=binpack_dir / f"{name}.json").values()
+    assert trial.score is not None, trial.error
+    return trial.score
 
 
 @pytest.mark.parametrize("name", sorted(PUBLISHED))
 def test_best_fit_seed_reproduces_the_published_excess(spec, binpack_dir, name):
-    score = entry_point(spec)(published_input(spec, binpack_dir, name))
+    score = published_score(spec, binpack_dir, name)
     assert spec.report.show(score) == f"{PUBLISHED[name][1]:.2f}%"
 
 
 @pytest.mark.parametrize("name", sorted(PUBLISHED))
 def test_first_fit_reproduces_the_published_excess(spec, binpack_dir, name):
-    score = entry_point(spec, FIRST_FIT)(published_input(spec, binpack_dir, name))
+    score = published_score(spec, binpack_dir, name, FIRST_FIT)
     assert spec.report.show(score) == f"{PUBLISHED[name][0]:.2f}%"
-
-
-def test_best_fit_uses_212_bins_on_average_on_or3_as_the_notebook_prints(spec, binpack_dir):
-    namespace_evaluate = entry_point(spec)
-    count_bins = namespace_evaluate.__globals__["count_bins"]
-    or3 = published_input(spec, binpack_dir, "or3")
-    used = [count_bins(items, or3["capacity"]) for items in or3["instances"].values()]
-    assert np.mean(used) == 212.0
 
 
 def test_seed_is_best_fit_the_funsearch_seed(spec):
@@ -67,33 +56,28 @@ def test_seed_is_best_fit_the_funsearch_seed(spec):
 
 
 def test_best_fit_puts_each_item_in_the_fullest_bin_that_fits(spec):
-    count_bins = entry_point(spec).__globals__["count_bins"]
-    # 5 -> A, 7 -> B, 3 -> B (fullest), 5 -> A: two bins.
-    assert count_bins([5, 7, 3, 5], 10) == 2
+    # 5 -> A, 7 -> B, 3 -> B (fullest), 5 -> A: two bins, the L1 bound ceil(20 / 10): no excess.
+    assert score_on(spec, {"capacity": 10, "instances": {"a": [5, 7, 3, 5]}}) == 0.0
 
 
 def test_first_fit_puts_each_item_in_the_first_bin_that_fits(spec):
-    count_bins = entry_point(spec, FIRST_FIT).__globals__["count_bins"]
-    # 5 -> A, 7 -> B, 3 -> A (first), 5 -> a new bin C: three bins.
-    assert count_bins([5, 7, 3, 5], 10) == 3
+    # 5 -> A, 7 -> B, 3 -> A (first), 5 -> a new bin C: three bins, one over the bound of two.
+    assert score_on(spec, {"capacity": 10, "instances": {"a": [5, 7, 3, 5]}}, FIRST_FIT) == -0.5
 
 
 def test_worst_possible_priority_still_packs_every_item_validly(spec):
     one_per_bin = "def priority(item, bins):\n    return bins.astype(float)\n"
-    count_bins = entry_point(spec, one_per_bin).__globals__["count_bins"]
-    # Preferring the emptiest bin opens a new bin for every item.
-    assert count_bins([1, 1, 1], 10) == 3
+    # Preferring the emptiest bin opens a new bin for every item: 3 bins where 1 would do.
+    assert score_on(spec, {"capacity": 10, "instances": {"a": [1, 1, 1]}}, one_per_bin) == -2.0
 
 
 def test_score_is_minus_excess_over_the_l1_bound(spec):
-    evaluate = entry_point(spec)
     # 4 items of 6 need 4 bins of 10; the L1 bound is ceil(24 / 10) = 3.
-    assert evaluate({"capacity": 10, "instances": {"a": [6, 6, 6, 6]}}) == pytest.approx(-1 / 3)
+    assert score_on(spec, {"capacity": 10, "instances": {"a": [6, 6, 6, 6]}}) == pytest.approx(-1 / 3)
 
 
 def test_a_perfect_packing_scores_zero(spec):
-    evaluate = entry_point(spec)
-    assert evaluate({"capacity": 10, "instances": {"a": [5, 5, 7, 3]}}) == 0.0
+    assert score_on(spec, {"capacity": 10, "instances": {"a": [5, 5, 7, 3]}}) == 0.0
 
 
 def test_train_has_several_inputs_from_both_families(spec):
@@ -133,9 +117,8 @@ def test_or_style_sizes_are_uniform_integers_20_to_100(spec):
 
 
 def test_seed_scores_every_train_input_with_a_finite_negative_number(spec):
-    evaluate = entry_point(spec)
-    scores = [evaluate(value) for value in resolve_inputs(spec, "train").values()]
-    assert all(np.isfinite(s) and -0.2 < s < 0 for s in scores)
+    scores = [trial.score for trial in trials(spec).values()]
+    assert len(scores) >= 2 and all(s is not None and -0.2 < s < 0 for s in scores)
 
 
 def test_dataset_is_named_after_the_file_stem(spec, binpack_dir):
@@ -150,16 +133,15 @@ def test_dataset_in_funsearch_notebook_format_scores_like_the_shared_format(spec
     }
     path = tmp_path / "or1_notebook.json"
     path.write_text(json.dumps(notebook))
-    (converted,) = resolve_inputs(spec, "test", path).values()
-    evaluate = entry_point(spec)
-    assert evaluate(converted) == evaluate(published_input(spec, binpack_dir, "or1"))
+    (converted,) = trials(spec, split="test", dataset=path).values()
+    assert converted.score == published_score(spec, binpack_dir, "or1")
 
 
 def test_dataset_with_fractional_sizes_packs_in_floats(spec, tmp_path):
     path = tmp_path / "fractions.json"
     path.write_text(json.dumps({"capacity": 1, "instances": {"a": [0.5, 0.25, 0.25, 0.6]}}))
-    (value,) = resolve_inputs(spec, "test", path).values()
-    assert entry_point(spec)(value) == pytest.approx(0.0)
+    (trial,) = trials(spec, split="test", dataset=path).values()
+    assert trial.score == pytest.approx(0.0)
 
 
 def test_report_prints_percent_of_excess_bins(spec):
@@ -167,15 +149,20 @@ def test_report_prints_percent_of_excess_bins(spec):
 
 
 def test_inline_fractional_sizes_with_an_integer_capacity_pack(spec):
-    evaluate = entry_point(spec)
-    assert evaluate({"capacity": 1, "instances": {"a": [0.6, 0.6, 0.6]}}) == pytest.approx(-0.5)
+    assert score_on(spec, {"capacity": 1, "instances": {"a": [0.6, 0.6, 0.6]}}) == pytest.approx(-0.5)
+
+
+INTEGER_BINS_ONLY = (
+    "def priority(item, bins):\n"
+    "    if bins.dtype.kind != 'i':\n        raise TypeError(f'bins of dtype {bins.dtype}')\n"
+    "    return -(bins - item)\n"
+)
 
 
 def test_integer_sizes_give_the_priority_integer_bins(spec):
-    seen = (
-        "SEEN = []\n"
-        "def priority(item, bins):\n    SEEN.append(bins.dtype.kind)\n    return -(bins - item)\n"
-    )
-    evaluate = entry_point(spec, seen)
-    evaluate({"capacity": 10, "instances": {"a": [5, 7]}})
-    assert set(evaluate.__globals__["SEEN"]) == {"i"}
+    assert score_on(spec, {"capacity": 10, "instances": {"a": [5, 7]}}, INTEGER_BINS_ONLY) == 0.0
+
+
+def test_fractional_sizes_give_the_priority_float_bins(spec):
+    value = {"capacity": 1, "instances": {"a": [0.5, 0.5]}}
+    assert error_on(spec, value, INTEGER_BINS_ONLY).startswith("TypeError: bins of dtype float")

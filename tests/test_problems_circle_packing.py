@@ -1,12 +1,12 @@
-"""The built-in circle_packing problem: the seed, and the strict validity check."""
+"""The built-in circle_packing problem: the seed, and the strict validity check, through the evaluator."""
 
 from __future__ import annotations
 
 import pytest
-from fixtures.spec_runner import entry_point
 
 from evoforge.spec import load_problem
 from evoforge.spec_inputs import resolve_inputs
+from tests.spec_scoring import error_on, score_on
 
 
 @pytest.fixture(scope="module")
@@ -21,65 +21,57 @@ def packing(centers: str, radii: str) -> str:
 
 
 def test_seed_is_a_valid_packing_of_26_circles_summing_about_2_17(spec):
-    assert entry_point(spec)(26) == pytest.approx(26 / 12)
+    assert score_on(spec, 26) == pytest.approx(26 / 12)
 
 
 @pytest.mark.parametrize("n", [1, 2, 7, 26, 32])
 def test_seed_is_valid_for_other_counts(spec, n):
-    assert entry_point(spec)(n) > 0
+    assert score_on(spec, n) > 0
 
 
 def test_touching_circles_are_valid(spec):
-    assert entry_point(spec, packing("[[0.25, 0.5], [0.75, 0.5]]", "[0.25, 0.25]"))(2) == 0.5
+    assert score_on(spec, 2, packing("[[0.25, 0.5], [0.75, 0.5]]", "[0.25, 0.25]")) == 0.5
 
 
 def test_overlapping_circles_are_rejected(spec):
     overlapping = packing("[[0.25, 0.5], [0.74, 0.5]]", "[0.25, 0.25]")
-    with pytest.raises(ValueError, match="overlap"):
-        entry_point(spec, overlapping)(2)
+    assert "overlap" in error_on(spec, 2, overlapping)
 
 
 def test_an_overlap_just_beyond_the_tolerance_is_rejected(spec):
     overlapping = packing("[[0.25, 0.5], [0.75 - 2e-9, 0.5]]", "[0.25, 0.25]")
-    with pytest.raises(ValueError, match="overlap"):
-        entry_point(spec, overlapping)(2)
+    assert "overlap" in error_on(spec, 2, overlapping)
 
 
 def test_an_overlap_within_the_tolerance_is_accepted(spec):
     overlapping = packing("[[0.25, 0.5], [0.75 - 5e-10, 0.5]]", "[0.25, 0.25]")
-    assert entry_point(spec, overlapping)(2) == 0.5
+    assert score_on(spec, 2, overlapping) == 0.5
 
 
 def test_a_circle_leaving_the_square_is_rejected(spec):
     outside = packing("[[0.1, 0.5]]", "[0.2]")
-    with pytest.raises(ValueError, match="leaves the unit square"):
-        entry_point(spec, outside)(1)
+    assert "leaves the unit square" in error_on(spec, 1, outside)
 
 
 def test_a_circle_past_the_top_edge_is_rejected(spec):
     outside = packing("[[0.5, 0.9]]", "[0.2]")
-    with pytest.raises(ValueError, match="leaves the unit square"):
-        entry_point(spec, outside)(1)
+    assert "leaves the unit square" in error_on(spec, 1, outside)
 
 
 def test_nan_is_rejected(spec):
-    with pytest.raises(ValueError, match="finite"):
-        entry_point(spec, packing("[[0.5, float('nan')]]", "[0.1]"))(1)
+    assert "finite" in error_on(spec, 1, packing("[[0.5, float('nan')]]", "[0.1]"))
 
 
 def test_infinite_radius_is_rejected(spec):
-    with pytest.raises(ValueError, match="finite"):
-        entry_point(spec, packing("[[0.5, 0.5]]", "[float('inf')]"))(1)
+    assert "finite" in error_on(spec, 1, packing("[[0.5, 0.5]]", "[float('inf')]"))
 
 
 def test_zero_or_negative_radius_is_rejected(spec):
-    with pytest.raises(ValueError, match="not positive"):
-        entry_point(spec, packing("[[0.25, 0.5], [0.75, 0.5]]", "[0.25, -0.1]"))(2)
+    assert "not positive" in error_on(spec, 2, packing("[[0.25, 0.5], [0.75, 0.5]]", "[0.25, -0.1]"))
 
 
 def test_wrong_number_of_circles_is_rejected(spec):
-    with pytest.raises(ValueError, match="shape"):
-        entry_point(spec, packing("[[0.5, 0.5]]", "[0.1]"))(26)
+    assert "shape" in error_on(spec, 26, packing("[[0.5, 0.5]]", "[0.1]"))
 
 
 def test_train_and_test_ask_for_26_circles(spec):

@@ -1,17 +1,20 @@
-"""FunSearch specification files load unchanged and run, live or commented decorators."""
+"""FunSearch specification files load unchanged and run, live or commented decorators.
+
+They run through the evaluator users run (in-process mode: the sandbox's own
+harness), which binds `funsearch` for specs that use it without importing it.
+"""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
-import numpy as np
 import pytest
-from fixtures.spec_runner import SHARED_DATA, entry_point
 
 from evoforge.spec import load_problem
 from evoforge.spec_errors import SpecError
 from evoforge.spec_inputs import resolve_inputs
+from tests.spec_scoring import score_on, trials
 
 FIXTURES = Path(__file__).parent / "fixtures"
 LIVE = FIXTURES / "funsearch_cap_set_live.txt"
@@ -59,35 +62,30 @@ def test_inputs_json_list_of_structures_is_named_by_position():
 
 def test_live_decorator_spec_runs_without_importing_funsearch():
     spec = load_problem(LIVE, inputs_json="[3, 4]")
-    evaluate = entry_point(spec)
-    assert [evaluate(n) for n in resolve_inputs(spec, "train").values()] == [8, 16]
+    assert {key: trial.score for key, trial in trials(spec).items()} == {"3": 8.0, "4": 16.0}
 
 
 def test_commented_decorator_spec_runs_and_packs_like_best_fit():
     instances = {"a": {"capacity": 10, "num_items": 4, "items": [5, 7, 3, 5]}}
     spec = load_problem(COMMENTED, inputs_json=json.dumps([instances]))
-    (value,) = resolve_inputs(spec, "train").values()
-    assert entry_point(spec)(value) == -2
+    assert score_on(spec, instances) == -2
 
 
-def test_commented_decorator_spec_gives_the_notebooks_212_bins_on_or3():
-    or3_path = SHARED_DATA / "binpack" / "or3.json"
-    if not or3_path.is_file():
-        pytest.fail(f"published bin-packing sets not found at {or3_path}; see shared/data/README.md")
-    or3 = json.loads(or3_path.read_text())
+def test_commented_decorator_spec_gives_the_notebooks_212_bins_on_or3(binpack_dir):
+    or3 = json.loads((binpack_dir / "or3.json").read_text())
     notebook = {
         name: {"capacity": or3["capacity"], "num_items": len(items), "items": items}
         for name, items in or3["instances"].items()
     }
     spec = load_problem(COMMENTED, inputs_json=json.dumps({"OR3": notebook}))
-    assert entry_point(spec)(resolve_inputs(spec, "train")["OR3"]) == -212.0
+    assert trials(spec)["OR3"].score == -212.0
 
 
 def test_commented_spec_with_a_candidate_changes_the_result():
     instances = {"a": {"capacity": 10, "num_items": 4, "items": [5, 7, 3, 5]}}
     spec = load_problem(COMMENTED, inputs_json=json.dumps([instances]))
     first_fit = "def priority(item, bins):\n  return np.zeros_like(bins)\n"
-    assert entry_point(spec, first_fit)(instances) == -3
+    assert score_on(spec, instances, first_fit) == -3
 
 
 def test_spec_given_as_a_str_path_loads_too():
@@ -102,7 +100,7 @@ def test_evolve_decorator_from_evoforge_is_recognised(tmp_path):
         "@run\ndef score(x):\n    return f(x)\n\n\n@evolve\ndef f(x):\n    return np.float64(x)\n"
     )
     spec = load_problem(path, inputs_json="[2]")
-    assert entry_point(spec)(2) == 2.0 and spec.evolve_name == "f"
+    assert score_on(spec, 2) == 2.0 and spec.evolve_name == "f"
 
 
 def test_comment_mark_separated_by_a_blank_line_does_not_count(tmp_path):
@@ -123,10 +121,14 @@ def test_comment_mark_above_a_live_decorator_counts(tmp_path):
     assert load_problem(path, inputs_json="[1]").run_name == "evaluate"
 
 
-def test_evolved_function_sees_numpy_arrays_in_fixture():
-    spec = load_problem(COMMENTED, inputs_json="[1]")
-    namespace = entry_point(spec).__globals__
-    assert list(namespace["priority"](3, np.array([10, 5]))) == [-7, -2]
+def test_evolved_function_gets_numpy_arrays_in_fixture():
+    instances = {"a": {"capacity": 10, "num_items": 2, "items": [3, 5]}}
+    spec = load_problem(COMMENTED, inputs_json=json.dumps([instances]))
+    arrays_only = (
+        "def priority(item, bins):\n  if not isinstance(bins, np.ndarray):\n    raise TypeError(type(bins))\n"
+        "  return -(bins - item)\n"
+    )
+    assert score_on(spec, instances, arrays_only) == -1
 
 
 def test_commented_mark_followed_by_a_remark_counts(tmp_path):

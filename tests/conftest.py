@@ -1,0 +1,15 @@
+"""Fixtures shared by test files: the published data sets, found through `EVOFORGE_DATA`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.data_paths import require_published
+
+
+@pytest.fixture(scope="session")
+def binpack_dir() -> Path:
+    """The published bin-packing sets (OR1-4, Weibull): skipped when absent, failed under CI=true."""
+    return require_published("binpack/or3.json").parent
