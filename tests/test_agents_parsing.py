@@ -175,3 +175,26 @@ def test_think_block_before_the_answer_is_skipped() -> None:
     text = (f"<think>maybe def priority(x): is wrong</think>\n{FENCE}python\n"
             f"def priority(item, bins):\n    return -bins\n{FENCE}")  # fmt: skip
     assert list(run(chat(text))) == [-10.0, -5.0, -3.0]
+
+
+def test_recursive_rename_leaves_comments_and_strings_alone() -> None:
+    text = (f"{FENCE}python\ndef priority_v2(item, bins):\n    # priority_v2(item, bins) recurses once\n"
+            f"    if len(bins) > 3:\n        return priority_v2(item, bins[:3])\n"
+            f"    label = 'priority_v2(x)'\n    return -bins\n{FENCE}")  # fmt: skip
+    code = chat(text).code or ""
+    assert "# priority_v2(item, bins) recurses once" in code and "'priority_v2(x)'" in code
+    assert "return priority(item, bins[:3])" in code
+
+
+def test_a_sample_calling_an_earlier_version_is_rejected_before_any_trial() -> None:
+    text = f"{FENCE}python\ndef priority_v1(item, bins):\n    return priority_v0(item, bins) * 2\n{FENCE}"
+    candidate = chat(text)
+    assert candidate.code is None
+    assert candidate.parse_error == (
+        "calls an earlier version: `priority_v0()` will not exist when the candidate runs"
+    )
+
+
+def test_a_completion_calling_the_previous_version_is_rejected() -> None:
+    candidate = completion("    return priority_v0(item, bins) - 1e-3\n")
+    assert candidate.parse_error is not None and "`priority_v0()`" in candidate.parse_error
