@@ -206,6 +206,19 @@ def test_spec_that_is_not_utf8_names_the_fix(tmp_path):
     assert load_error(path).startswith(f"{path}:1: not UTF-8 text")
 
 
+def test_spec_that_is_not_utf8_further_down_names_that_line(tmp_path):
+    path = tmp_path / "latin_later.py"
+    path.write_bytes(GOOD.encode() + b"# caf\xe9\n")
+    assert load_error(path).startswith(f"{path}:{GOOD.count(chr(10)) + 1}: not UTF-8 text (byte 0xe9")
+
+
+def test_spec_with_a_nul_byte_names_its_line(tmp_path):
+    path = write_spec(tmp_path, GOOD.replace("return 0.0", "return 0.0\0"))
+    assert load_error(path) == (
+        f"{path}:11: a NUL byte in the text; the spec must be Python source, not binary data."
+    )
+
+
 def test_inputs_module_that_raises_names_its_line(tmp_path):
     folder = write_folder(tmp_path, '[inputs]\nmodule = "inputs.py"\n')
     (folder / "inputs.py").write_text(
