@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from evoforge.agents.base import CHAT, COMPLETION
 from evoforge.code_text import rename_calls
+from evoforge.hoisting import is_docstring
 from evoforge.records import Prompt
 from evoforge.spec import ProblemSpec
 
@@ -96,7 +97,7 @@ def set_docstring(code: str, docstring: str) -> str:
     first = node.body[0]
     indent = " " * first.col_offset
     new = [f'{indent}"""{docstring}"""']
-    if _is_docstring(first):
+    if is_docstring(first):
         lines[first.lineno - 1 : first.end_lineno] = new
     else:
         lines[first.lineno - 1 : first.lineno - 1] = new
@@ -144,10 +145,3 @@ def _first_function(code: str) -> ast.FunctionDef:
             return node
     raise ValueError("no function definition in parent code")
 
-
-def _is_docstring(statement: ast.stmt) -> bool:
-    return (
-        isinstance(statement, ast.Expr)
-        and isinstance(statement.value, ast.Constant)
-        and isinstance(statement.value.value, str)
-    )

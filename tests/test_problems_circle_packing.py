@@ -33,45 +33,29 @@ def test_touching_circles_are_valid(spec):
     assert score_on(spec, 2, packing("[[0.25, 0.5], [0.75, 0.5]]", "[0.25, 0.25]")) == 0.5
 
 
-def test_overlapping_circles_are_rejected(spec):
-    overlapping = packing("[[0.25, 0.5], [0.74, 0.5]]", "[0.25, 0.25]")
-    assert "overlap" in error_on(spec, 2, overlapping)
+# Invalid packings, each with the reason the spec's check gives: (n, centers, radii, reason).
+INVALID = {
+    "overlapping circles": (2, "[[0.25, 0.5], [0.74, 0.5]]", "[0.25, 0.25]", "overlap"),
+    "an overlap past the tolerance": (2, "[[0.25, 0.5], [0.75 - 2e-9, 0.5]]", "[0.25, 0.25]", "overlap"),
+    "a circle leaving the square": (1, "[[0.1, 0.5]]", "[0.2]", "leaves the unit square"),
+    "a circle past the top edge": (1, "[[0.5, 0.9]]", "[0.2]", "leaves the unit square"),
+    "a NaN centre": (1, "[[0.5, float('nan')]]", "[0.1]", "finite"),
+    "an infinite radius": (1, "[[0.5, 0.5]]", "[float('inf')]", "finite"),
+    "a negative radius": (2, "[[0.25, 0.5], [0.75, 0.5]]", "[0.25, -0.1]", "not positive"),
+    "the wrong number of circles": (26, "[[0.5, 0.5]]", "[0.1]", "shape"),
+}
 
 
-def test_an_overlap_just_beyond_the_tolerance_is_rejected(spec):
-    overlapping = packing("[[0.25, 0.5], [0.75 - 2e-9, 0.5]]", "[0.25, 0.25]")
-    assert "overlap" in error_on(spec, 2, overlapping)
+@pytest.mark.parametrize("case", sorted(INVALID))
+def test_invalid_packing_fails_with_its_reason(spec, case):
+    n, centers, radii, reason = INVALID[case]
+    error = error_on(spec, n, packing(centers, radii))
+    assert error.startswith("ValueError") and reason in error
 
 
 def test_an_overlap_within_the_tolerance_is_accepted(spec):
     overlapping = packing("[[0.25, 0.5], [0.75 - 5e-10, 0.5]]", "[0.25, 0.25]")
     assert score_on(spec, 2, overlapping) == 0.5
-
-
-def test_a_circle_leaving_the_square_is_rejected(spec):
-    outside = packing("[[0.1, 0.5]]", "[0.2]")
-    assert "leaves the unit square" in error_on(spec, 1, outside)
-
-
-def test_a_circle_past_the_top_edge_is_rejected(spec):
-    outside = packing("[[0.5, 0.9]]", "[0.2]")
-    assert "leaves the unit square" in error_on(spec, 1, outside)
-
-
-def test_nan_is_rejected(spec):
-    assert "finite" in error_on(spec, 1, packing("[[0.5, float('nan')]]", "[0.1]"))
-
-
-def test_infinite_radius_is_rejected(spec):
-    assert "finite" in error_on(spec, 1, packing("[[0.5, 0.5]]", "[float('inf')]"))
-
-
-def test_zero_or_negative_radius_is_rejected(spec):
-    assert "not positive" in error_on(spec, 2, packing("[[0.25, 0.5], [0.75, 0.5]]", "[0.25, -0.1]"))
-
-
-def test_wrong_number_of_circles_is_rejected(spec):
-    assert "shape" in error_on(spec, 26, packing("[[0.5, 0.5]]", "[0.1]"))
 
 
 def test_train_and_test_ask_for_26_circles(spec):
