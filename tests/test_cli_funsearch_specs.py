@@ -68,6 +68,16 @@ def test_fork_sandbox_scores_like_the_in_process_harness(tmp_path: Path) -> None
     assert forked == evaluate_json(ADMISSIBLE, shuffled, inputs, "--unsafe-in-process")
 
 
+def test_the_same_spec_with_import_funsearch_scores_the_same(tmp_path: Path) -> None:
+    imported = tmp_path / "admissible_imported.txt"
+    text = ADMISSIBLE.read_text()
+    imported.write_text(text.replace("import itertools\n", "import funsearch\nimport itertools\n", 1))
+    shuffled = tmp_path / "shuffled.py"
+    shuffled.write_text(RANDOM_ORDER)
+    inputs = "[[5, 2], [6, 3]]"
+    assert evaluate_json(imported, shuffled, inputs) == evaluate_json(ADMISSIBLE, shuffled, inputs)
+
+
 def test_live_cap_set_fixture_scores_through_evaluate(tmp_path: Path) -> None:
     candidate = tmp_path / "constant.py"
     candidate.write_text("def priority(el, n):\n  return 0.0\n")
