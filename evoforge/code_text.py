@@ -50,7 +50,7 @@ def choose_function(tree: ast.Module, evolve_name: str) -> ast.FunctionDef:
     """The last function named f_vK or f; else the only function there is."""
     functions = [n for n in tree.body if isinstance(n, ast.FunctionDef)]
     if not functions:
-        raise CodeTextError("no function definition in the output")
+        raise CodeTextError("no function definition")
     named = [f for f in functions if _versioned(evolve_name).fullmatch(f.name) or f.name == evolve_name]
     if named:
         return named[-1]
