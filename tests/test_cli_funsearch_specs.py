@@ -111,15 +111,3 @@ def test_admissible_set_spec_runs_through_run_with_the_fork_sandbox(tmp_path: Pa
     assert any("import math" in code and "def _twos" in code for code in scored)
     assert any(error.startswith("calls an earlier version: `priority_v0()`") for error in errors)
 
-
-def test_live_cap_set_fixture_runs_through_run(tmp_path: Path) -> None:
-    recorded = tmp_path / "recorded.jsonl"
-    recorded.write_text(json.dumps({"text": "```python\ndef priority(el, n):\n  return float(sum(el))\n```"}))
-    run_dir = tmp_path / "run"
-    result = evoforge("run", str(CAP_SET_LIVE), "--inputs", "[3, 4]", "--llm", "recorded",
-                      "--model", str(recorded), "--samples", "2", "--run-dir", str(run_dir))
-    assert result.returncode == 0, result.stderr[-3000:]
-    summary = json.loads(evoforge("show", str(run_dir), "--json").stdout)
-    # The constant seed builds {0, 1}^n: 8 and 16 vectors, a mean of 12.
-    assert summary["samples"] == 2 and summary["seed_score"] == 12.0
-    assert summary["valid"] == 2 and summary["best_score"] >= 12.0
