@@ -83,7 +83,9 @@ def _parse_prefix(source: str) -> tuple[ast.Module, str]:
             first_error = first_error or error
             cut = (error.lineno or len(lines)) - 1
             lines = lines[: min(cut, len(lines) - 1)]
-    detail = f"{first_error.msg} (line {first_error.lineno})" if first_error else "no code"
+    detail = "no code"
+    if first_error:
+        detail = first_error.msg + (f" (line {first_error.lineno})" if first_error.lineno else "")
     raise CodeTextError(f"syntax error: {detail}")
 
 

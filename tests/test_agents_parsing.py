@@ -198,3 +198,9 @@ def test_a_sample_calling_an_earlier_version_is_rejected_before_any_trial() -> N
 def test_a_completion_calling_the_previous_version_is_rejected() -> None:
     candidate = completion("    return priority_v0(item, bins) - 1e-3\n")
     assert candidate.parse_error is not None and "`priority_v0()`" in candidate.parse_error
+
+
+def test_a_nul_byte_in_the_output_is_a_syntax_error_without_line_none() -> None:
+    candidate = chat(f"{FENCE}python\ndef priority(item, bins):\n    return -bins\0\n{FENCE}")
+    assert candidate.code is None and "None" not in (candidate.parse_error or "")
+    assert (candidate.parse_error or "").startswith("syntax error: source code string cannot contain null")
