@@ -227,19 +227,26 @@ def evaluate(
 ) -> None:
     """Score a hand-written function on the problem's held-out inputs (or --dataset files)."""
     from evoforge.candidate_file import read_candidate_function
-    from evoforge.evaluators import open_evaluator
+    from evoforge.sandboxes import SandboxMode
     from evoforge.spec import load_problem
 
+    mode = SandboxMode.IN_PROCESS if unsafe_in_process else SandboxMode.FORK
     with _user_errors():
         spec = load_problem(problem, inputs)
         code = read_candidate_function(candidate, spec.evolve_name)
-    from evoforge.sandboxes import SandboxMode
+        results = _score_candidate(spec, code, dataset or [None], mode)
+    _print_evaluation(spec, candidate, results, as_json)
+    if any(r["error"] for r in results.values()):
+        raise typer.Exit(code=1)
 
-    mode = SandboxMode.IN_PROCESS if unsafe_in_process else SandboxMode.FORK
+
+def _score_candidate(spec, code: str, datasets: list[Path | None], mode) -> dict[str, dict]:
+    """Per input: score, score as shown, error and seconds, over the test split or each dataset."""
+    from evoforge.evaluators import open_evaluator
+
     results = {}
-    for path in dataset or [None]:
-        with _user_errors():
-            evaluator = open_evaluator(spec, split="test", dataset=path, mode=mode)
+    for path in datasets:
+        evaluator = open_evaluator(spec, split="test", dataset=path, mode=mode)
         try:
             evaluation = evaluator.evaluate(code)
         finally:
@@ -249,9 +256,7 @@ def evaluate(
                 "score": t.score, "shown": spec.report.show(t.score) if t.score is not None else None,
                 "error": t.error, "seconds": round(t.seconds, 4),
             }
-    _print_evaluation(spec, candidate, results, as_json)
-    if any(r["error"] for r in results.values()):
-        raise typer.Exit(code=1)
+    return results
 
 
 def _print_evaluation(spec, candidate: Path, results: dict, as_json: bool) -> None:

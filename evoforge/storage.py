@@ -22,6 +22,7 @@ from evoforge.records import Candidate, Completion, Evaluation, Prompt
 
 DB_FILENAME = "evoforge.db"
 SCHEMA_VERSION = 1
+RUN_TABLES = ("meta", "prompts", "samples", "candidates", "evaluations", "trials", "events")
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -139,10 +140,13 @@ class RunStorage:
             raise RunFileError(damaged_file_sentence(self.path, str(error))) from None
         if problems != ["ok"]:
             raise RunFileError(damaged_file_sentence(self.path, "; ".join(problems)))
-        if "meta" not in tables:
+        missing = [table for table in RUN_TABLES if table not in tables]
+        if missing:
+            lacks = ("none of a run's tables" if len(missing) == len(RUN_TABLES)
+                     else f"no {', '.join(missing)} table")
             raise RunFileError(
-                f"{self.path} holds no evoforge run (it has none of a run's tables: the file is empty "
-                "or belongs to another program); give the folder of a run, or start one with `evoforge run`."
+                f"{self.path} holds no evoforge run (it has {lacks}: the file is empty or belongs to "
+                "another program); give the folder of a run, or start one with `evoforge run`."
             )
 
     def close(self) -> None:
@@ -267,7 +271,7 @@ class RunStorage:
         return [r[0] for r in rows]
 
     def count(self, table: str, where: str = "1") -> int:
-        assert table in {"prompts", "samples", "candidates", "evaluations", "trials", "events"}
+        assert table in RUN_TABLES
         return self._conn.execute(f"SELECT COUNT(*) FROM {table} WHERE {where}").fetchone()[0]
 
     def programs(self, only_ok: bool = True) -> list[StoredProgram]:

@@ -209,3 +209,12 @@ def test_show_without_report_format_shows_raw_scores_in_the_right_direction(
     code, stdout, stderr = evoforge("show", str(run_dir), "--json")
     assert code == 0 and "scores are shown raw" in stderr
     assert json.loads(stdout)["best_score"] == whole["best_score"] is not None
+
+
+def test_sqlite_file_of_another_program_says_it_holds_no_run(tmp_path: Path) -> None:
+    db = tmp_path / "run" / "evoforge.db"
+    db.parent.mkdir()
+    with sqlite3.connect(db) as conn:
+        conn.execute("CREATE TABLE meta (key TEXT, value TEXT)")
+    code, _, stderr = evoforge("show", str(db.parent))
+    assert_one_sentence(code, stderr, f"{db} holds no evoforge run (it has no prompts, samples")
