@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from evoforge.records import Direction
+from evoforge.spec_errors import UserError
 from evoforge.storage import RunStorage
-from evoforge.user_errors import UserError
 
 # Metadata a run stores when it is created, and what the report cannot do without each.
 NEEDED_META = ("config", "direction", "report")

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from evoforge.records import Candidate, Completion, Evaluation, Prompt
+from evoforge.spec_errors import UserError
 
 DB_FILENAME = "evoforge.db"
 SCHEMA_VERSION = 1
@@ -54,7 +55,7 @@ CREATE TABLE IF NOT EXISTS events (
 """
 
 
-class RunFileError(Exception):
+class RunFileError(UserError):
     """A run's SQLite file is damaged or is not a run; the message names the file and what to do."""
 
 

@@ -17,16 +17,11 @@ import sqlite3
 import sys
 from pathlib import Path
 
-from evoforge.spec_errors import SpecError
+from evoforge.spec_errors import UserError
 from evoforge.storage import DB_FILENAME, RunFileError, damaged_file_sentence, is_damaged_file_error
 
-
-class UserError(Exception):
-    """A mistake in what the user asked for; the message is the sentence, with the fix."""
-
-
 # Errors whose own message is already the sentence (raised by evoforge with a fix in it).
-SENTENCE_ERRORS: tuple[type[BaseException], ...] = (SpecError, RunFileError, UserError)
+SENTENCE_ERRORS: tuple[type[BaseException], ...] = (UserError,)
 # Loaded lazily, by module and class name, for the reason in the module docstring.
 SENTENCE_ERRORS_ELSEWHERE = (("evoforge.agents.base", "LLMUnavailable"),
                              ("evoforge.runtime.loop", "SearchStopped"))
