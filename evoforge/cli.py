@@ -16,7 +16,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -25,6 +25,11 @@ from rich.table import Table
 from rich.text import Text
 
 from evoforge.user_errors import user_error_sentence
+
+if TYPE_CHECKING:
+    from evoforge.run_report import RunSummary
+    from evoforge.sandboxes import SandboxMode
+    from evoforge.spec import ProblemSpec
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="LLM-driven evolutionary search.")
 out = Console()
@@ -193,7 +198,7 @@ def show(
         _say(out, f"plot written to {plot}")
 
 
-def _print_summary(summary) -> None:
+def _print_summary(summary: RunSummary) -> None:
     from evoforge.spec import ReportFormat
 
     shown = ReportFormat(**summary.report).show
@@ -240,7 +245,9 @@ def evaluate(
         raise typer.Exit(code=1)
 
 
-def _score_candidate(spec, code: str, datasets: list[Path | None], mode) -> dict[str, dict]:
+def _score_candidate(
+    spec: ProblemSpec, code: str, datasets: list[Path | None], mode: SandboxMode
+) -> dict[str, dict]:
     """Per input: score, score as shown, error and seconds, over the test split or each dataset."""
     from evoforge.evaluators import open_evaluator
 
