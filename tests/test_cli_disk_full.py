@@ -2,11 +2,9 @@
 
 The disk is real: a small tmpfs mounted in a private mount namespace (so it
 vanishes with the test and nothing leaks onto the host), holding RUN_DIR.
-SQLite then fails its writes with the real SQLITE_FULL. As root the namespace
-needs nothing more; otherwise a user namespace maps the user to root inside
-it, where the sandbox cannot drop to another uid, so candidates run in-process
-there (the sandbox is not what these tests are about). Without either, the
-tests skip and say why.
+SQLite then fails its writes with the real SQLITE_FULL. Mounting needs root;
+without it the tests skip and say why (a user namespace would map the user to
+root, but the sandbox cannot drop to another uid there and a resume hung).
 """
 
 from __future__ import annotations
@@ -22,11 +20,12 @@ import pytest
 
 from tests.run_fixtures import RECORDED_BIN_PACKING, REPO, make_small_bin_packing
 
-AS_ROOT = os.geteuid() == 0
-NAMESPACE = ["unshare", "--mount"] if AS_ROOT else ["unshare", "--user", "--map-root-user", "--mount"]
+NAMESPACE = ["unshare", "--mount"]
 
 
 def _private_mounts_work() -> str | None:
+    if os.geteuid() != 0:
+        return "needs root to mount a small tmpfs in a private mount namespace"
     if shutil.which("unshare") is None:
         return "needs util-linux `unshare` to mount a small tmpfs privately"
     probe = subprocess.run([*NAMESPACE, "sh", "-c", "mount -t tmpfs -o size=64k tmpfs /mnt"],
@@ -49,9 +48,8 @@ def evoforge_line(*args: str, into: Path) -> str:
 
 
 def run_args(problem: Path, run_dir: Path, samples: int) -> list[str]:
-    args = ["run", str(problem), "--llm", "recorded", "--model", str(RECORDED_BIN_PACKING),
+    return ["run", str(problem), "--llm", "recorded", "--model", str(RECORDED_BIN_PACKING),
             "--samples", str(samples), "--run-dir", str(run_dir)]
-    return args if AS_ROOT else [*args, "--unsafe-in-process"]
 
 
 def on_small_disk(mount: Path, size: str, lines: list[str]) -> None:
