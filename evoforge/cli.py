@@ -1,34 +1,62 @@
 """The `evoforge` command. It only wires: parse options, call the library, print.
 
-Errors a user can cause (bad spec, missing run, unreachable model) end in one
-red sentence and exit code 2; anything else is a bug and keeps its traceback.
+Errors a user can cause (bad spec, missing or damaged run, full disk,
+unreachable model) end in one red sentence and exit code 2; anything else is a
+bug and keeps its traceback. Which is which is decided in one place,
+`evoforge.user_errors`. Text that comes from users, specs, candidates or runs
+is printed as plain text, never as rich markup, so "[limits]" in a message
+survives.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.syntax import Syntax
 from rich.table import Table
+from rich.text import Text
 
-from evoforge.spec_errors import SpecError
+from evoforge.user_errors import user_error_sentence
+
+if TYPE_CHECKING:
+    from evoforge.run_report import RunSummary
+    from evoforge.sandboxes import SandboxMode
+    from evoforge.spec import ProblemSpec
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="LLM-driven evolutionary search.")
 out = Console()
 err = Console(stderr=True)
 
-USER_ERRORS: tuple[type[BaseException], ...] = (SpecError, FileNotFoundError, FileExistsError)
+
+def _print_error(message: str, label: str = "error:") -> None:
+    """One red label and the message as plain text, unwrapped so paths stay whole."""
+    err.print(Text.assemble((label, "red"), " ", message), soft_wrap=True)
 
 
-def _fail(message: str) -> typer.Exit:
-    err.print(f"[red]error:[/red] {message}")
-    return typer.Exit(code=2)
+@contextlib.contextmanager
+def _user_errors(run_dir: Path | None = None) -> Iterator[None]:
+    """Turn an error the user can fix into one red sentence and exit 2; bugs keep their traceback."""
+    try:
+        yield
+    except Exception as error:
+        sentence = user_error_sentence(error, run_dir)
+        if sentence is None:
+            raise
+        _print_error(sentence)
+        raise typer.Exit(code=2) from None
+
+
+def _say(console: Console, text: str) -> None:
+    """Print text that may hold brackets from users, specs or candidates, as it is."""
+    console.print(text, markup=False, soft_wrap=True)
 
 
 @app.command()
@@ -37,9 +65,11 @@ def problems() -> None:
     from evoforge.spec import builtin_problem_names, load_problem
 
     table = Table("name", "direction", "description")
-    for name in builtin_problem_names():
-        spec = load_problem(name)
-        table.add_row(name, spec.direction.value, spec.description.strip().splitlines()[0])
+    with _user_errors():
+        for name in builtin_problem_names():
+            spec = load_problem(name)
+            first_line = (spec.description.strip().splitlines() or [""])[0]
+            table.add_row(Text(name), spec.direction.value, Text(first_line))
     out.print(table)
 
 
@@ -97,10 +127,8 @@ def resume(
     """Continue a stopped or killed run where it left off."""
     from evoforge.runtime.session import load_run_config, resume_search
 
-    try:
+    with _user_errors(run_dir):
         config = load_run_config(run_dir)
-    except USER_ERRORS as error:
-        raise _fail(str(error)) from None
     _run_session(
         lambda progress: resume_search(run_dir, progress, samples=samples, minutes=minutes),
         config.problem, config.inputs_json, samples or config.samples, run_dir,
@@ -108,41 +136,37 @@ def resume(
 
 
 def _run_session(start, problem: str, inputs_json: str | None, budget: int, run_dir: Path) -> None:
-    from evoforge.agents.base import LLMUnavailable
     from evoforge.progress import Progress
     from evoforge.spec import load_problem
 
     try:
-        spec = load_problem(problem, inputs_json)
-        err.print(f"run directory: {run_dir}")
-        with Progress(spec, budget, err) as progress:
-            outcome = start(progress.update)
-    except (*USER_ERRORS, LLMUnavailable) as error:
-        raise _fail(str(error)) from None
+        with _user_errors(run_dir):
+            spec = load_problem(problem, inputs_json)
+            _say(err, f"run directory: {run_dir}")
+            with Progress(spec, budget, err) as progress:
+                outcome = start(progress.update)
     except KeyboardInterrupt:
-        err.print(f"\nstopped; continue with: evoforge resume {run_dir}")
+        _say(err, f"\nstopped; continue with: evoforge resume {run_dir}")
         raise typer.Exit(code=130) from None
     _print_outcome(spec, outcome)
     if outcome.stopped_because:
-        err.print(f"[red]stopped:[/red] {outcome.stopped_because}")
-        err.print(f"the run is saved; continue with: evoforge resume {run_dir}")
+        _print_error(outcome.stopped_because, label="stopped:")
+        _say(err, f"the run is saved; continue with: evoforge resume {run_dir}")
         raise typer.Exit(code=1)
 
 
 def _print_outcome(spec, outcome) -> None:
     c = outcome.counters
-    out.print(
-        f"samples {c.samples}, evaluated {c.evaluated}, valid {c.valid}, duplicates {c.duplicates}"
-    )
+    _say(out, f"samples {c.samples}, evaluated {c.evaluated}, valid {c.valid}, duplicates {c.duplicates}")
     if outcome.best_code is None:
-        out.print("no valid program yet")
+        _say(out, "no valid program yet")
         return
-    out.print(f"best {spec.report.label}: {spec.report.show(outcome.best_score)} (raw {outcome.best_score})")
+    _say(out, f"best {spec.report.label}: {spec.report.show(outcome.best_score)} (raw {outcome.best_score})")
     out.print(Syntax(outcome.best_code, "python"))
     for key, result in outcome.held_out.items():
         shown = result["shown"] if result["error"] is None else f"error: {result['error']}"
-        out.print(f"held-out {key}: {shown}")
-    out.print(f"run directory: {outcome.run_dir}")
+        _say(out, f"held-out {key}: {shown}")
+    _say(out, f"run directory: {outcome.run_dir}")
 
 
 @app.command()
@@ -152,37 +176,49 @@ def show(
     plot: Annotated[Path | None, typer.Option(help="Write best score vs samples to this PNG.")] = None,
 ) -> None:
     """Show a run: best program, score history, counts."""
-    from evoforge.run_report import plot_history, summarize_run
-    from evoforge.spec import ReportFormat
+    from evoforge.run_report import check_plot_path, missing_meta_sentence, plot_history, summarize_run
 
-    try:
+    with _user_errors(run_dir):
+        if plot:
+            check_plot_path(plot)
         summary = summarize_run(run_dir)
-    except USER_ERRORS as error:
-        raise _fail(str(error)) from None
     report = summary.report
-    shown = ReportFormat(**report).show
     if plot:
         label = report.get("label", "score") + (f" ({report['unit']})" if report.get("unit") else "")
-        plot_history(summary, plot, scale=report.get("scale", 1.0), label=label)
+        with _user_errors():
+            plot_history(summary, plot, scale=report.get("scale", 1.0), label=label)
+    missing = missing_meta_sentence(summary)
+    if missing:
+        _print_error(missing, label="incomplete run:")
     if as_json:
         sys.stdout.write(json.dumps(summary.to_json(), indent=2) + "\n")
         return
-    table = Table(show_header=False, title=f"{summary.problem} · {summary.run_dir}")
+    _print_summary(summary)
+    if plot:
+        _say(out, f"plot written to {plot}")
+
+
+def _print_summary(summary: RunSummary) -> None:
+    from evoforge.spec import ReportFormat
+
+    shown = ReportFormat(**summary.report).show
+    table = Table(show_header=False, title=Text(f"{summary.problem} · {summary.run_dir}"))
     for key in ("samples", "budget", "evaluated", "valid", "duplicates", "unparsed", "pending",
                 "completion_tokens"):
         table.add_row(key, str(getattr(summary, key)))
-    table.add_row("seed", f"{shown(summary.seed_score)} (raw {summary.seed_score})")
-    table.add_row("best", f"{shown(summary.best_score)} (raw {summary.best_score})")
+    if "direction" not in summary.missing:
+        table.add_row("seed", Text(f"{shown(summary.seed_score)} (raw {summary.seed_score})"))
+        table.add_row("best", Text(f"{shown(summary.best_score)} (raw {summary.best_score})"))
     for key, result in summary.held_out.items():
-        table.add_row(f"held-out {key}", result["shown"] or f"error: {result['error']}")
+        table.add_row(Text(f"held-out {key}"), Text(result["shown"] or f"error: {result['error']}"))
     out.print(table)
-    out.print("best so far (samples: score): " + ", ".join(f"{x}: {shown(y)}" for x, y in summary.history))
+    if "direction" not in summary.missing:
+        points = ", ".join(f"{x}: {shown(y)}" for x, y in summary.history)
+        _say(out, f"best so far (samples: score): {points}")
     for why, count in summary.top_errors:
-        out.print(f"  {count:5d} × {why}")
+        _say(out, f"  {count:5d} × {why}")
     if summary.best_code:
         out.print(Syntax(summary.best_code, "python"))
-    if plot:
-        out.print(f"plot written to {plot}")
 
 
 @app.command()
@@ -196,23 +232,28 @@ def evaluate(
 ) -> None:
     """Score a hand-written function on the problem's held-out inputs (or --dataset files)."""
     from evoforge.candidate_file import read_candidate_function
-    from evoforge.evaluators import open_evaluator
+    from evoforge.sandboxes import SandboxMode
     from evoforge.spec import load_problem
 
-    try:
+    mode = SandboxMode.IN_PROCESS if unsafe_in_process else SandboxMode.FORK
+    with _user_errors():
         spec = load_problem(problem, inputs)
         code = read_candidate_function(candidate, spec)
-    except USER_ERRORS as error:
-        raise _fail(str(error)) from None
-    from evoforge.sandboxes import SandboxMode
+        results = _score_candidate(spec, code, dataset or [None], mode)
+    _print_evaluation(spec, candidate, results, as_json)
+    if any(r["error"] for r in results.values()):
+        raise typer.Exit(code=1)
 
-    mode = SandboxMode.IN_PROCESS if unsafe_in_process else SandboxMode.FORK
+
+def _score_candidate(
+    spec: ProblemSpec, code: str, datasets: list[Path | None], mode: SandboxMode
+) -> dict[str, dict]:
+    """Per input: score, score as shown, error and seconds, over the test split or each dataset."""
+    from evoforge.evaluators import open_evaluator
+
     results = {}
-    for path in dataset or [None]:
-        try:
-            evaluator = open_evaluator(spec, split="test", dataset=path, mode=mode)
-        except USER_ERRORS as error:
-            raise _fail(str(error)) from None
+    for path in datasets:
+        evaluator = open_evaluator(spec, split="test", dataset=path, mode=mode)
         try:
             evaluation = evaluator.evaluate(code)
         finally:
@@ -222,9 +263,7 @@ def evaluate(
                 "score": t.score, "shown": spec.report.show(t.score) if t.score is not None else None,
                 "error": t.error, "seconds": round(t.seconds, 4),
             }
-    _print_evaluation(spec, candidate, results, as_json)
-    if any(r["error"] for r in results.values()):
-        raise typer.Exit(code=1)
+    return results
 
 
 def _print_evaluation(spec, candidate: Path, results: dict, as_json: bool) -> None:
@@ -233,9 +272,11 @@ def _print_evaluation(spec, candidate: Path, results: dict, as_json: bool) -> No
                    "scale": spec.report.scale, "unit": spec.report.unit, "results": results}
         sys.stdout.write(json.dumps(payload, indent=2) + "\n")
         return
-    table = Table("input", spec.report.label, "raw score", "error")
+    table = Table()
+    for header in ("input", Text(spec.report.label), "raw score", "error"):
+        table.add_column(header)
     for key, r in results.items():
-        table.add_row(key, r["shown"] or "-", str(r["score"]), r["error"] or "")
+        table.add_row(Text(key), Text(r["shown"] or "-"), str(r["score"]), Text(r["error"] or ""))
     out.print(table)
 
 

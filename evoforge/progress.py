@@ -13,6 +13,7 @@ from typing import Any
 from rich.console import Console
 from rich.live import Live
 from rich.table import Table
+from rich.text import Text
 
 from evoforge.records import RunCounters
 from evoforge.spec import ProblemSpec
@@ -74,7 +75,8 @@ class Progress:
         return None if better is None else self.spec.better_score(better)
 
     def _table(self, figures: dict[str, str]) -> Table:
-        table = Table(title=f"evoforge · {self.spec.name}", show_header=False, min_width=50)
+        # Text, not markup: a spec's name or unit may hold brackets that rich would eat.
+        table = Table(title=Text(f"evoforge · {self.spec.name}"), show_header=False, min_width=50)
         for key, value in figures.items():
-            table.add_row(key, value)
+            table.add_row(key, Text(value))
         return table

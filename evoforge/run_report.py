@@ -1,7 +1,10 @@
 """Read a run directory back: best program, score history, counts, plot.
 
 Reads the SQLite file read-only, so `evoforge show` is safe on a run that is
-still going.
+still going. A run whose disk filled while it was created may lack the
+metadata that says which way scores improve and how to show them: the
+summary then names what is missing and leaves out what would need it, rather
+than picking the "best" program in what may be the wrong direction.
 """
 
 from __future__ import annotations
@@ -11,7 +14,11 @@ from pathlib import Path
 from typing import Any
 
 from evoforge.records import Direction
+from evoforge.spec_errors import UserError
 from evoforge.storage import RunStorage
+
+# Metadata a run stores when it is created, and what the report cannot do without each.
+NEEDED_META = ("config", "direction", "report")
 
 
 @dataclass
@@ -39,6 +46,7 @@ class RunSummary:
     top_errors: list[tuple[str, int]] = field(default_factory=list)
     held_out: dict[str, Any] = field(default_factory=dict)
     report: dict[str, Any] = field(default_factory=dict)
+    missing: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -53,17 +61,14 @@ def summarize_run(run_dir: Path) -> RunSummary:
 
 
 def _summary(storage: RunStorage, run_dir: Path) -> RunSummary:
+    missing = [key for key in NEEDED_META if storage.meta(key) is None]
     config = storage.meta("config", {})
-    direction = Direction(storage.meta("direction", Direction.MAXIMIZE.value))
-    programs = storage.programs(only_ok=True)
-    better = (max if direction is Direction.MAXIMIZE else min)
-    best = better(programs, key=lambda p: p.score, default=None)
-    seed = next((p for p in programs if p.island_id is None), None)
+    direction = storage.meta("direction")
     prompt_tokens, completion_tokens = storage.token_totals()
-    return RunSummary(
+    summary = RunSummary(
         run_dir=str(run_dir),
         problem=str(config.get("problem", "?")),
-        direction=direction.value,
+        direction=direction or "unknown",
         samples=storage.count("samples"),
         budget=int(config.get("samples", 0)),
         evaluated=storage.count("evaluations"),
@@ -74,15 +79,44 @@ def _summary(storage: RunStorage, run_dir: Path) -> RunSummary:
         prompt_tokens=prompt_tokens,
         completion_tokens=completion_tokens,
         elapsed_seconds=float(storage.meta("elapsed_seconds", 0.0)),
-        seed_score=seed.score if seed else None,
-        best_score=best.score if best else None,
-        best_candidate_id=best.candidate_id if best else None,
-        best_code=best.code if best else None,
-        history=best_so_far(storage.score_history(), direction),
+        seed_score=None, best_score=None, best_candidate_id=None, best_code=None,
         top_errors=storage.error_counts(),
         held_out=storage.meta("held_out", {}),
         report=storage.meta("report", {}),
+        missing=missing,
     )
+    if direction is not None:
+        _add_scores(summary, storage, Direction(direction))
+    return summary
+
+
+def _add_scores(summary: RunSummary, storage: RunStorage, direction: Direction) -> None:
+    """Seed, best and history: only meaningful once the direction of "better" is known."""
+    programs = storage.programs(only_ok=True)
+    better = max if direction is Direction.MAXIMIZE else min
+    best = better(programs, key=lambda p: p.score, default=None)
+    seed = next((p for p in programs if p.island_id is None), None)
+    summary.seed_score = seed.score if seed else None
+    if best is not None:
+        summary.best_score, summary.best_candidate_id = best.score, best.candidate_id
+        summary.best_code = best.code
+    summary.history = best_so_far(storage.score_history(), direction)
+
+
+def missing_meta_sentence(summary: RunSummary) -> str | None:
+    """What the run lacks and what is left out because of it, or None for a whole run."""
+    if not summary.missing:
+        return None
+    if "direction" in summary.missing:
+        effect = "no best program or score is shown, since which way is better is unknown"
+    elif "report" in summary.missing:
+        effect = "scores are shown raw, as the spec's @run returns them"
+    else:
+        effect = "the problem and budget are unknown"
+    repair = (f"`evoforge resume {summary.run_dir}` repairs it" if "config" not in summary.missing
+              else "start the run again to get a complete one")
+    return (f"this run lacks its stored {', '.join(summary.missing)} (its disk probably filled while it "
+            f"was being created), so {effect}; {repair}.")
 
 
 def best_so_far(history: list[tuple[int, float | None]], direction: Direction) -> list[tuple[int, float]]:
@@ -100,12 +134,13 @@ def best_so_far(history: list[tuple[int, float | None]], direction: Direction) -
 
 
 def plot_history(summary: RunSummary, out: Path, scale: float = 1.0, label: str = "score") -> Path:
-    """Best score against samples drawn, as a PNG."""
+    """Best score against samples drawn, as an image; its folder is created if missing."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    check_plot_path(out)
     xs = [x for x, _ in summary.history] + [summary.samples]
     ys = [y * scale for _, y in summary.history]
     ys.append(ys[-1] if ys else float("nan"))
@@ -116,6 +151,19 @@ def plot_history(summary: RunSummary, out: Path, scale: float = 1.0, label: str 
     ax.set_title(f"evoforge · {summary.problem}")
     ax.grid(alpha=0.3)
     fig.tight_layout()
+    Path(out).parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out, dpi=120)
     plt.close(fig)
     return out
+
+
+def check_plot_path(out: Path) -> None:
+    """Refuse, before any work, a file name whose ending matplotlib cannot write."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    formats = FigureCanvasAgg.get_supported_filetypes()
+    if Path(out).suffix.lower().lstrip(".") not in formats:
+        raise UserError(
+            f"{out}: cannot tell the image format from its ending; end the name with .png "
+            f"(or one of {', '.join('.' + f for f in sorted(formats))})."
+        )

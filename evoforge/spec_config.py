@@ -1,7 +1,8 @@
 """problem.toml: the few settings a spec needs besides its code.
 
-Unknown keys are errors, not silently ignored, so a typo in a limit never
-quietly runs a search with the default. Every error names the line of the
+Unknown keys and values of the wrong type are errors, not silently ignored or
+converted, so a typo in a limit never quietly runs a search with the default
+and `label = 7` never prints as "7". Every error names the line of the
 offending key, found by reading the text (tomllib keeps no positions).
 """
 
@@ -42,6 +43,15 @@ class _Where:
                 continue
             if key is not None and current == table and re.match(rf"{re.escape(key)}\s*=", text):
                 return number
+        return self._inline_line(table)
+
+    def _inline_line(self, table: str) -> int:
+        """Where `table = {...}` or `table.key = ...` is written at the top, else line 1."""
+        for number, raw in enumerate(self.lines, start=1):
+            if table and re.match(rf"{re.escape(table)}\s*[.=]", raw.strip()):
+                return number
+            if raw.strip().startswith("["):
+                break
         return 1
 
 
@@ -49,31 +59,58 @@ def parse_config(config: dict[str, Any], path: Path, default_name: str, text: st
     """Turn a parsed problem.toml into ProblemSpec keyword arguments."""
     where = _Where(path, text)
     _reject_unknown(config, TOP_KEYS, where, "")
-    from evoforge.evaluators import EVALUATOR_KINDS
-
-    kind = str(config.get("kind", "program"))
-    if kind not in EVALUATOR_KINDS:
-        raise SpecError(
-            f"{where.at('', 'kind')}: kind = {kind!r} is not supported; use one of {sorted(EVALUATOR_KINDS)}."
-        )
-    direction = str(config.get("direction", "maximize"))
-    if direction not in {d.value for d in Direction}:
-        raise SpecError(
-            f'{where.at("", "direction")}: direction = {direction!r}; use "maximize" or "minimize".'
-        )
     inputs = _table(config, "inputs", INPUT_KEYS, where)
     prompt = _table(config, "prompt", PROMPT_KEYS, where)
     return {
-        "name": str(config.get("name", default_name)),
-        "kind": kind,
-        "direction": Direction(direction),
-        "description": str(config.get("description", "")).strip(),
-        "prompt_notes": str(prompt.get("notes", "")).strip(),
+        "name": _text(config, "", "name", where, default_name),
+        "kind": _kind(config, where),
+        "direction": _direction(config, where),
+        "description": _text(config, "", "description", where).strip(),
+        "prompt_notes": _text(prompt, "prompt", "notes", where).strip(),
         "limits": _limits(config, where),
         "report": _report(_table(config, "report", REPORT_KEYS, where), where),
         "inputs_module": _inputs_module(inputs, where),
         "inline_inputs": _inline_inputs(inputs),
     }
+
+
+def _text(table: dict[str, Any], name: str, key: str, where: _Where, default: str = "") -> str:
+    """A string setting; anything else is refused rather than turned into its repr."""
+    value = table.get(key, default)
+    if not isinstance(value, str):
+        shown = f"[{name}] {key}" if name else key
+        raise SpecError(
+            f"{where.at(name, key)}: {shown} = {_toml(value)} is not a string; "
+            f'write it in quotes, like {key} = "...".'
+        )
+    return value
+
+
+def _toml(value: Any) -> str:
+    """A value as the user wrote it in TOML (true, not True), for messages."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    return repr(value)
+
+
+def _kind(config: dict[str, Any], where: _Where) -> str:
+    from evoforge.evaluators import EVALUATOR_KINDS
+
+    kind = _text(config, "", "kind", where, "program")
+    if kind not in EVALUATOR_KINDS:
+        raise SpecError(
+            f"{where.at('', 'kind')}: kind = {kind!r} is not supported; use one of {sorted(EVALUATOR_KINDS)}."
+        )
+    return kind
+
+
+def _direction(config: dict[str, Any], where: _Where) -> Direction:
+    direction = _text(config, "", "direction", where, Direction.MAXIMIZE.value)
+    if direction not in {d.value for d in Direction}:
+        raise SpecError(
+            f'{where.at("", "direction")}: direction = {direction!r}; use "maximize" or "minimize".'
+        )
+    return Direction(direction)
 
 
 def _table(config: dict[str, Any], key: str, allowed: set[str], where: _Where) -> dict[str, Any]:
@@ -122,8 +159,8 @@ def _report(table: dict[str, Any], where: _Where) -> Any:
         raise SpecError(f"{where.at('report', 'scale')}: [report] scale = {scale!r}; give a non-zero number.")
     return ReportFormat(
         scale=float(scale),
-        unit=str(table.get("unit", "")),
-        label=str(table.get("label", "score")),
+        unit=_text(table, "report", "unit", where),
+        label=_text(table, "report", "label", where, "score"),
         decimals=decimals,
     )
 
@@ -131,7 +168,7 @@ def _report(table: dict[str, Any], where: _Where) -> Any:
 def _inputs_module(inputs: dict[str, Any], where: _Where) -> Path | None:
     if "module" not in inputs:
         return None
-    module = where.path.parent / str(inputs["module"])
+    module = where.path.parent / _text(inputs, "inputs", "module", where)
     if not module.is_file():
         raise SpecError(
             f"{where.at('inputs', 'module')}: [inputs] module = {inputs['module']!r} does not exist "

@@ -1,5 +1,9 @@
-"""The one error type a user's problem spec can raise."""
+"""The error types a user's mistakes raise; the CLI prints their message as one sentence, exit 2."""
 
 
-class SpecError(ValueError):
+class UserError(ValueError):
+    """A mistake in what the user asked for (an option, a path); the message says what to do."""
+
+
+class SpecError(UserError):
     """A problem spec is broken; the message names the file, the line and the fix."""

@@ -19,9 +19,11 @@ from pathlib import Path
 from typing import Any
 
 from evoforge.records import Candidate, Completion, Evaluation, Prompt
+from evoforge.spec_errors import UserError
 
 DB_FILENAME = "evoforge.db"
 SCHEMA_VERSION = 1
+RUN_TABLES = ("meta", "prompts", "samples", "candidates", "evaluations", "trials", "events")
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -51,6 +53,23 @@ CREATE TABLE IF NOT EXISTS trials (
 CREATE TABLE IF NOT EXISTS events (
     id INTEGER PRIMARY KEY, kind TEXT NOT NULL, payload TEXT NOT NULL, created REAL NOT NULL);
 """
+
+
+class RunFileError(UserError):
+    """A run's SQLite file is damaged or is not a run; the message names the file and what to do."""
+
+
+def is_damaged_file_error(error: sqlite3.DatabaseError) -> bool:
+    """SQLite's verdict that a file's bytes are not a (whole) database, as opposed to a bug in a query."""
+    name = getattr(error, "sqlite_errorname", "")
+    return name.startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB"))
+
+
+def damaged_file_sentence(path: Path, reason: str) -> str:
+    return (
+        f"{path} cannot be read as a run ({reason}): it is damaged, truncated or not an evoforge file; "
+        "restore it from a copy, or start a new run with `evoforge run`."
+    )
 
 
 @dataclass(frozen=True)
@@ -91,11 +110,45 @@ class RunStorage:
 
     @classmethod
     def open_run(cls, run_dir: Path, readonly: bool = True) -> RunStorage:
-        """The storage of an existing run directory, or one sentence saying there is none."""
+        """The storage of an existing run directory, or one sentence saying why there is none.
+
+        The file is checked before use (SQLite's quick_check reads every page,
+        about 0.3 s for 500 MB), so a damaged or truncated file is named up
+        front instead of failing halfway through a resume or a report.
+        """
         path = Path(run_dir) / DB_FILENAME
         if not path.exists():
             raise FileNotFoundError(f"{run_dir}: no evoforge run here (no {DB_FILENAME}).")
-        return cls(path, readonly=readonly)
+        storage = cls(path, readonly=True)
+        try:
+            storage._check_is_run()
+        except BaseException:
+            storage.close()
+            raise
+        if readonly:
+            return storage
+        storage.close()
+        return cls(path, readonly=False)
+
+    def _check_is_run(self) -> None:
+        """Raise RunFileError unless this file is an undamaged SQLite file with a run's tables."""
+        try:
+            problems = [row[0] for row in self._conn.execute("PRAGMA quick_check(3)")]
+            tables = {row[0] for row in self._conn.execute("SELECT name FROM sqlite_master")}
+        except sqlite3.DatabaseError as error:
+            if not is_damaged_file_error(error):
+                raise
+            raise RunFileError(damaged_file_sentence(self.path, str(error))) from None
+        if problems != ["ok"]:
+            raise RunFileError(damaged_file_sentence(self.path, "; ".join(problems)))
+        missing = [table for table in RUN_TABLES if table not in tables]
+        if missing:
+            lacks = ("none of a run's tables" if len(missing) == len(RUN_TABLES)
+                     else f"no {', '.join(missing)} table")
+            raise RunFileError(
+                f"{self.path} holds no evoforge run (it has {lacks}: the file is empty or belongs to "
+                "another program); give the folder of a run, or start one with `evoforge run`."
+            )
 
     def close(self) -> None:
         self._conn.close()
@@ -219,7 +272,7 @@ class RunStorage:
         return [r[0] for r in rows]
 
     def count(self, table: str, where: str = "1") -> int:
-        assert table in {"prompts", "samples", "candidates", "evaluations", "trials", "events"}
+        assert table in RUN_TABLES
         return self._conn.execute(f"SELECT COUNT(*) FROM {table} WHERE {where}").fetchone()[0]
 
     def programs(self, only_ok: bool = True) -> list[StoredProgram]:
