@@ -89,7 +89,7 @@ def _drop_imports_and_preamble(text: str, preamble: str) -> str:
     kept = "\n".join(line for line in text.splitlines() if not re.match(r"\s*import\s", line))
     if preamble.strip() and preamble.strip() in kept:
         kept = kept.replace(preamble.strip(), "", 1)
-    return kept
+    return kept if blank_comments_and_strings(kept).strip() else ""  # only comments: no helpers
 
 
 def task_from_json(item: dict[str, Any], allow_native_decide: bool = False) -> ProofTask:
