@@ -16,6 +16,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from evoforge.evaluators.lean.outcome import Status, VerifyResult
@@ -63,7 +64,7 @@ def verify_lean(
         try:
             verifier = open_verifier(settings, backend)
         except FileNotFoundError as error:  # BackendUnavailable: what is missing and how to install it
-            err.print(f"[red]error:[/red] {error}")
+            err.print(f"[red]error:[/red] {escape(str(error))}")
             raise typer.Exit(code=2) from None
         try:
             _check_all(verifier, todo, out_file, workers)
@@ -98,7 +99,7 @@ def _read_items(path: Path, allow_native_decide: bool) -> tuple[list[dict[str, A
 
 
 def _fail(message: str) -> typer.Exit:
-    err.print(f"[red]error:[/red] {message}")
+    err.print(f"[red]error:[/red] {escape(message)}")
     return typer.Exit(code=2)
 
 
@@ -122,7 +123,7 @@ def _check_all(verifier: Any, todo: list[tuple[dict[str, Any], Any]], out_file: 
             item = todo[index][0]
             sink.write(json.dumps(_line(item, tasks[index].name, result), ensure_ascii=False) + "\n")
             sink.flush()
-            err.print(f"[{count}/{len(tasks)}] {item['id']}: {result.status.value} {result.reason[:100]}")
+            err.print(escape(f"[{count}/{len(tasks)}] {item['id']}: {result.status.value} {result.reason[:100]}"))
     err.print(f"checked {len(tasks)} in {time.perf_counter() - started:.1f} s")
 
 
