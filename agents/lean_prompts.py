@@ -56,7 +56,7 @@ def build_lean_prompt(spec: ProblemSpec, prompt: Prompt, mode: str) -> LeanRende
     depth = repair_depth(target[0]) + 1 if repairing and target else 0
     header = f"repair depth {depth}"
     if mode == COMPLETION:
-        text = _completion_text(spec, theorem, attempts)
+        text = _completion_text(spec, theorem, [target] if repairing and target else attempts, repairing)
         return LeanRenderedPrompt(COMPLETION, text, None, header, theorem["name"])
     request = (
         _repair_request(theorem, target) if repairing and target else _fresh_request(spec, theorem, attempts)
@@ -113,20 +113,17 @@ def _repair_request(theorem: dict[str, Any], target: tuple[str, float, str]) -> 
 
 
 def _completion_text(
-    spec: ProblemSpec, theorem: dict[str, Any], attempts: list[tuple[str, float, str]]
+    spec: ProblemSpec, theorem: dict[str, Any], attempts: list[tuple[str, float, str]], repairing: bool
 ) -> str:
+    """Earlier attempts and what Lean said, as Lean comments; then the statement to continue."""
     shown = []
     for code, _, note in attempts[-2:]:
         said = "\n".join(f"-- {line}" for line in note.splitlines()[:6]) if note else ""
-        shown.append(
-            f"-- An earlier attempt:\n-- {_without_depth(code).replace(chr(10), chr(10) + '-- ')}\n{said}"
-        )
-    return (
-        "\n\n".join(
-            ["-- Lean 4, core only (no Mathlib). A complete proof, no sorry.", *shown, _stated(theorem)]
-        )
-        + "\n"
-    )
+        attempt = _without_depth(code).replace("\n", "\n-- ")
+        title = "A rejected proof, to fix" if repairing else "An earlier attempt"
+        shown.append(f"-- {title}:\n-- {attempt}\n{said}")
+    intro = "-- Lean 4, core only (no Mathlib). A complete proof, no sorry."
+    return "\n\n".join([intro, *shown, _stated(theorem)]) + "\n"
 
 
 def _without_depth(code: str) -> str:

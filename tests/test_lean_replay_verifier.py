@@ -152,3 +152,12 @@ def test_axiom_lines_as_lean_prints_them() -> None:
     assert axioms_used(printed, "t") == ("propext", "Classical.choice", "Quot.sound")
     assert axioms_used((LeanMessage("info", "'t' does not depend on any axioms"),), "t") == ()
     assert axioms_used(printed, "other") is None
+
+
+def test_replay_process_is_recycled_after_many_commands(tmp_path: Path) -> None:
+    lean, log = verifier(tmp_path)
+    lean.pool.recycle_after = 3  # header + 2 checks, then a fresh process
+    with lean:
+        results = [lean.verify(EXACT) for _ in range(4)]
+    assert all(r.status is Status.REJECTED for r in results)
+    assert lean.pool.started == 2

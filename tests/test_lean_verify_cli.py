@@ -83,6 +83,13 @@ def test_run_lean_core_without_lean_stops_at_once(tmp_path: Path) -> None:
     assert "Traceback" not in result.stderr and not (tmp_path / "run").exists()
 
 
+def test_run_all_without_lean_stops_at_the_first_statement(tmp_path: Path) -> None:
+    result = evoforge("run", "lean_core", "--all", "--run-dir", str(tmp_path / "runs"),
+                      env={"PATH": "/usr/bin:/bin", "EVOFORGE_LEAN_REPL": "", "HOME": str(tmp_path)})
+    assert result.returncode == 2 and "BACKEND_UNAVAILABLE" in result.stderr and "Traceback" not in result.stderr
+    assert "and_comm_core" in result.stderr  # the first statement's search was the one that stopped
+
+
 def test_leandojo_backend_absence_is_one_clear_message(tmp_path: Path) -> None:
     result = evoforge("verify-lean", str(fifty_items(tmp_path)), "--out", str(tmp_path / "o.jsonl"),
                       "--backend", "leandojo")

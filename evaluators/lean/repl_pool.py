@@ -31,9 +31,12 @@ class ReplPool:
         max_processes: int = 2,
         memory_mb: int | None = None,
         header_timeout: float = 600.0,
+        recycle_after: int = 500,
     ) -> None:
         self.command, self.max_processes = command, max(1, max_processes)
         self.memory_mb, self.header_timeout = memory_mb, header_timeout
+        # The REPL keeps every environment it made; a process is replaced after this many commands.
+        self.recycle_after = recycle_after
         self.started = 0  # processes started so far (each elaborated its header once)
         self._idle: dict[str, list[ReplProcess]] = {}
         self._count = 0
@@ -100,7 +103,7 @@ class ReplPool:
 
     def _release(self, process: ReplProcess, header: str, healthy: bool) -> None:
         with self._cond:
-            if healthy and not self._closed:
+            if healthy and not self._closed and process.commands_sent < self.recycle_after:
                 self._idle.setdefault(header, []).append(process)
             else:
                 process.kill()

@@ -149,8 +149,11 @@ def theorem_inputs(theorem: str, dataset: Path | None) -> str:
 
 def run_every_theorem(run: Callable[..., None], params: dict[str, Any]) -> None:
     """`evoforge run PROBLEM --all`: one search per statement, each in RUN_DIR/NAME, in turn."""
+    import inspect
+
     from evoforge.evaluators.lean.problem import theorem_names
 
+    params = {k: v for k, v in params.items() if k in inspect.signature(run).parameters}
     dataset = params.get("dataset")
     names = theorem_names(params["problem"], str(dataset) if dataset else None)
     base = (
