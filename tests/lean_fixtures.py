@@ -26,7 +26,9 @@ CONSTRUCTED = REPO / "tests" / "data" / "lean_constructed_answers.jsonl"
 def transcripts_dir() -> Path:
     folder = data_root() / "lean" / "repl_transcripts"
     if not (folder / "readme.in").is_file():
-        pytest.fail(f"the REPL transcripts are not at {folder}; set EVOFORGE_DATA (see shared/data/README.md)")
+        pytest.fail(
+            f"the REPL transcripts are not at {folder}; set EVOFORGE_DATA (see shared/data/README.md)"
+        )
     return folder
 
 

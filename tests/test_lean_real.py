@@ -37,13 +37,16 @@ ASKED = ProofTask("nat_mod_two_cases", "theorem nat_mod_two_cases : ∀ n : Nat,
 
 
 @needs_lean
-@pytest.mark.parametrize(("proof", "status"), [
-    ("by intro n; omega", Status.VERIFIED),
-    ("by intro n; sorry", Status.REJECTED),
-    ("by intro n; simp", Status.REJECTED),
-    ("by intro n; native_decide", Status.REJECTED),
-    ("by\n  set_option debug.skipKernelTC true in\n  intro n; omega", Status.REJECTED),
-])
+@pytest.mark.parametrize(
+    ("proof", "status"),
+    [
+        ("by intro n; omega", Status.VERIFIED),
+        ("by intro n; sorry", Status.REJECTED),
+        ("by intro n; simp", Status.REJECTED),
+        ("by intro n; native_decide", Status.REJECTED),
+        ("by\n  set_option debug.skipKernelTC true in\n  intro n; omega", Status.REJECTED),
+    ],
+)
 def test_real_lean_verdicts(proof: str, status: Status) -> None:
     with ReplVerifier(LeanSettings.from_environment(timeout_seconds=120)) as lean:
         assert lean.verify(ASKED.with_candidate(proof)).status is status
@@ -60,13 +63,39 @@ def test_real_lean_rejects_a_proof_using_a_preamble_axiom() -> None:
 @needs_lean
 def test_real_lean_verify_lean_on_the_fifty_core_theorems(tmp_path: Path) -> None:
     items = json.loads((data_root() / "lean" / "core_theorems.json").read_text())["items"]
-    lines = [json.dumps({"id": t["name"], "statement": t["statement"], "proof": t["proof"] or "by sorry",
-                         "preamble": t.get("preamble") or ""}) for t in items]
+    lines = [
+        json.dumps(
+            {
+                "id": t["name"],
+                "statement": t["statement"],
+                "proof": t["proof"] or "by sorry",
+                "preamble": t.get("preamble") or "",
+            }
+        )
+        for t in items
+    ]
     source, out = tmp_path / "core.jsonl", tmp_path / "out.jsonl"
     source.write_text("\n".join(lines) + "\n")
-    result = subprocess.run([sys.executable, "-m", "evoforge.cli", "verify-lean", str(source), "--out", str(out),
-                             "--workers", "2", "--timeout", "120"], capture_output=True, text=True, cwd=REPO,
-                            env=dict(os.environ), timeout=3600)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "evoforge.cli",
+            "verify-lean",
+            str(source),
+            "--out",
+            str(out),
+            "--workers",
+            "2",
+            "--timeout",
+            "120",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        env=dict(os.environ),
+        timeout=3600,
+    )
     assert result.returncode == 0, result.stderr
     rows = [json.loads(line) for line in out.read_text().splitlines()]
     assert len(rows) == 50

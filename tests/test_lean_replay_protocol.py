@@ -16,9 +16,11 @@ from evoforge.evaluators.lean.discovery import ReplCommand
 from evoforge.evaluators.lean.repl_process import ReplProcess
 from tests.lean_fixtures import recorded_session, replay_repl, transcripts_dir
 
-SESSIONS = sorted(p.stem for p in transcripts_dir().glob("*.in")
-                  if p.with_suffix(".expected.out").is_file()
-                  and p.stem not in {"invalid_line_break", "line_breaks"})  # these send invalid JSON on purpose
+SESSIONS = sorted(
+    p.stem
+    for p in transcripts_dir().glob("*.in")
+    if p.with_suffix(".expected.out").is_file() and p.stem not in {"invalid_line_break", "line_breaks"}
+)  # these send invalid JSON on purpose
 
 
 @pytest.fixture()

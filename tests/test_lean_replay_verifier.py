@@ -20,14 +20,16 @@ from evoforge.evaluators.lean.rules import axioms_used, judge_response
 from evoforge.evaluators.lean.task import ProofTask
 from tests.lean_fixtures import logged_commands, recorded_session, replay_repl
 
-DEMO = ProofTask("demo", "theorem demo (a b: Nat): a + b = b + a", "by rw [Nat.add_comm]",
-                 preamble="def f : Nat := 1")
+DEMO = ProofTask(
+    "demo", "theorem demo (a b: Nat): a + b = b + a", "by rw [Nat.add_comm]", preamble="def f : Nat := 1"
+)
 F_DEF = ProofTask("f_def", "@[simp] theorem f_def : f = 37", "by rfl", preamble="def f := 37")
 EXACT = ProofTask("ex", "theorem ex : False", "by exact?")
 
 
-def verifier(tmp_path: Path, *flags: str, timeout: float = 20, processes: int = 1,
-             constructed: bool = False) -> tuple[ReplVerifier, Path]:
+def verifier(
+    tmp_path: Path, *flags: str, timeout: float = 20, processes: int = 1, constructed: bool = False
+) -> tuple[ReplVerifier, Path]:
     log = tmp_path / "commands.log"
     repl = replay_repl(tmp_path, *flags, constructed=constructed, log=log)
     settings = LeanSettings(repl=str(repl), timeout_seconds=timeout, processes=processes, memory_mb=4096)
@@ -84,8 +86,13 @@ def test_replay_crashing_item_does_not_lose_the_queue(tmp_path: Path) -> None:
     with lean:
         results = lean.verify_many([F_DEF, EXACT, DEMO, EXACT, F_DEF], workers=2)
     statuses = [r.status for r in results]
-    assert statuses == [Status.VERIFIED, Status.INTERNAL_ERROR, Status.VERIFIED, Status.INTERNAL_ERROR,
-                        Status.VERIFIED]
+    assert statuses == [
+        Status.VERIFIED,
+        Status.INTERNAL_ERROR,
+        Status.VERIFIED,
+        Status.INTERNAL_ERROR,
+        Status.VERIFIED,
+    ]
     assert "exited" in results[1].reason
 
 
@@ -142,7 +149,10 @@ def test_recorded_sorry_answers_are_rejected_by_the_lean_side_rules() -> None:
 def test_recorded_unsolved_goals_become_the_goals_left() -> None:
     _, answers = recorded_session("incomplete")
     judged = judge_response(answers[1])
-    assert judged.goals == ("case pos\nx : Bool\nh✝ : x = true\n⊢ Nat", "case neg\nx : Bool\nh✝ : ¬x = true\n⊢ Nat")
+    assert judged.goals == (
+        "case pos\nx : Bool\nh✝ : x = true\n⊢ Nat",
+        "case neg\nx : Bool\nh✝ : ¬x = true\n⊢ Nat",
+    )
 
 
 def test_axiom_lines_as_lean_prints_them() -> None:
@@ -155,7 +165,7 @@ def test_axiom_lines_as_lean_prints_them() -> None:
 
 
 def test_replay_process_is_recycled_after_many_commands(tmp_path: Path) -> None:
-    lean, log = verifier(tmp_path)
+    lean, _log = verifier(tmp_path)
     lean.pool.recycle_after = 3  # header + 2 checks, then a fresh process
     with lean:
         results = [lean.verify(EXACT) for _ in range(4)]

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from tests.lean_fixtures import REPO, replay_repl
 
-PROBLEM = '''
+PROBLEM = """
 name = "lean_demo"
 kind = "lean_proof"
 description = "one statement whose Lean answers the replay holds"
@@ -32,7 +32,7 @@ default = "demo"
 name = "demo"
 preamble = "def f : Nat := 1"
 statement = "theorem demo (a b: Nat): a + b = b + a"
-'''
+"""
 COMPLETIONS = [
     "```lean\ntheorem demo (a b: Nat): a + b = b + a := by\n  simp [sorry]\n```",
     "Fixed:\n```lean\ntheorem demo (a b: Nat): a + b = b + a := by rw [Nat.add_comm]\n```",
@@ -47,9 +47,33 @@ def test_replay_run_repairs_from_feedback_and_reaches_a_passing_proof(tmp_path: 
     recorded.write_text("\n".join(json.dumps({"text": t}) for t in COMPLETIONS) + "\n")
     env = {**os.environ, "EVOFORGE_LEAN_REPL": str(replay_repl(tmp_path, constructed=True))}
     result = subprocess.run(
-        [sys.executable, "-m", "evoforge.cli", "run", str(folder), "--llm", "recorded", "--model", str(recorded),
-         "--samples", "4", "--samplers", "1", "--samples-per-prompt", "2", "--mode", "chat", "--run-dir", str(tmp_path / "run")],
-        capture_output=True, text=True, timeout=600, cwd=REPO, env=env)
+        [
+            sys.executable,
+            "-m",
+            "evoforge.cli",
+            "run",
+            str(folder),
+            "--llm",
+            "recorded",
+            "--model",
+            str(recorded),
+            "--samples",
+            "4",
+            "--samplers",
+            "1",
+            "--samples-per-prompt",
+            "2",
+            "--mode",
+            "chat",
+            "--run-dir",
+            str(tmp_path / "run"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=REPO,
+        env=env,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     with sqlite3.connect(tmp_path / "run" / "evoforge.db") as db:
         prompts = [row[0] for row in db.execute("SELECT text FROM prompts ORDER BY id")]

@@ -10,14 +10,19 @@ from pathlib import Path
 
 import pytest
 
-from evoforge.agents.lean_prompts import MAX_REPAIR_DEPTH, build_lean_prompt, parse_lean_completion, repair_depth
+from evoforge.agents.lean_prompts import (
+    MAX_REPAIR_DEPTH,
+    build_lean_prompt,
+    parse_lean_completion,
+    repair_depth,
+)
 from evoforge.evaluators import open_evaluator
 from evoforge.records import Prompt
 from evoforge.spec import builtin_problem_names, load_problem
 from evoforge.spec_errors import SpecError
 from tests.lean_fixtures import replay_repl, transcripts_dir
 
-LEAN_PROBLEM = '''
+LEAN_PROBLEM = """
 name = "lean_replay"
 kind = "lean_proof"
 description = "statements whose answers the replay holds"
@@ -36,7 +41,7 @@ statement = "theorem demo (a b: Nat): a + b = b + a"
 [[lean.theorems]]
 name = "ex"
 statement = "theorem ex : False"
-'''
+"""
 
 
 def test_lean_core_is_built_in_with_the_shared_statements() -> None:
@@ -46,7 +51,10 @@ def test_lean_core_is_built_in_with_the_shared_statements() -> None:
     assert spec.kind == "lean_proof"
     assert list(spec.inline_inputs["train"]) == ["and_comm_core"]
     chosen = load_problem("lean_core", '{"theorems": ["double_eq"]}')
-    assert chosen.evolve_name == "double_eq" and "def double" in chosen.inline_inputs["train"]["double_eq"]["preamble"]
+    assert (
+        chosen.evolve_name == "double_eq"
+        and "def double" in chosen.inline_inputs["train"]["double_eq"]["preamble"]
+    )
     from evoforge.evaluators.lean.problem import theorem_names
 
     assert len(theorem_names("lean_core")) == 53
@@ -60,8 +68,9 @@ def prompt(codes: list[str], scores: list[float], feedback: list[str]) -> Prompt
 
 def test_rejected_parent_gets_a_repair_prompt_with_leans_error() -> None:
     spec = load_problem("lean_core", '["nat_add_comm"]')
-    rendered = build_lean_prompt(spec, prompt(["by simp"], [0.125], ["REJECTED: unsolved goals\n⊢ a + b = b + a"]),
-                                 "chat")
+    rendered = build_lean_prompt(
+        spec, prompt(["by simp"], [0.125], ["REJECTED: unsolved goals\n⊢ a + b = b + a"]), "chat"
+    )
     assert "rejected" in rendered.text and "unsolved goals" in rendered.text
     assert "theorem nat_add_comm (a b : Nat) : a + b = b + a :=" in rendered.text
     answer = "Here:\n```lean\ntheorem nat_add_comm (a b : Nat) : a + b = b + a := by omega\n```"
@@ -86,7 +95,9 @@ def test_completion_mode_continues_after_the_statement() -> None:
     assert candidate.code == "by omega\n"
 
 
-def test_replay_partial_scores_order_verified_above_rejected_above_static(tmp_path: Path, monkeypatch) -> None:
+def test_replay_partial_scores_order_verified_above_rejected_above_static(
+    tmp_path: Path, monkeypatch
+) -> None:
     folder = tmp_path / "lean_replay"
     folder.mkdir()
     (folder / "problem.toml").write_text(LEAN_PROBLEM)
@@ -111,7 +122,11 @@ def test_parent_feedback_reaches_the_prompt_from_the_run_database(tmp_path: Path
     state = SearchState(tmp_path, spec, {"num_islands": 1}, seed=0)
     seed = state.seed_if_new()
     assert seed is not None
-    state.record_evaluation(seed, Evaluation((TrialResult("nat_add_comm", 0.0),),
-                                             details={"feedback": "REJECTED: the proof contains `sorry`"}))
+    state.record_evaluation(
+        seed,
+        Evaluation(
+            (TrialResult("nat_add_comm", 0.0),), details={"feedback": "REJECTED: the proof contains `sorry`"}
+        ),
+    )
     assert state.next_prompt().parent_feedback == ("REJECTED: the proof contains `sorry`",)
     state.close()

@@ -16,8 +16,11 @@ from pathlib import Path
 from tests.lean_fixtures import REPO, logged_commands, replay_repl
 
 CASES = [
-    {"statement": "theorem demo (a b: Nat): a + b = b + a", "proof": "by rw [Nat.add_comm]",
-     "preamble": "def f : Nat := 1"},
+    {
+        "statement": "theorem demo (a b: Nat): a + b = b + a",
+        "proof": "by rw [Nat.add_comm]",
+        "preamble": "def f : Nat := 1",
+    },
     {"statement": "theorem ex : False", "proof": "by exact?"},
     {"statement": "theorem thm1 : 1 = 1", "proof": "sorry"},
     {"statement": "@[simp] theorem f_def : f = 37", "proof": "by rfl", "preamble": "def f := 37"},
@@ -26,8 +29,14 @@ CASES = [
 
 
 def evoforge(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "evoforge.cli", *args], capture_output=True, text=True,
-                          timeout=300, cwd=REPO, env={**os.environ, **(env or {})})
+    return subprocess.run(
+        [sys.executable, "-m", "evoforge.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=REPO,
+        env={**os.environ, **(env or {})},
+    )
 
 
 def fifty_items(tmp_path: Path) -> Path:
@@ -68,49 +77,88 @@ def test_replay_verify_lean_fifty_items_complete_and_resumable(tmp_path: Path) -
 
 def test_verify_lean_without_lean_stops_with_install_steps(tmp_path: Path) -> None:
     items, out = fifty_items(tmp_path), tmp_path / "out.jsonl"
-    result = evoforge("verify-lean", str(items), "--out", str(out),
-                      env={"PATH": "/usr/bin:/bin", "EVOFORGE_LEAN_REPL": "", "HOME": str(tmp_path)})
+    result = evoforge(
+        "verify-lean",
+        str(items),
+        "--out",
+        str(out),
+        env={"PATH": "/usr/bin:/bin", "EVOFORGE_LEAN_REPL": "", "HOME": str(tmp_path)},
+    )
     assert result.returncode == 2
     assert "BACKEND_UNAVAILABLE" in result.stderr and "elan" in result.stderr
     assert "Traceback" not in result.stderr and not out.exists()
 
 
 def test_run_lean_core_without_lean_stops_at_once(tmp_path: Path) -> None:
-    result = evoforge("run", "lean_core", "--theorem", "nat_add_comm", "--run-dir", str(tmp_path / "run"),
-                      env={"PATH": "/usr/bin:/bin", "EVOFORGE_LEAN_REPL": "", "HOME": str(tmp_path)})
+    result = evoforge(
+        "run",
+        "lean_core",
+        "--theorem",
+        "nat_add_comm",
+        "--run-dir",
+        str(tmp_path / "run"),
+        env={"PATH": "/usr/bin:/bin", "EVOFORGE_LEAN_REPL": "", "HOME": str(tmp_path)},
+    )
     assert result.returncode == 2
     assert "BACKEND_UNAVAILABLE" in result.stderr and "elan" in result.stderr
     assert "Traceback" not in result.stderr and not (tmp_path / "run").exists()
 
 
 def test_run_all_without_lean_stops_at_the_first_statement(tmp_path: Path) -> None:
-    result = evoforge("run", "lean_core", "--all", "--run-dir", str(tmp_path / "runs"),
-                      env={"PATH": "/usr/bin:/bin", "EVOFORGE_LEAN_REPL": "", "HOME": str(tmp_path)})
-    assert result.returncode == 2 and "BACKEND_UNAVAILABLE" in result.stderr and "Traceback" not in result.stderr
+    result = evoforge(
+        "run",
+        "lean_core",
+        "--all",
+        "--run-dir",
+        str(tmp_path / "runs"),
+        env={"PATH": "/usr/bin:/bin", "EVOFORGE_LEAN_REPL": "", "HOME": str(tmp_path)},
+    )
+    assert (
+        result.returncode == 2 and "BACKEND_UNAVAILABLE" in result.stderr and "Traceback" not in result.stderr
+    )
     assert "and_comm_core" in result.stderr  # the first statement's search was the one that stopped
 
 
 def test_leandojo_backend_absence_is_one_clear_message(tmp_path: Path) -> None:
-    result = evoforge("verify-lean", str(fifty_items(tmp_path)), "--out", str(tmp_path / "o.jsonl"),
-                      "--backend", "leandojo")
-    assert result.returncode == 2 and "evoforge[leandojo]" in result.stderr and "Traceback" not in result.stderr
+    result = evoforge(
+        "verify-lean", str(fifty_items(tmp_path)), "--out", str(tmp_path / "o.jsonl"), "--backend", "leandojo"
+    )
+    assert (
+        result.returncode == 2 and "evoforge[leandojo]" in result.stderr and "Traceback" not in result.stderr
+    )
 
 
 def test_bad_input_line_names_the_line_and_checks_nothing(tmp_path: Path) -> None:
     items = tmp_path / "bad.jsonl"
     items.write_text(json.dumps(CASES[0]) + "\n{not json\n")
-    result = evoforge("verify-lean", str(items), "--out", str(tmp_path / "o.jsonl"),
-                      "--lean-repl", str(replay_repl(tmp_path)))
+    result = evoforge(
+        "verify-lean",
+        str(items),
+        "--out",
+        str(tmp_path / "o.jsonl"),
+        "--lean-repl",
+        str(replay_repl(tmp_path)),
+    )
     assert result.returncode == 2 and "bad.jsonl:2" in result.stderr and not (tmp_path / "o.jsonl").exists()
 
 
 def test_replay_whole_lean_file_items(tmp_path: Path) -> None:
     lean_file = tmp_path / "demo.lean"
-    lean_file.write_text("def f : Nat := 1\n\ntheorem demo (a b: Nat): a + b = b + a := by rw [Nat.add_comm]\n")
+    lean_file.write_text(
+        "def f : Nat := 1\n\ntheorem demo (a b: Nat): a + b = b + a := by rw [Nat.add_comm]\n"
+    )
     items = tmp_path / "files.jsonl"
-    items.write_text(json.dumps({"id": "file", "file": str(lean_file), "preamble": "def f : Nat := 1"}) + "\n")
+    items.write_text(
+        json.dumps({"id": "file", "file": str(lean_file), "preamble": "def f : Nat := 1"}) + "\n"
+    )
     out = tmp_path / "out.jsonl"
-    result = evoforge("verify-lean", str(items), "--out", str(out),
-                      "--lean-repl", str(replay_repl(tmp_path, constructed=True)))
+    result = evoforge(
+        "verify-lean",
+        str(items),
+        "--out",
+        str(out),
+        "--lean-repl",
+        str(replay_repl(tmp_path, constructed=True)),
+    )
     assert result.returncode == 0, result.stderr
     assert statuses(out) == {"file": "VERIFIED"}  # constructed final answer: tests the file path, not Lean

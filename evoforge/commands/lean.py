@@ -123,7 +123,9 @@ def _check_all(verifier: Any, todo: list[tuple[dict[str, Any], Any]], out_file: 
             item = todo[index][0]
             sink.write(json.dumps(_line(item, tasks[index].name, result), ensure_ascii=False) + "\n")
             sink.flush()
-            err.print(escape(f"[{count}/{len(tasks)}] {item['id']}: {result.status.value} {result.reason[:100]}"))
+            err.print(
+                escape(f"[{count}/{len(tasks)}] {item['id']}: {result.status.value} {result.reason[:100]}")
+            )
     err.print(f"checked {len(tasks)} in {time.perf_counter() - started:.1f} s")
 
 
