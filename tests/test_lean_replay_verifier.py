@@ -133,7 +133,10 @@ def test_native_decide_passes_the_static_rules_when_allowed(tmp_path: Path) -> N
 
 def test_same_statement_written_differently_is_accepted_by_the_rules(tmp_path: Path) -> None:
     lean, _ = verifier(tmp_path, constructed=True)
-    written = "def f : Nat := 1\n\n-- restated\ntheorem demo (a : Nat) (b : Nat) : (a + b = b + a) := by rw [Nat.add_comm]"
+    written = (
+        "def f : Nat := 1\n\n-- restated\n"
+        "theorem demo (a : Nat) (b : Nat) : (a + b = b + a) := by rw [Nat.add_comm]"
+    )
     with lean:
         result = lean.verify(DEMO.with_candidate(written))
     assert result.status is Status.VERIFIED  # constructed final answer: tests the rules, not Lean
