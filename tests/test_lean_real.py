@@ -42,7 +42,7 @@ ASKED = ProofTask("nat_mod_two_cases", "theorem nat_mod_two_cases : ∀ n : Nat,
     [
         ("by intro n; omega", Status.VERIFIED),
         ("by intro n; sorry", Status.REJECTED),
-        ("by intro n; simp", Status.REJECTED),
+        ("by intro n; rfl", Status.REJECTED),
         ("by intro n; native_decide", Status.REJECTED),
         ("by\n  set_option debug.skipKernelTC true in\n  intro n; omega", Status.REJECTED),
     ],

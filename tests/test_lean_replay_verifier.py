@@ -174,3 +174,22 @@ def test_replay_process_is_recycled_after_many_commands(tmp_path: Path) -> None:
         results = [lean.verify(EXACT) for _ in range(4)]
     assert all(r.status is Status.REJECTED for r in results)
     assert lean.pool.started == 2
+
+
+@pytest.mark.parametrize(
+    ("offered", "same"),
+    [
+        ("theorem t (a b : Nat) (h : a ≤ b) : b - a + a = b", True),
+        ("theorem t (a : Nat) (b : Nat) (h : a <= b) : (b - a + a = b)", True),
+        ("theorem t {a b : Nat} (h : a ≤ b) : b - a + a = b", False),  # implicit is not explicit
+        ("theorem t (a b : Nat) (h : a < b) : b - a + a = b", False),
+        ("theorem t (a b : Int) (h : a ≤ b) : b - a + a = b", False),
+        ("theorem t (a b : Nat) : b - a + a = b", False),
+        ("theorem t (a b : Nat) (h : a ≤ b) : b - a + a = b + 0", False),
+        ("theorem u (a b : Nat) (h : a ≤ b) : b - a + a = b", False),
+    ],
+)
+def test_statements_are_compared_after_parsing(offered: str, same: bool) -> None:
+    from evoforge.evaluators.lean.lean_text import same_statement
+
+    assert same_statement("theorem t (a b : Nat) (h : a ≤ b) : b - a + a = b", offered)[0] is same

@@ -128,7 +128,8 @@ def _rejection(answer: dict[str, Any], stage: str) -> VerifyResult | None:
     if judged.accepted:
         return None
     reason = f"{stage}{judged.errors[0].one_line()}" if judged.errors else f"{stage}the proof uses sorry"
-    return VerifyResult(Status.REJECTED, judged.messages, judged.goals, reason=reason)
+    rule = {"rule": "sorry"} if judged.sorry else {}  # a rule broken, not a near miss: scores 0 in a search
+    return VerifyResult(Status.REJECTED, judged.messages, judged.goals, reason=reason, extra=rule)
 
 
 def _final_verdict(answer: dict[str, Any], name: str) -> VerifyResult:
@@ -146,6 +147,7 @@ def _final_verdict(answer: dict[str, Any], name: str) -> VerifyResult:
             Status.REJECTED,
             (*messages, message),
             axioms=axioms,
+            extra={"rule": "axioms"},
             reason=f"depends on axioms beyond propext, Classical.choice, Quot.sound: {', '.join(extra)}",
         )
     return VerifyResult(Status.VERIFIED, messages, axioms=axioms)
