@@ -162,3 +162,19 @@ def test_replay_whole_lean_file_items(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert statuses(out) == {"file": "VERIFIED"}  # constructed final answer: tests the file path, not Lean
+
+
+def test_replay_folder_of_lean_files(tmp_path: Path) -> None:
+    folder = tmp_path / "proofs"
+    folder.mkdir()
+    (folder / "ex.lean").write_text("theorem ex : False := by exact?\n")
+    (folder / "thm.lean").write_text("theorem thm1 : 1 = 1 := sorry\n")
+    out = tmp_path / "out.jsonl"
+    result = evoforge(
+        "verify-lean", str(folder), "--out", str(out), "--lean-repl", str(replay_repl(tmp_path))
+    )
+    assert result.returncode == 0, result.stderr
+    rows = {row["id"]: row for row in map(json.loads, out.read_text().splitlines())}
+    assert set(rows) == {"ex.lean", "thm.lean"}
+    assert rows["ex.lean"]["status"] == "REJECTED" and "exact?" in rows["ex.lean"]["messages"][0]["data"]
+    assert rows["thm.lean"]["status"] == "REJECTED" and rows["thm.lean"]["rule"] == "sorry"

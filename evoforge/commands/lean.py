@@ -30,7 +30,7 @@ def verify_lean(
         Path,
         typer.Argument(
             help="JSONL: {id?, statement, proof, preamble?, imports?} "
-            "or {id?, lean | file, statement?} per line."
+            "or {id?, lean | file, statement?} per line; or a .lean file, or a folder of them."
         ),
     ],
     out_file: Annotated[Path, typer.Option("--out", help="JSONL of results (appended; resumable).")],
@@ -77,10 +77,10 @@ def _read_items(path: Path, allow_native_decide: bool) -> tuple[list[dict[str, A
     """Every line parsed before any check starts: a bad line stops the command and loses nothing."""
     from evoforge.evaluators.lean.task import TaskError, task_from_json
 
-    if not path.is_file():
-        raise _fail(f"{path}: no such file; give a JSONL of items to verify.")
+    if not path.exists():
+        raise _fail(f"{path}: no such file; give a JSONL of items, a .lean file or a folder of them.")
     items, tasks, seen = [], [], set()
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+    for number, line in enumerate(_input_lines(path), start=1):
         if not line.strip():
             continue
         try:
@@ -96,6 +96,17 @@ def _read_items(path: Path, allow_native_decide: bool) -> tuple[list[dict[str, A
         seen.add(item["id"])
         items.append(item)
     return items, tasks
+
+
+def _input_lines(path: Path) -> list[str]:
+    """JSONL lines; a .lean file or a folder of them becomes one {"id", "file"} line per file."""
+    if path.is_dir() or path.suffix == ".lean":
+        files = sorted(path.rglob("*.lean")) if path.is_dir() else [path]
+        return [
+            json.dumps({"id": str(f.relative_to(path) if path.is_dir() else f.name), "file": str(f)})
+            for f in files
+        ]
+    return path.read_text(encoding="utf-8").splitlines()
 
 
 def _fail(message: str) -> typer.Exit:
