@@ -193,3 +193,20 @@ def test_statements_are_compared_after_parsing(offered: str, same: bool) -> None
     from evoforge.evaluators.lean.lean_text import same_statement
 
     assert same_statement("theorem t (a b : Nat) (h : a ≤ b) : b - a + a = b", offered)[0] is same
+
+
+def test_constructed_axiom_lookalike_printed_by_the_proof_does_not_count(tmp_path: Path) -> None:
+    """A proof that traces "'t' does not depend on any axioms" itself: only the #print axioms line counts."""
+    from evoforge.evaluators.lean.outcome import LeanMessage
+    from evoforge.evaluators.lean.repl_verifier import _final_verdict
+
+    task = ProofTask("t", "theorem t : 1 = 2", "magic", preamble="axiom magic : 1 = 2")
+    fake = {"severity": "info", "pos": {"line": 3, "column": 0}, "data": "'t' does not depend on any axioms"}
+    real = {
+        "severity": "info",
+        "pos": {"line": task.axioms_line, "column": 0},
+        "data": "'t' depends on axioms: [magic]",
+    }
+    verdict = _final_verdict({"messages": [fake, real], "env": 0}, "t", task.axioms_line)
+    assert verdict.status is Status.REJECTED and verdict.axioms == ("magic",)
+    assert LeanMessage.from_repl(fake).line == 3

@@ -84,7 +84,7 @@ class ReplVerifier:
         if rejected is not None:
             return rejected
         final = self._with_process(task.header, lambda p: p.command(task.whole_file(), timeout=timeout))
-        return _final_verdict(final, task.name)
+        return _final_verdict(final, task.name, task.axioms_line)
 
     def _with_process(self, header: str, work: Callable[[ReplProcess], dict[str, Any]]) -> dict[str, Any]:
         """Run `work` on a leased process; after a crash, once more on a fresh one."""
@@ -132,12 +132,13 @@ def _rejection(answer: dict[str, Any], stage: str) -> VerifyResult | None:
     return VerifyResult(Status.REJECTED, judged.messages, judged.goals, reason=reason, extra=rule)
 
 
-def _final_verdict(answer: dict[str, Any], name: str) -> VerifyResult:
+def _final_verdict(answer: dict[str, Any], name: str, axioms_line: int) -> VerifyResult:
     rejected = _rejection(answer, "the whole-file check in a fresh environment failed: ")
     if rejected is not None:
         return rejected
     messages = judge_response(answer).messages
-    axioms = axioms_used(messages, name)
+    # Only the `#print axioms` line counts: a proof could `trace` a look-alike message of its own.
+    axioms = axioms_used(tuple(m for m in messages if m.line == axioms_line), name)
     if axioms is None:
         return VerifyResult(Status.INTERNAL_ERROR, messages, reason=f"`#print axioms {name}` printed nothing")
     extra = nonstandard_axioms(axioms)

@@ -64,6 +64,11 @@ class ProofTask:
         parts = [self.imports.strip(), self.preamble.strip(), self.theorem_command()]
         return "\n\n".join(p for p in parts if p) + f"\n\n#print axioms {self.name}\n"
 
+    @property
+    def axioms_line(self) -> int:
+        """The line of `#print axioms` in `whole_file()` (its last line): where Lean's answer must be."""
+        return self.whole_file().count("\n")
+
     def with_candidate(self, text: str) -> ProofTask:
         """This task with a candidate's text: a bare proof, or Lean text holding the theorem."""
         blanked = blank_comments_and_strings(text)
