@@ -130,3 +130,17 @@ def test_parent_feedback_reaches_the_prompt_from_the_run_database(tmp_path: Path
     )
     assert state.next_prompt().parent_feedback == ("REJECTED: the proof contains `sorry`",)
     state.close()
+
+
+def test_feedback_from_a_recorded_unsolved_goals_answer() -> None:
+    from evoforge.evaluators.lean.proof_evaluator import feedback, partial_score
+    from evoforge.evaluators.lean.repl_verifier import _rejection
+    from tests.lean_fixtures import recorded_session
+
+    _, answers = recorded_session("incomplete")
+    result = _rejection(answers[1], "")
+    assert result is not None
+    note = feedback(result)
+    assert note.startswith("REJECTED: unsolved goals\ngoals left:\ncase pos")
+    assert note.count("case pos") == 1 and "case neg" in note
+    assert partial_score(result) == 0.5 / (3 * 3)  # two errors, two goals left

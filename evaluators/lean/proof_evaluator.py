@@ -37,7 +37,10 @@ def feedback(result: VerifyResult, limit: int = 1200) -> str:
     """What the next prompt should know: Lean's first error and the goals left."""
     if result.verified:
         return ""
-    lines = [f"{result.status.value}: {result.first_error()}"]
+    error = result.first_error()
+    if result.goals and error.startswith("unsolved goals"):
+        error = "unsolved goals"  # the goals follow, once
+    lines = [f"{result.status.value}: {error}"]
     if result.goals:
         lines.append("goals left:\n" + "\n\n".join(result.goals[:3]))
     return "\n".join(lines)[:limit]
