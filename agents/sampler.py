@@ -43,6 +43,11 @@ class Sampler:
         self.samples_per_prompt = samples_per_prompt
         self.mode = getattr(backend, "default_mode", COMPLETION) if mode == "auto" else mode
         self.temperature, self.top_p, self.max_tokens, self.seed = temperature, top_p, max_tokens, seed
+        self._build, self._parse_text = build_prompt, parse_candidate
+        if spec.kind == "lean_proof":
+            from evoforge.agents.lean_prompts import build_lean_prompt, parse_lean_completion
+
+            self._build, self._parse_text = build_lean_prompt, parse_lean_completion
 
     @classmethod
     def from_config(cls, config: LLMConfig, spec: ProblemSpec, samples_per_prompt: int = 4) -> Sampler:
@@ -58,7 +63,7 @@ class Sampler:
 
     def sample_many(self, prompts: list[Prompt], n: int | None = None) -> list[SampleBatch]:
         """Several prompts in one backend call, so their requests are in flight together."""
-        rendered = [build_prompt(self.spec, prompt, self.mode) for prompt in prompts]
+        rendered = [self._build(self.spec, prompt, self.mode) for prompt in prompts]
         requests = [self.request(r, n or self.samples_per_prompt) for r in rendered]
         results = self.backend.generate(requests)
         return [self._batch(r, completions) for r, completions in zip(rendered, results, strict=True)]
@@ -70,7 +75,8 @@ class Sampler:
         }  # fmt: skip
         if rendered.messages is not None:
             return GenerationRequest(messages=rendered.messages, **common)  # type: ignore[arg-type]
-        return GenerationRequest(prompt=rendered.text, stop=COMPLETION_STOPS, **common)  # type: ignore[arg-type]
+        stops = getattr(rendered, "stops", COMPLETION_STOPS)
+        return GenerationRequest(prompt=rendered.text, stop=stops, **common)  # type: ignore[arg-type]
 
     def _batch(self, rendered: RenderedPrompt, completions: list[Completion]) -> SampleBatch:
         candidates = tuple(self._parse(completion, rendered) for completion in completions)
@@ -80,7 +86,7 @@ class Sampler:
         if completion.finish_reason and completion.finish_reason.startswith("error"):
             return Candidate(None, None, f"LLM request failed: {completion.finish_reason[6:].strip()}")
         truncated = completion.finish_reason == "length"
-        return parse_candidate(completion.text, self.spec, self.mode, rendered.header, truncated)
+        return self._parse_text(completion.text, self.spec, self.mode, rendered.header, truncated)
 
     def close(self) -> None:
         self.backend.close()

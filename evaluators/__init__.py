@@ -17,6 +17,7 @@ from evoforge.spec import ProblemSpec
 # kind -> "module:Class"; imported only when chosen, so a program run never loads sympy, torch or Lean.
 EVALUATOR_KINDS: dict[str, str] = {
     "program": "evoforge.evaluators.program:ProgramEvaluator",
+    "lean_proof": "evoforge.evaluators.lean.proof_evaluator:LeanProofEvaluator",
 }
 
 
@@ -28,6 +29,14 @@ class Evaluator(Protocol):
     def evaluate(self, code: str) -> Evaluation: ...
 
     def close(self) -> None: ...
+
+
+def check_backend(spec: ProblemSpec) -> None:
+    """Fail at once, before a run starts anything, if the kind's backend is missing (e.g. no Lean)."""
+    module_name, class_name = EVALUATOR_KINDS[spec.kind].split(":")
+    preflight = getattr(getattr(importlib.import_module(module_name), class_name), "preflight", None)
+    if preflight is not None:
+        preflight(spec)
 
 
 def open_evaluator(spec: ProblemSpec, split: str = "train", dataset: Path | None = None,

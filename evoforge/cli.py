@@ -95,8 +95,15 @@ def run(
     address: Annotated[str | None, typer.Option(help="Join this Ray cluster.")] = None,
     sandbox: Annotated[str, typer.Option(help="fork | spawn")] = "fork",
     unsafe_in_process: Annotated[bool, typer.Option(help="Run candidates in-process (debug).")] = False,
+    theorem: Annotated[str | None, typer.Option(help="lean_proof problems: the statement to prove.")] = None,
+    all_theorems: Annotated[bool, typer.Option("--all", help="lean_proof: a search per statement.")] = False,
 ) -> None:
     """Run an evolutionary search."""
+    from evoforge.commands.lean import run_every_theorem, theorem_inputs
+
+    if all_theorems:
+        return run_every_theorem(run, dict(locals()))
+    inputs = theorem_inputs(theorem, dataset) if theorem else inputs
     from evoforge.run_config import RunConfig
     from evoforge.runtime.session import run_search
 
@@ -142,6 +149,9 @@ def _run_session(start, problem: str, inputs_json: str | None, budget: int, run_
     try:
         with _user_errors(run_dir):
             spec = load_problem(problem, inputs_json)
+            from evoforge.evaluators import check_backend
+
+            check_backend(spec)  # e.g. no Lean: BACKEND_UNAVAILABLE before any actor starts
             _say(err, f"run directory: {run_dir}")
             with Progress(spec, budget, err) as progress:
                 outcome = start(progress.update)
@@ -278,6 +288,11 @@ def _print_evaluation(spec, candidate: Path, results: dict, as_json: bool) -> No
     for key, r in results.items():
         table.add_row(Text(key), Text(r["shown"] or "-"), str(r["score"]), Text(r["error"] or ""))
     out.print(table)
+
+
+from evoforge.commands.lean import verify_lean  # noqa: E402
+
+app.command("verify-lean")(verify_lean)
 
 
 def main() -> None:

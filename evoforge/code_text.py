@@ -141,6 +141,10 @@ def normalized_code(code: str) -> str:
 
 
 def code_hash(code: str) -> str:
-    """SHA-256 of the normalized code: the dedup key."""
-    return hashlib.sha256(normalized_code(code).encode()).hexdigest()
+    """SHA-256 of the normalized code: the dedup key (non-Python text, e.g. Lean: whitespace-folded)."""
+    try:
+        canonical = normalized_code(code)
+    except SyntaxError:
+        canonical = " ".join(code.split())
+    return hashlib.sha256(canonical.encode()).hexdigest()
 

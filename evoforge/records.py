@@ -39,6 +39,7 @@ class Prompt:
     parent_codes: tuple[str, ...]
     parent_scores: tuple[float, ...]
     version_generated: int
+    parent_feedback: tuple[str, ...] = ()  # per parent, what its evaluation said (details["feedback"])
 
 
 @dataclass(frozen=True)

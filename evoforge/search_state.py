@@ -8,7 +8,7 @@ Ray actor holds; it imports neither Ray nor any LLM code.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -84,7 +84,9 @@ class SearchState:
         return self.database.best() is not None
 
     def next_prompt(self) -> Prompt:
-        return self.database.get_prompt()
+        prompt = self.database.get_prompt()  # the parents' feedback feeds repair prompts (lean_proof)
+        notes = tuple(str(self.storage.details_of(i).get("feedback", "")) for i in prompt.parent_ids)
+        return replace(prompt, parent_feedback=notes)
 
     def record_batch(
         self, prompt: Prompt, prompt_text: str,

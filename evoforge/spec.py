@@ -94,12 +94,17 @@ def builtin_problems_dir() -> Path:
 
 def builtin_problem_names() -> list[str]:
     root = builtin_problems_dir()
-    return sorted(p.name for p in root.iterdir() if (p / "spec.py").is_file())
+    return sorted(p.name for p in root.iterdir() if (p / "spec.py").is_file()
+                  or (p / "problem.toml").is_file())
 
 
 def load_problem(target: str | Path, inputs_json: str | None = None) -> ProblemSpec:
     """Load a built-in name, a problem folder, or a FunSearch spec file."""
     path = Path(target)
+    from evoforge.evaluators.lean.problem import is_lean_folder, load_lean_problem  # kind = "lean_proof"
+
+    if is_lean_folder(folder := path if path.is_dir() else builtin_problems_dir() / str(target)):
+        return load_lean_problem(folder, inputs_json)
     if path.is_file():
         spec = _load_spec_file(path, config={}, name=path.stem)
     elif path.is_dir():

@@ -1,0 +1,59 @@
+"""Shared pieces for the Lean tests: the REPLAY of real REPL transcripts, never real Lean.
+
+`replay_repl(tmp_path, *flags)` writes a one-line executable that starts
+tests/lean_replay_repl.py with the given flags, which is what `--lean-repl` /
+EVOFORGE_LEAN_REPL point at in these tests. Answers come from the REPL's recorded
+transcripts, plus (only where a test asks for it) tests/data/lean_constructed_answers.jsonl,
+whose entries are labelled as constructed, not recorded.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+import sys
+from pathlib import Path
+
+import pytest
+
+from evoforge.evaluators.lean.problem import data_root
+
+REPO = Path(__file__).resolve().parents[1]
+REPLAY_SCRIPT = REPO / "tests" / "lean_replay_repl.py"
+CONSTRUCTED = REPO / "tests" / "data" / "lean_constructed_answers.jsonl"
+
+
+def transcripts_dir() -> Path:
+    folder = data_root() / "lean" / "repl_transcripts"
+    if not (folder / "readme.in").is_file():
+        pytest.fail(
+            f"the REPL transcripts are not at {folder}; set EVOFORGE_DATA (see shared/data/README.md)"
+        )
+    return folder
+
+
+def replay_repl(tmp_path: Path, *flags: str, constructed: bool = False, log: Path | None = None) -> Path:
+    """An executable that runs the replay with `flags`; `log` records every command it receives."""
+    args = [sys.executable, str(REPLAY_SCRIPT), "--transcripts", str(transcripts_dir()), *flags]
+    if constructed:
+        args += ["--constructed", str(CONSTRUCTED)]
+    if log is not None:
+        args += ["--log", str(log)]
+    script = tmp_path / f"replay_repl_{len(list(tmp_path.glob('replay_repl_*')))}"
+    script.write_text("#!/bin/sh\nexec " + " ".join(shlex.quote(a) for a in args) + "\n")
+    script.chmod(0o755)
+    return script
+
+
+def logged_commands(log: Path) -> list[dict]:
+    return [json.loads(line) for line in log.read_text().splitlines()] if log.is_file() else []
+
+
+def recorded_session(name: str) -> tuple[list[dict], list[dict]]:
+    """The commands and real Lean answers of one transcript."""
+    folder = transcripts_dir()
+
+    def blocks(path: Path) -> list[dict]:
+        return [json.loads(b) for b in path.read_text(encoding="utf-8").split("\n\n") if b.strip()]
+
+    return blocks(folder / f"{name}.in"), blocks(folder / f"{name}.expected.out")
