@@ -19,7 +19,6 @@ import math
 from typing import Any, NamedTuple
 
 MAX_ERROR_CHARS = 500
-MAX_REPORTED_IMPORTS = 32
 MAX_DATA_NUMBERS = 1 << 18
 MAX_DATA_LISTS = 1 << 18  # empty lists carry no number but still cost the parent memory
 MAX_DATA_DEPTH = 4
@@ -32,13 +31,10 @@ _RESULT_KEYS = frozenset({"score", "data"})
 
 
 class ChildResult(NamedTuple):
-    """What a trial's one message says: a score or an error, the data beside the score, and the
-    modules the trial imported (a hint for the server's preloading, never trusted beyond its
-    allow-list)."""
+    """What a trial's one message says: a score or an error, and the data beside the score."""
 
     score: float | None
     error: str | None
-    imported: tuple[str, ...] = ()
     data: list[Any] | None = None
 
 
@@ -174,16 +170,8 @@ def short(text: str, limit: int = MAX_ERROR_CHARS) -> str:
 
 
 def child_message(outcome: dict[str, Any], token: str) -> bytes:
-    """A trial's one JSON message for the result channel.
-
-    The common case, a bare score, is formatted by hand: in a forked child,
-    json's encoder machinery copies about a dozen pages more. A float that
-    `checked_score` let through is finite, and its repr is a JSON number.
-    """
-    score = outcome.get("score")
-    if type(score) is float and len(outcome) == 1:  # no data, no error
-        return b'{"score": %s, "token": "%s"}' % (repr(score).encode(), token.encode())
-    return json.dumps({**outcome, "token": token}).encode()
+    """A trial's one JSON message for the result channel (its numbers were checked finite)."""
+    return json.dumps({**outcome, "token": token}, allow_nan=False).encode()
 
 
 def _reject_constant(name: str) -> float:
@@ -198,24 +186,19 @@ def decode_child_result(raw: bytes, token: str) -> ChildResult:
         return _invalid("the result channel held something other than one JSON message")
     if not isinstance(message, dict) or message.get("token") != token:
         return _invalid("the result channel was written by the candidate, not the harness")
-    score, error, imported = message.get("score"), message.get("error"), _names(message.get("imported"))
+    score, error = message.get("score"), message.get("error")
     if error is not None:
-        return ChildResult(None, short(error), imported) if isinstance(error, str) else _invalid("bad error")
+        return ChildResult(None, short(error)) if isinstance(error, str) else _invalid("bad error")
     if type(score) not in (int, float) or not math.isfinite(score):
         return _invalid("malformed score")
     if "data" not in message:
-        return ChildResult(float(score), None, imported)
+        return ChildResult(float(score), None)
     data, problem = checked_data(message["data"], from_json=True)
     if problem is not None:
         return _invalid(f"malformed data ({problem.removeprefix('invalid result: ')})")
-    return ChildResult(float(score), None, imported, data)
+    return ChildResult(float(score), None, data)
 
 
 def _invalid(why: str) -> ChildResult:
     return ChildResult(None, f"invalid result: {why}")
 
-
-def _names(value: Any) -> tuple[str, ...]:
-    if not isinstance(value, list):
-        return ()
-    return tuple(name for name in value[:MAX_REPORTED_IMPORTS] if isinstance(name, str) and len(name) < 100)

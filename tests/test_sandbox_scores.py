@@ -47,7 +47,7 @@ def test_subclasses_of_numbers_are_refused() -> None:
 def test_child_result_needs_the_token() -> None:
     good = json.dumps({"score": 2.5, "token": TOKEN}).encode()
     forged = json.dumps({"score": 1e9, "token": "guess"}).encode()
-    assert decode_child_result(good, TOKEN) == (2.5, None, (), None)
+    assert decode_child_result(good, TOKEN) == (2.5, None, None)
     forged_error = decode_child_result(forged, TOKEN).error
     assert forged_error.startswith("invalid result: the result channel was written")
 
