@@ -3,8 +3,9 @@
 Every case checks its recorded outcome, then the same things after every
 attack: the host folder (a world-writable victim file, a world-readable run
 database) and a loopback listener are untouched, no process the candidate
-started is left, the fork server was not restarted, and a normal candidate
-still scores exactly right in the same sandbox. Zero escapes, zero crashed runs.
+started is left, and (fork mode, where trials share a server) the server was
+not restarted and a normal candidate still scores exactly right in it. Zero
+escapes, zero crashed runs.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from test_sandbox_support import GOOD, LIMITS, assert_no_stray_processes, candid
 
 import evoforge.spec
 from evoforge.sandboxes import Sandbox, SandboxMode, open_sandbox
+from evoforge.sandboxes.fork_client import ForkSandbox
 
 SECRET = "sk-evoforge-test-secret"
 # A spawned trial's clock includes starting an interpreter; on a loaded shared machine 1 s of CPU
@@ -236,5 +238,6 @@ def test_attack_is_contained(sandboxes: dict[bool, Sandbox], host: Host, case: A
     assert case.tail in result.output_tail and len(result.output_tail) <= 2000
     host.assert_untouched()
     assert_no_stray_processes(sandbox)
-    assert getattr(sandbox, "restarts", 0) == restarts
-    assert sandbox.run(GOOD, "big").score == 20.0
+    if isinstance(sandbox, ForkSandbox):  # a spawned trial shares nothing with the next one
+        assert sandbox.restarts == restarts
+        assert sandbox.run(GOOD, "big").score == 20.0
