@@ -88,7 +88,7 @@ ATTACKS = [
     attack("one-fork", "import os\nos.fork()\nreturn 1.0", "Resource temporarily unavailable"),
     attack("threads", "import threading\nthreading.Thread(target=print).start()\nreturn 1.0",
            "can't start new thread"),
-    attack("stdout-flood", "while True:\n    print('x' * 2**20)", r"^output too large"),
+    attack("stdout-flood", "while True:\n    print('x' * 2**20)", r"^output too large", tail="xxxx"),
     attack("print", "print('hello from the candidate')\nreturn 1.0", 1.0, tail="hello from the candidate"),
     attack("big-file", "with open('big.bin', 'wb') as f:\n    f.write(b'x' * (4 * 2**20))\nreturn 1.0",
            "File too large"),
