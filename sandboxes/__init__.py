@@ -1,47 +1,47 @@
-"""Sandboxes: every candidate is untrusted code, contained at a couple of milliseconds per trial.
+"""Sandboxes: every candidate is untrusted code, contained for a few milliseconds per trial.
 
 Modes (`SandboxMode`):
 
-- FORK (default): a warm server process per sandbox, started fresh with a
-  scrubbed environment (no API keys, one BLAS thread), loads the spec, its
-  inputs and numpy once, then enters a network namespace (loopback down) and a
-  private read-only filesystem view (interpreter and libraries only: no /work,
-  /home, /tmp, /proc, problem folder or run database). It forks a zygote
-  (`zygote.py`) that does nothing but clone trial children, in C where
-  `_zygote.c` was built: each child is cloned as the server's own child
-  (CLONE_PARENT) and the init of a new pid namespace, one ahead of the next
-  request. Each child runs in its own session, drops to uid 65534 when root
-  (so RLIMIT_NPROC=1 binds: no processes, no threads), and runs under
-  RLIMIT_CPU (SIGKILL at the limit), RLIMIT_AS (`memory_mb` is what the
+- FORK (default): a warm server process per sandbox (`forkserver.py`),
+  started fresh with a scrubbed environment (no API keys, one BLAS thread),
+  imports numpy and the modules candidates use most, loads the spec and its
+  inputs once, then enters a network namespace (loopback down) and a private
+  read-only filesystem view (`fsview.py`: interpreter and libraries only; no
+  /work, /home, /tmp, /proc, problem folder or run database). Per trial it
+  forks one child, the init of a new pid namespace, in its own session and a
+  fresh empty directory (its HOME and TMPDIR); the child drops to uid 65534
+  when root (so RLIMIT_NPROC=1 binds: no processes, no threads) and runs
+  under RLIMIT_CPU (SIGKILL at the limit), RLIMIT_AS (`memory_mb` is what the
   candidate may add to the warm interpreter's mappings), RLIMIT_FSIZE and
-  RLIMIT_NOFILE in a fresh empty directory (`trial_dirs.py`). The server
-  enforces the wall clock, kills the child's whole namespace and group, caps
-  stdout/stderr and the result channel, and maps the exit to one clear error.
-  What makes it cheap, on a machine where a copied page costs microseconds:
-  the server copies no shared pages (the zygote forks, the server watches),
-  what every clone shares sits largely in huge pages (`hugepages.py`: fewer
-  page-table entries to copy at each clone and free at each exit), children
-  map few libraries (modules candidates import are preloaded only
-  once a trial has imported them), and a child's own path is kept short (its
-  confinement in C, the guard's final check a read of dict version tags).
+  RLIMIT_NOFILE. The server enforces the wall clock, kills the child's whole
+  namespace and group, caps stdout/stderr and the result channel, maps the
+  exit to one clear error and removes the directory. If the server itself
+  dies, the trial is recorded as an error and a new server started.
 - SPAWN: a fresh interpreter per trial (posix_spawn, safe from threaded
-  actors) with the same layers, for specs that are not fork-safe: 80-200 ms a trial.
+  actors) with the same layers, for specs that are not fork-safe; it pays
+  for an interpreter and numpy every trial (see bench/sandbox_overhead.py).
 - IN_PROCESS: the harness in the caller's process, no limits; debugging only.
 
+Every mode runs the same harness (`harness.py`): a static check rejects
+code naming frame/introspection attributes before anything runs; the
+candidate runs in a copy of the spec's globals; the tamper guard
+(`guard.py`) checks what the spec's scoring code reads after each call; the
+result is accepted only as an exact number, or as an exact dict with a
+score and bounded, finite data (`scores.py`), checked in the child and again
+by the parent, and it crosses on a channel that carries a per-trial token.
 Where a layer is unavailable (not root, namespaces disabled) the evaluator
 logs one warning naming it, and every limit that still applies stays on.
 
 What in-process isolation cannot do, honestly: inside its child the
 candidate shares an interpreter with the spec's `@run` function, so a
 deliberately adversarial candidate (ctypes memory writes, names built at run
-time to dodge the static check) can still fake its own score. The guard
-(static rejection of frame/introspection names, identity checks of everything
-the spec's scoring code reads, exact score types, a per-trial token on the
-result channel) stops the monkey-patching LLMs actually write; the process,
+time to dodge the static check) can still fake its own score and data. The
+guard stops the monkey-patching LLMs actually write; the process,
 namespace and uid boundaries are what keep the host, the run's files, its
 keys and other candidates safe. A forked child also holds a copy of the
 server's memory, from which the split's other inputs are dropped (not
-scrubbed) before the candidate runs.
+scrubbed) before the candidate runs. IN_PROCESS mode has none of the
+boundaries: a candidate there can hang, corrupt or read the caller.
 """
 
 from __future__ import annotations

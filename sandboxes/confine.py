@@ -12,9 +12,11 @@ import ctypes
 import math
 import os
 import resource
+import shutil
 import signal
+import subprocess
+import sys
 from pathlib import Path
-from types import ModuleType
 
 from evoforge.records import Limits
 
@@ -43,14 +45,12 @@ def unshare(flags: int) -> None:
     libc_call("unshare", flags)
 
 
-def scrubbed_environment(workdir: str | None = None) -> dict[str, str]:
+def scrubbed_environment() -> dict[str, str]:
     """What a sandboxed process may see: no API keys, no tokens, one thread per library."""
     env = {key: os.environ[key] for key in KEPT_VARIABLES if key in os.environ}
     env.setdefault("PATH", "/usr/local/bin:/usr/bin:/bin")
     env.setdefault("LANG", "C.UTF-8")
     env.update({key: "1" for key in THREAD_VARIABLES})
-    if workdir:
-        env.update(HOME=workdir, TMPDIR=workdir)
     return env
 
 
@@ -84,9 +84,8 @@ def trial_rlimits(limits: Limits, address_space: int) -> list[Rlimit]:
             (resource.RLIMIT_NPROC, 1, 1)]  # counts the trial itself: no fork, no thread (root: once nobody)
 
 
-def redirect_streams(request_fd: int, output_fd: int, result_fd: int) -> None:
-    """Request on stdin, stdout+stderr into the capped pipe, result on fd 3, nothing else open."""
-    os.dup2(request_fd, 0)
+def redirect_streams(output_fd: int, result_fd: int) -> None:
+    """stdout+stderr into the capped pipe, result on fd 3, nothing else open but stdin (/dev/null)."""
     os.dup2(output_fd, 1)
     os.dup2(output_fd, 2)
     os.dup2(result_fd, RESULT_FD)
@@ -97,6 +96,28 @@ def hand_to_nobody(workdir: Path | str) -> None:
     """Give a trial's directory to the user the trial runs as (done by whoever makes it, as root)."""
     if os.getuid() == 0:
         os.chown(workdir, NOBODY, NOBODY)
+
+
+def remove_trial_directory(path: str) -> None:
+    """Delete a finished trial's directory, however deep the candidate nested it."""
+    try:
+        os.rmdir(path)  # most candidates write no files: one call instead of rmtree's walk
+        return
+    except FileNotFoundError:
+        return
+    except OSError:
+        pass
+    try:
+        _remove_tree(path)
+    except OSError as error:
+        print(f"evoforge sandbox: could not remove {path}: {error}", file=sys.stderr)
+
+
+def _remove_tree(path: str) -> None:
+    try:
+        shutil.rmtree(path)
+    except RecursionError:  # thousands of nested directories: rm walks them without recursion
+        subprocess.run(["rm", "-rf", "--one-file-system", path], check=False, env={"PATH": "/usr/bin:/bin"})
 
 
 def drop_privileges() -> bool:
@@ -110,11 +131,10 @@ def drop_privileges() -> bool:
 
 
 def confine_process() -> None:
-    """The part of the confinement that fork passes on: done once in a fork server, not per trial.
+    """The part of the confinement that fork passes on, done once in a fork server.
 
     No-new-privileges can never be unset and signal dispositions survive
-    fork, so every child has them without paying for the calls (about 0.2 ms
-    of CPU per trial, mostly copy-on-write faults of the code they touch).
+    fork, so every child has them.
     """
     libc_call("prctl", PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
     for number in (signal.SIGINT, signal.SIGTERM, signal.SIGXCPU):  # SIGXFSZ stays ignored: EFBIG
@@ -122,7 +142,7 @@ def confine_process() -> None:
 
 
 def confine_child(rlimits: list[Rlimit]) -> None:
-    """Everything between fork and the candidate, in the child, after `confine_process`.
+    """The limits of one trial, in its own process, after `confine_process`.
 
     The uid drop comes after the limits (it needs root to set them) and before
     the death signal (a credential change clears that). The trial's directory,
@@ -132,18 +152,3 @@ def confine_child(rlimits: list[Rlimit]) -> None:
         resource.setrlimit(kind, (soft, hard))
     drop_privileges()
     libc_call("prctl", PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
-
-
-def confine_clone(fds: list[int], rlimits: list[Rlimit], native: ModuleType | None) -> None:
-    """A fork server's child: its own session, its streams on 0-3, then `confine_child`.
-
-    With the C module (`_zygote.c`) the same steps take one call that writes
-    a handful of pages instead of about a hundred.
-    """
-    request_fd, output_fd, result_fd = fds
-    if native is None:
-        os.setsid()
-        redirect_streams(request_fd, output_fd, result_fd)
-        confine_child(rlimits)
-    else:
-        native.confine(request_fd, output_fd, result_fd, rlimits, NOBODY if os.getuid() == 0 else -1)

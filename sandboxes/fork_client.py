@@ -19,46 +19,31 @@ import time
 from pathlib import Path
 from typing import IO, Any
 
-from evoforge.forkserver_launch import NATIVE_FLAG
 from evoforge.records import Limits, TrialResult
 from evoforge.sandboxes.base import Sandbox, warn_once
 from evoforge.sandboxes.confine import scrubbed_environment
 from evoforge.sandboxes.framing import ChannelClosed, read_json, write_json, write_pickle
-from evoforge.sandboxes.zygote import native_path
 from evoforge.spec import ProblemSpec
 from evoforge.spec_errors import SpecError
 
 STARTUP_SECONDS = 120.0
 REPLY_MARGIN_SECONDS = 15.0
-
-
-def server_environment() -> dict[str, str]:
-    """The scrubbed environment, plus LD_BIND_NOW: the loader then resolves every library call once,
-    in the server, instead of each child resolving (and so copying a page for) each call it makes
-    first; about 25 page copies a trial. The server drops it from its environment on start."""
-    return {**scrubbed_environment(), "LD_BIND_NOW": "1"}
-
-
-def server_command(native: bool) -> list[str]:
-    """The launcher (see evoforge.forkserver_launch), told where the C module is if it is to be used."""
-    path = native_path() if native else None
-    return [sys.executable, "-P", "-m", "evoforge.forkserver_launch"] + ([NATIVE_FLAG, path] if path else [])
+SERVER_COMMAND = [sys.executable, "-P", "-m", "evoforge.sandboxes.forkserver"]
 
 
 class ForkSandbox(Sandbox):
-    """Trials cloned from one warm server per sandbox; a millisecond or two of overhead each.
+    """Trials forked from one warm server per sandbox; a few milliseconds of overhead each.
 
-    `private_root`, `pid_namespaces` and `native` (the C clone loop) can be
-    turned off to test what the sandbox does where a machine lacks them.
+    `private_root` and `pid_namespaces` can be turned off to test what the
+    sandbox does where a machine lacks them.
     """
 
     def __init__(self, spec: ProblemSpec, split: str, dataset: Path | None, limits: Limits,
-                 private_root: bool = True, pid_namespaces: bool = True, native: bool = True) -> None:
+                 private_root: bool = True, pid_namespaces: bool = True) -> None:
         self._spec = spec
         self._limits = limits
         self._setup = {"spec": spec, "split": split, "dataset": dataset, "limits": limits,
                        "private_root": private_root, "pid_namespaces": pid_namespaces}
-        self._native_wanted = native  # told to the server on its command line (forkserver_launch)
         self._lock = threading.Lock()
         self._process: subprocess.Popen[bytes] | None = None
         self._stderr: IO[bytes] | None = None
@@ -72,9 +57,8 @@ class ForkSandbox(Sandbox):
     def _start(self) -> None:
         self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 (kept open for the server's life)
         self._process = subprocess.Popen(
-            server_command(self._native_wanted),
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._stderr,
-            env=server_environment(), close_fds=True, start_new_session=True, cwd="/",
+            SERVER_COMMAND, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._stderr,
+            env=scrubbed_environment(), close_fds=True, start_new_session=True, cwd="/",
         )
         try:
             write_pickle(self._stdin, self._setup)
@@ -90,11 +74,6 @@ class ForkSandbox(Sandbox):
                             f"{ready['error']}); fix it so it runs as a plain Python module.")
         for warning in ready["warnings"]:
             warn_once(warning)
-        self.native = bool(ready["native"])
-        self.zygote_pid: int = ready["zygote_pid"]
-        if not self.native and self._native_wanted:
-            warn_once("the C part of the fork server (evoforge.sandboxes._zygote) was not built; trials "
-                      "run about 0.3 ms slower (reinstall evoforge where a C compiler is available)")
         self.input_keys = tuple(ready["input_keys"])
 
     @property
@@ -157,5 +136,6 @@ class ForkSandbox(Sandbox):
 
 def _trial(input_key: str, reply: dict[str, Any]) -> TrialResult:
     return TrialResult(input_key, score=reply.get("score"), error=reply.get("error"),
-                       seconds=float(reply.get("seconds", 0.0)), output_tail=reply.get("output_tail", ""))
+                       seconds=float(reply.get("seconds", 0.0)), output_tail=reply.get("output_tail", ""),
+                       data=reply.get("data"))
 

@@ -24,12 +24,8 @@ class ChannelClosed(Exception):
 
 
 def write_frame(fd: int, payload: bytes) -> None:
-    write_frames(fd, [payload])
-
-
-def write_frames(fd: int, payloads: list[bytes]) -> None:
-    """Several frames in one write: a reader woken by the first does not wait for the rest."""
-    data = memoryview(b"".join(HEADER.pack(len(payload)) + payload for payload in payloads))
+    """The payload after its length, in one write where the pipe takes it."""
+    data = memoryview(HEADER.pack(len(payload)) + payload)
     try:
         while data:
             data = data[os.write(fd, data) :]

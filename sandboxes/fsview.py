@@ -78,7 +78,7 @@ def _bind(root: Path, path: str, writable: bool = False) -> None:
 def _mount_point() -> Path:
     """One fixed, empty directory on the host: every sandbox mounts its own tmpfs there, each in
     its own mount namespace, so none leaves a directory behind per server or per spawned trial."""
-    point = Path(os.environ.get("TMPDIR") or "/tmp") / MOUNT_POINT_NAME  # not tempfile: see forkserver
+    point = Path(os.environ.get("TMPDIR") or "/tmp") / MOUNT_POINT_NAME
     point.mkdir(mode=0o700, exist_ok=True)
     info = point.lstat()
     if not stat.S_ISDIR(info.st_mode) or info.st_uid != 0:

@@ -23,8 +23,6 @@ import builtins
 from collections.abc import Iterator
 from typing import Any
 
-from evoforge.sandboxes.dict_version import version as dict_version
-
 ESCAPE_ATTRIBUTES = frozenset({
     "f_back", "f_globals", "f_locals", "f_builtins", "f_code", "_getframe", "__globals__",
     "__builtins__", "gi_frame", "cr_frame", "ag_frame", "gi_code", "tb_frame", "tb_next",
@@ -121,7 +119,6 @@ class TamperGuard:
         self._namespace = namespace
         self._builtins = builtins.__dict__
         self._builtin_items = tuple(self._builtins.items())
-        self._builtins_version = dict_version(self._builtins)
         stable = []
         for chain in sorted(chains):
             first, second = self._resolve(chain), self._resolve(chain)
@@ -133,14 +130,12 @@ class TamperGuard:
         self._evolved_name = evolved_name
         self._evolved = namespace.get(evolved_name, _MISSING)
         self._namespace_items = tuple(item for item in namespace.items() if item[0] != evolved_name)
-        self._namespace_version = dict_version(namespace)
         self.tampered: str | None = None
 
     def bind_evolved(self, function: Any) -> None:
         """Bind `function` under the evolved name, once the spec's other bindings proved untouched."""
         self._check_namespace()
         self._namespace[self._evolved_name] = self._evolved = function
-        self._namespace_version = dict_version(self._namespace)
 
     def _resolve(self, chain: tuple[str, ...]) -> Any:
         value = self._namespace.get(chain[0], _MISSING)
@@ -171,24 +166,16 @@ class TamperGuard:
                 self._fail(".".join(chain))
 
     def check_all(self) -> None:
-        """The final check: used chains, every builtin and every spec-level binding.
-
-        A dict whose version tag has not moved was not written to, so its
-        entries need no identity test (see dict_version); where one moved,
-        or no tag can be read, every entry is compared.
-        """
+        """The final check: used chains, every builtin and every spec-level binding, by identity."""
         self.check_used()
-        if self._builtins_version is None or dict_version(self._builtins) != self._builtins_version:
-            for name, value in self._builtin_items:
-                if self._builtins.get(name, _MISSING) is not value:
-                    self._fail(f"builtins.{name}")
+        for name, value in self._builtin_items:
+            if self._builtins.get(name, _MISSING) is not value:
+                self._fail(f"builtins.{name}")
         self._check_namespace()
         if self.tampered:
             raise TamperedError(self.tampered)
 
     def _check_namespace(self) -> None:
-        if self._namespace_version is not None and dict_version(self._namespace) == self._namespace_version:
-            return
         if self._namespace.get(self._evolved_name, _MISSING) is not self._evolved:
             self._fail(self._evolved_name)
         for name, value in self._namespace_items:

@@ -20,37 +20,20 @@ from types import CodeType
 from typing import Any
 
 from evoforge.sandboxes.guard import TamperedError, TamperGuard, reject_escape_hatches, used_chains
-from evoforge.sandboxes.scores import checked_score, short
+from evoforge.sandboxes.scores import checked_outcome, short
 
 SPEC_MODULE = "evoforge_problem_spec"
-# Imported by every sandbox before its first trial, so that a candidate's `import copy` costs nothing:
-# modules that numpy or the sandbox load anyway, or that map no library of their own (a fork server's
-# every trial pays for each mapping it holds; see forkserver).
-PRELOADED = ("numpy", "math", "random", "itertools", "functools", "collections", "dataclasses", "typing",
-             "copy", "re", "time", "operator", "json", "string", "ctypes", "numpy.linalg")
-# Imported by a fork server's zygote once some trial has imported it: each maps libraries every later
-# trial pays for (numpy.random: 17, about 0.3 ms a trial), but importing it in a trial costs far more
-# (numpy.random: about 22 ms). Nothing outside this list is ever imported on a child's word.
-PRELOADABLE = frozenset({
-    "numpy.random", "numpy.fft", "numpy.polynomial", "heapq", "bisect", "statistics", "fractions", "decimal",
-    "hashlib", "zlib",
-})
+# Imported by a sandbox before the spec, so that a candidate's `import copy` costs nothing: modules that
+# numpy or the sandbox load anyway, or that map no library of their own (in a fork server every
+# trial pays for each mapping the server holds, at its fork and its exit). Anything else a candidate
+# imports (numpy.random: about 20 ms) it imports itself, in its own trial.
+WARM_IMPORTS = ("numpy", "math", "random", "itertools", "functools", "collections", "dataclasses", "typing",
+                "copy", "re", "time", "operator", "json", "string", "ctypes", "numpy.linalg")
 
 
-def preload() -> None:
-    for name in PRELOADED:
+def import_warm_modules() -> None:
+    for name in WARM_IMPORTS:
         importlib.import_module(name)
-
-
-def imported_preloadable(modules_before: int) -> list[str]:
-    """The preloadable modules loaded now, if this trial loaded any module at all.
-
-    Only the count of sys.modules is compared on the common path: reading its
-    entries would touch (and so copy) the pages of hundreds of objects.
-    """
-    if len(sys.modules) == modules_before:
-        return []
-    return [name for name in PRELOADABLE if name in sys.modules]
 
 
 def install_shims() -> None:
@@ -100,7 +83,7 @@ class SpecProgram:
         return PreparedSpec(self, namespace, namespace[self.run_name], guard)
 
 
-@dataclass
+@dataclass(frozen=True)
 class PreparedSpec:
     """A live spec namespace, its `@run` function and the guard over what it reads."""
 
@@ -108,20 +91,10 @@ class PreparedSpec:
     namespace: dict[str, Any]
     run_function: Callable[[Any], Any]
     guard: TamperGuard
-    _spare_globals: dict[str, Any] | None = None
-
-    def __post_init__(self) -> None:
-        self._spare_globals = dict(self.namespace)
 
     def candidate_globals(self) -> dict[str, Any]:
-        """A copy of the spec namespace for one candidate to run in.
-
-        The first was made with the spec: in a fork server's child, using it
-        costs the copy of a page or two, where copying the namespace there
-        would write a reference count on every object the spec defines.
-        """
-        spare, self._spare_globals = self._spare_globals, None
-        return spare if spare is not None else dict(self.namespace)
+        """A copy of the spec namespace for one candidate to run in."""
+        return dict(self.namespace)
 
 
 MAX_CODE_CHARS = 200_000
@@ -141,7 +114,8 @@ def compile_candidate(code: str) -> CodeType | str:
 
 
 def run_trial(prepared: PreparedSpec, code: str | CodeType, value: Any) -> dict[str, Any]:
-    """{"score": float} or {"error": "..."}: the candidate's whole effect, as data."""
+    """{"score": float}, {"score": float, "data": [...]} or {"error": "..."}: the candidate's whole
+    effect, as data."""
     compiled = compile_candidate(code) if isinstance(code, str) else code
     if isinstance(compiled, str):
         return {"error": compiled}
@@ -157,8 +131,7 @@ def run_trial(prepared: PreparedSpec, code: str | CodeType, value: Any) -> dict[
         return {"error": "recursion limit: the candidate recursed too deeply"}
     except BaseException as error:  # SystemExit, KeyboardInterrupt: all the candidate's doing
         return {"error": short(f"{_name(error)}: {_text(error)}")}
-    score, problem = checked_score(score_value)
-    return {"score": score} if problem is None else {"error": problem}
+    return checked_outcome(score_value)
 
 
 class _Refused(Exception):

@@ -35,6 +35,11 @@ class Isolation:
         libc_call("setns", self.pid_namespace_fd, CLONE_NEWPID)
         unshare(CLONE_NEWPID)
 
+    def after_fork(self) -> None:
+        """Fork into this process's own pid namespace again (that trial's dies with it)."""
+        if self.pid_namespace_fd is not None:
+            libc_call("setns", self.pid_namespace_fd, CLONE_NEWPID)
+
 
 def isolate(private_root: bool, pid_namespaces: bool) -> Isolation:
     """Enter a network namespace and a private filesystem view, and prepare pid namespaces."""
@@ -61,7 +66,7 @@ def _open_pid_namespace(result: Isolation) -> None:
     result.pid_namespace_fd = fd
     try:
         result.before_fork()
-        libc_call("setns", fd, CLONE_NEWPID)  # undo the probe: only the next fork should move
+        result.after_fork()  # undo the probe: only the next fork should move
     except OSError:
         result.pid_namespace_fd = None
         os.close(fd)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import pickle
 import secrets
-import shutil
 import sys
 import tempfile
 import time
@@ -18,7 +17,7 @@ from pathlib import Path
 
 from evoforge.records import Limits, TrialResult
 from evoforge.sandboxes.base import Sandbox, warn_once
-from evoforge.sandboxes.confine import RESULT_FD, scrubbed_environment
+from evoforge.sandboxes.confine import RESULT_FD, remove_trial_directory, scrubbed_environment
 from evoforge.sandboxes.harness import SpecProgram
 from evoforge.sandboxes.supervise import close_all, watch_child
 from evoforge.spec import ProblemSpec
@@ -48,9 +47,10 @@ class SpawnSandbox(Sandbox):
         try:
             outcome = self._spawn_and_watch(job, token)
         finally:
-            shutil.rmtree(workdir, ignore_errors=True)  # the child may have made it unreadable; best effort
+            remove_trial_directory(workdir)
         return TrialResult(input_key, outcome["score"], outcome["error"],  # type: ignore[arg-type]
-                           seconds=time.perf_counter() - started, output_tail=str(outcome["output_tail"]))
+                           seconds=time.perf_counter() - started, output_tail=str(outcome["output_tail"]),
+                           data=outcome["data"])  # type: ignore[arg-type]
 
     def _spawn_and_watch(self, job: dict[str, object], token: str) -> dict[str, object]:
         with tempfile.TemporaryFile() as job_file:
@@ -69,7 +69,7 @@ class SpawnSandbox(Sandbox):
                 )
                 os.close(result_w)
                 os.close(output_w)
-                return watch_child(pid, result_r, output_r, self._limits, token)[0]
+                return watch_child(pid, result_r, output_r, self._limits, token)
             finally:
                 close_all(result_r, output_r, result_w, output_w)
 

@@ -28,7 +28,7 @@ from evoforge.sandboxes.confine import (
     hand_to_nobody,
     trial_rlimits,
 )
-from evoforge.sandboxes.harness import compile_candidate, preload, run_trial
+from evoforge.sandboxes.harness import compile_candidate, import_warm_modules, run_trial
 from evoforge.sandboxes.isolation import isolate
 from evoforge.sandboxes.scores import child_message
 
@@ -41,13 +41,14 @@ def main() -> None:
         with os.fdopen(0, "rb") as job_file:
             job = pickle.load(job_file)  # written by the trusted evaluator; nothing untrusted yet
         os.dup2(os.open(os.devnull, os.O_RDONLY), 0)  # the job (and its token) must not stay readable
-        preload()
+        import_warm_modules()
         prepared = job["program"].instantiate()
         value, limits = job["value"], job["limits"]
         address_space = address_space_cap(limits)
         isolation = isolate(job["private_root"], pid_namespaces=True)
         workdir = Path(tempfile.mkdtemp(prefix="trial-", dir=isolation.scratch or job["workdir"]))
         os.environ.update(HOME=str(workdir), TMPDIR=str(workdir))
+        tempfile.tempdir = str(workdir)  # tempfile may have cached another choice already
         compiled = compile_candidate(job["code"])
         if isolation.pid_namespace_fd is not None:
             isolation.before_fork()

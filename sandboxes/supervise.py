@@ -17,9 +17,8 @@ import time
 from dataclasses import dataclass, field
 
 from evoforge.records import Limits
-from evoforge.sandboxes.scores import ChildResult, decode_child_result
+from evoforge.sandboxes.scores import MAX_RESULT_BYTES, ChildResult, decode_child_result
 
-MAX_RESULT_BYTES = 64 * 1024
 TAIL_BYTES = 2000
 _READ = select.POLLIN | select.POLLHUP | select.POLLERR
 
@@ -70,50 +69,30 @@ def close_all(*fds: int) -> None:
             os.close(fd)
 
 
-def watch_child(pid: int, result_fd: int, output_fd: int, limits: Limits, token: str,
-                deadline: float | None = None, reap_later: bool = False) -> tuple[dict[str, object], bool]:
-    """Wait for the child under the wall clock and caps.
+def watch_child(pid: int, result_fd: int, output_fd: int, limits: Limits, token: str) -> dict[str, object]:
+    """Wait for the child under the wall clock and caps, kill what is left of it, and reap it.
 
-    Returns ({"score", "error", "output_tail", "imported"}, still_to_reap). With
-    `reap_later`, a child that closed its pipes after a complete result is
-    not waited for: its exit (tearing down a numpy-sized address space)
-    overlaps with the reply instead of delaying it; it has been SIGKILLed
-    and the caller reaps it with `reap`.
+    Returns {"score", "error", "output_tail", "data"}.
     """
     streams = _Streams(result_fd, output_fd, limits.max_output_bytes)
     pidfd = os.pidfd_open(pid)
     try:
-        ending = _run_until_exit(pid, pidfd, streams, deadline or time.monotonic() + limits.wall_seconds,
-                                 stop_on_close=reap_later)
+        ending = _run_until_exit(pid, pidfd, streams, time.monotonic() + limits.wall_seconds)
     finally:
         os.close(pidfd)
     kill_tree(pid)  # strays that left the group but not the namespace are gone with its init
-    tail = streams.tail.decode("utf-8", errors="replace")
-    if ending == "closed" and reap_later:
-        score, error, imported = decode_child_result(bytes(streams.result), token)
-        return {"score": score, "error": error, "output_tail": tail, "imported": imported}, True
     _, status, usage = os.wait4(pid, 0)
     _drain(streams)
     cpu = usage.ru_utime + usage.ru_stime
-    score, error, imported = _verdict(status, cpu, ending == "timeout", streams, limits, token)
+    result = _verdict(status, cpu, ending == "timeout", streams, limits, token)
     tail = streams.tail.decode("utf-8", errors="replace")
-    return {"score": score, "error": error, "output_tail": tail, "imported": imported}, False
+    return {"score": result.score, "error": result.error, "output_tail": tail, "data": result.data}
 
 
-def reap(pid: int, block: bool) -> bool:
-    """Collect a child left by `watch_child(reap_later=True)`; True once it is gone."""
-    try:
-        done, _ = os.waitpid(pid, 0 if block else os.WNOHANG)
-    except ChildProcessError:
-        return True
-    return done == pid
-
-
-def _run_until_exit(pid: int, pidfd: int, streams: _Streams, deadline: float, stop_on_close: bool) -> str:
-    """Pump the pipes until the child exits (or, with `stop_on_close`, closes them after a result)."""
+def _run_until_exit(pid: int, pidfd: int, streams: _Streams, deadline: float) -> str:
+    """Pump the pipes until the child exits, runs out of time or overflows a cap."""
     poller = select.poll()
-    open_fds = {streams.result_fd, streams.output_fd}
-    for fd in open_fds:
+    for fd in (streams.result_fd, streams.output_fd):
         os.set_blocking(fd, False)
         poller.register(fd, _READ)
     poller.register(pidfd, _READ)
@@ -127,12 +106,9 @@ def _run_until_exit(pid: int, pidfd: int, streams: _Streams, deadline: float, st
                 return "exited"
             if not streams.read(fd):
                 poller.unregister(fd)
-                open_fds.discard(fd)
             if streams.overflow:
                 kill_tree(pid)
                 return "overflow"
-        if stop_on_close and not open_fds and streams.result:
-            return "closed"
 
 
 def _drain(streams: _Streams) -> None:

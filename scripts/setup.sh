@@ -13,7 +13,7 @@ if [ ! -x "$VENV/bin/python" ]; then
     echo "[setup] creating $VENV"
     "$PYTHON" -m venv "$VENV"
 fi
-stamp="$VENV/.evoforge-installed-$(cat pyproject.toml sandboxes/_zygote.c | sha256sum | cut -c1-16)"
+stamp="$VENV/.evoforge-installed-$(sha256sum < pyproject.toml | cut -c1-16)"
 if [ ! -f "$stamp" ]; then
     echo "[setup] installing evoforge and its dependencies"
     "$VENV/bin/pip" install -q --upgrade pip

@@ -8,7 +8,6 @@ import builtins
 import numpy as np
 import pytest
 
-from evoforge.sandboxes import dict_version
 from evoforge.sandboxes.guard import TamperedError, TamperGuard, reject_escape_hatches, used_chains
 from evoforge.sandboxes.harness import SpecProgram, compile_candidate, run_trial
 
@@ -145,18 +144,7 @@ def test_a_candidate_that_unbinds_its_guard_is_caught() -> None:
     assert run_trial(prepared, code, 3) == {"error": "candidate tampered with solve"}
 
 
-def test_the_dict_version_fast_path_is_in_use_here() -> None:
-    """Otherwise the final check falls back to identity tests, correct but a page copy per object."""
-    values = {"a": 1}
-    before = dict_version.version(values)
-    values["a"] = 2
-    assert dict_version.SUPPORTED and before is not None and dict_version.version(values) != before
-
-
-@pytest.mark.parametrize("supported", [True, False])
-def test_final_check_finds_every_change_with_or_without_version_tags(
-        supported: bool, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(dict_version, "SUPPORTED", supported and dict_version.SUPPORTED)
+def test_final_check_finds_every_changed_binding(monkeypatch: pytest.MonkeyPatch) -> None:
     namespace = {"helper": len, "solve": abs}
     guard = TamperGuard(namespace, set(), "solve")
     guard.bind_evolved(min)

@@ -1,346 +1,243 @@
-"""Hostile candidates, each run through the real fork-server sandbox.
+"""Hostile candidates: one table of attacks, each run through the real sandbox in fork and spawn mode.
 
-Every test checks the recorded outcome and then that a normal candidate
-still scores correctly in the same sandbox: zero escapes, zero crashed runs.
+Every case checks its recorded outcome, then the same things after every
+attack: the host folder (a world-writable victim file, a world-readable run
+database) and a loopback listener are untouched, no process the candidate
+started is left, and (fork mode, where trials share a server) the server was
+not restarted and a normal candidate still scores exactly right in it. Zero
+escapes, zero crashed runs.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
+import re
 import socket
 import sqlite3
 import stat
 import tempfile
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from string import Template
 
 import pytest
-from test_sandbox_support import (
-    GOOD,
-    LIMITS,
-    assert_no_stray_processes,
-    assert_still_scores,
-    candidate,
-    write_spec,
-)
+from test_sandbox_support import GOOD, LIMITS, assert_no_stray_processes, candidate, write_spec
 
-from evoforge.sandboxes import Sandbox
+import evoforge.spec
+from evoforge.sandboxes import Sandbox, SandboxMode, open_sandbox
 from evoforge.sandboxes.fork_client import ForkSandbox
 
 SECRET = "sk-evoforge-test-secret"
+# A spawned trial's clock includes starting an interpreter; on a loaded shared machine 1 s of CPU
+# can take many seconds of wall clock, so CPU burners run where the wall clock is far off.
+HOSTILE_LIMITS = dataclasses.replace(LIMITS, wall_seconds=5.0)
+PATIENT_LIMITS = dataclasses.replace(LIMITS, wall_seconds=60.0)
+VICTIM_TEXT = "keep me"
 
 
-@pytest.fixture(scope="module", params=[True, False], ids=["c-zygote", "python-zygote"])
-def sandbox(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
-    """The fork server as built, and with its clone loop and confinement in Python (no compiler)."""
-    os.environ["OPENAI_API_KEY"] = SECRET  # what an evaluator actor would carry
-    try:
-        with ForkSandbox(write_spec(tmp_path_factory.mktemp("spec")), "train", None, LIMITS,
-                         native=request.param) as opened:
-            assert request.param or not opened.native  # the Python fallback really is what is tested
-            yield opened
-    finally:
-        del os.environ["OPENAI_API_KEY"]
+@dataclass(frozen=True)
+class Attack:
+    """What the candidate runs (`$names` filled in from the host), and what must be recorded:
+    a score, or an error matching `expect` (a regex searched in the error)."""
+
+    name: str
+    code: str
+    expect: float | str
+    input_key: str = "small"
+    tail: str = ""  # text the output tail must hold
+    patient: bool = False  # run under a long wall clock: the CPU limit must be what stops it
 
 
-@pytest.fixture
-def host_dir() -> Iterator[Path]:
-    """A world-readable, world-writable host folder: only the sandbox's own walls protect it."""
+def attack(name: str, body: str, expect: float | str, **extra: str | bool) -> Attack:
+    return Attack(name, candidate(body), expect, **extra)  # type: ignore[arg-type]
+
+
+NOT_FOUND = r"^FileNotFoundError"
+CHILD_STATE = """import ctypes, signal
+nnp = ctypes.CDLL(None).prctl(39, 0, 0, 0, 0)
+defaults = [signal.getsignal(s) == signal.SIG_DFL for s in (signal.SIGINT, signal.SIGTERM, signal.SIGXCPU)]
+return float(nnp * 1000 + sum(d * 10 ** i for i, d in enumerate(defaults)))"""
+OWN_DIRECTORY = """import os, tempfile
+here = os.getcwd()
+found = len(os.listdir(here))
+open('left-behind', 'w').write('x')
+tempfile.NamedTemporaryFile(delete=False).write(b'x')
+same = os.environ['HOME'] == os.environ['TMPDIR'] == tempfile.gettempdir() == here
+return float(found) if same else -1.0"""
+
+ATTACKS = [
+    # Resources: CPU, wall clock, memory, processes, output, files.
+    attack("cpu-loop", "while True:\n    pass", r"^cpu limit", patient=True),
+    attack("cpu-in-numpy", "import numpy as np\na = np.random.rand(400, 400)\nwhile True:\n"
+                           "    a = np.tanh(a @ a)", r"^cpu limit", patient=True),
+    attack("sleep", "import time\ntime.sleep(60)\nreturn 1.0", r"^timeout"),
+    attack("ignore-sigterm", "import signal, time\nsignal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
+                             "signal.signal(signal.SIGINT, signal.SIG_IGN)\n"
+                             "while True:\n    time.sleep(0.05)", r"^timeout"),
+    attack("swallow-systemexit", "import time\nwhile True:\n    try:\n        time.sleep(0.05)\n"
+                                 "        raise SystemExit(0)\n    except BaseException:\n        pass",
+           r"^timeout"),
+    attack("memory-bytearrays", "chunks = []\nwhile True:\n    chunks.append(bytearray(50 * 2**20))",
+           r"^memory limit"),
+    attack("memory-numpy", "import numpy as np\nreturn np.ones(10**10)", r"^memory limit"),
+    attack("memory-small-objects", "kept = [bytes(400) for _ in range(700_000)]\nreturn float(len(kept))",
+           r"^memory limit"),  # about 300 MB of Python objects under a 256 MB limit
+    attack("fork-bomb", "import os\nwhile True:\n    os.fork()", "Resource temporarily unavailable"),
+    attack("one-fork", "import os\nos.fork()\nreturn 1.0", "Resource temporarily unavailable"),
+    attack("threads", "import threading\nthreading.Thread(target=print).start()\nreturn 1.0",
+           "can't start new thread"),
+    attack("stdout-flood", "while True:\n    print('x' * 2**20)", r"^output too large", tail="xxxx"),
+    attack("print", "print('hello from the candidate')\nreturn 1.0", 1.0, tail="hello from the candidate"),
+    attack("big-file", "with open('big.bin', 'wb') as f:\n    f.write(b'x' * (4 * 2**20))\nreturn 1.0",
+           "File too large"),
+    attack("fill-scratch", "for i in range(400):\n    open(f'f{i}', 'wb').write(b'x' * 2**20)\nreturn 1.0",
+           "No space left on device"),
+    attack("scratch-space-back", "open('f', 'wb').write(b'x' * 2**20)\nreturn 1.0", 1.0),
+    attack("deep-directories", "import os\nfor _ in range(3000):\n    os.mkdir('d')\n    os.chdir('d')\n"
+                               "return 1.0", 1.0),
+    attack("own-directory", "open('notes.txt', 'w').write('abc')\n"
+                            "return float(len(open('notes.txt').read()))", 3.0),
+    attack("fresh-empty-directory", OWN_DIRECTORY, 0.0),  # nothing the cases above wrote
+    # Ending the trial its own way.
+    attack("sys-exit", "import sys\nsys.exit(0)", r"^SystemExit"),
+    attack("os-exit", "import os\nos._exit(0)", r"^exited with status 0 before returning"),
+    attack("segfault", "import ctypes\nreturn float(ctypes.string_at(0xdead0000000, 8)[0])",
+           r"^crash: killed by SIGSEGV$"),
+    # The host: network, files, processes, environment, privileges.
+    attack("loopback", "import socket\nsocket.create_connection(('127.0.0.1', $port), timeout=1)\nreturn 1.0",
+           "Network is unreachable"),
+    attack("host-files", "import os\ntry:\n    os.remove('$victim')\n"
+                         "finally:\n    open('$planted', 'w').write('x')", NOT_FOUND),
+    attack("run-database", "return float(len(open('$database', 'rb').read()))", NOT_FOUND),
+    attack("source-tree", "return float(len(open('$source_file').read()))", NOT_FOUND),
+    attack("problem-folders", "import os\nreturn float(len(os.listdir('$problems')))", NOT_FOUND),
+    attack("signal-the-evaluator", "import os, signal\nos.kill($host_pid, signal.SIGCONT)\nreturn 1.0",
+           r"^ProcessLookupError"),
+    attack("signal-the-server", "import os, signal\nos.kill($server_pid, signal.SIGCONT)\nreturn 1.0",
+           r"^ProcessLookupError"),
+    attack("kill-everything", "import os, signal\ntry:\n    os.kill(-1, signal.SIGKILL)\n"
+                              "except ProcessLookupError:\n    return 0.0\nreturn 1.0", 0.0),
+    attack("api-key", "import os\nreturn float(sum(len(v) for k, v in os.environ.items() if 'KEY' in k))",
+           0.0),
+    attack("secret-anywhere", "import os\nreturn float('$secret' in str(dict(os.environ)))", 0.0),
+    attack("read-stdin", "import os\nreturn float(len(os.read(0, 1 << 20)))", 0.0),
+    attack("uid", "import os\nreturn float(os.getuid())", 65534.0),
+    attack("no-new-privileges", CHILD_STATE, 1111.0),
+    attack("other-inputs", "return float(n)", 10.0, input_key="big"),
+    # Faking the score: invalid results, lying objects, tampering, escape hatches, the result channel.
+    attack("nan", "return float('nan')", r"^invalid result: score is nan$"),
+    attack("numpy-inf", "import numpy as np\nreturn np.array([np.inf, 1.0])",
+           r"^invalid result: score is inf$"),
+    attack("huge-list", "return [0.0] * 10**7", r"^invalid result: expected a number, got list$"),
+    attack("lying-object", "class Liar:\n    def __float__(self):\n        return 1e9\n"
+                           "    def __eq__(self, other):\n        return True\nreturn Liar()",
+           r"^invalid result: expected a number, got Liar$"),
+    attack("float-subclass", "class Big(float):\n    def __add__(self, other):\n        return 1e9\n"
+                             "return Big(1.0)", r"^invalid result: expected a number, got Big$"),
+    attack("patch-numpy", "import numpy as np\nnp.sum = lambda *a, **k: 1e9\nreturn np.ones(3)",
+           r"^candidate tampered with np\.sum$"),
+    attack("patch-builtin", "import builtins\nbuiltins.isinstance = lambda *a: False\nreturn 1.0",
+           r"^candidate tampered with isinstance$"),
+    attack("patch-unused-builtin", "import builtins\nbuiltins.sorted = None\nreturn 1.0",
+           r"^candidate tampered with builtins\.sorted$"),
+    Attack("rebind-spec-while-loading", "import evoforge_problem_spec as spec\nspec.np = None\n" + GOOD,
+           r"^candidate tampered with np$"),
+    attack("frame-introspection", "import sys\nsys._getframe(1).f_globals['np'] = None\nreturn 1.0",
+           r"^rejected: uses the introspection attribute"),
+    attack("gc-walk", "import gc\nreturn float(len(gc.get_objects()))", r"^rejected:"),
+    attack("fake-result-channel",
+           "import os\nos.write(3, b'\\x00\\x00\\x00\\x0e{\"score\": 1e9}')\nos._exit(0)",
+           r"^invalid result"),
+    Attack("nested-lambdas", "f = " + "lambda: " * 1000 + "1\n" + GOOD, 6.0),  # deep, and harmless
+    Attack("deep-expression", "x = " + "-" * 100_000 + "1\n" + GOOD, r"^rejected:"),
+]
+
+
+@dataclass
+class Host:
+    """What a candidate must not reach: files in a folder anyone may write, and a listening socket."""
+
+    folder: Path
+    listener: socket.socket
+
+    @property
+    def victim(self) -> Path:
+        return self.folder / "victim.txt"
+
+    @property
+    def planted(self) -> Path:
+        return self.folder / "planted.txt"
+
+    @property
+    def database(self) -> Path:
+        return self.folder / "run.sqlite"
+
+    def fill_in(self, code: str, sandbox: Sandbox) -> str:
+        source = Path(evoforge.spec.__file__)
+        return Template(code).substitute(
+            victim=self.victim, planted=self.planted, database=self.database, secret=SECRET,
+            port=self.listener.getsockname()[1], host_pid=os.getpid(), source_file=source,
+            problems=source.parents[1] / "problems",
+            server_pid=getattr(sandbox, "server_pid", None) or os.getpid())  # spawn mode has no server
+
+    def assert_untouched(self) -> None:
+        assert self.victim.read_text() == VICTIM_TEXT and not self.planted.exists()
+        with pytest.raises(BlockingIOError):
+            self.listener.accept()  # nothing connected
+
+
+@pytest.fixture(scope="module")
+def host() -> Iterator[Host]:
     folder = Path(tempfile.mkdtemp(prefix="evoforge-hostile-"))
     folder.chmod(0o777)
-    yield folder
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        listener.setblocking(False)
+        opened = Host(folder, listener)
+        opened.victim.write_text(VICTIM_TEXT)
+        opened.victim.chmod(0o666)
+        with sqlite3.connect(opened.database) as connection:
+            connection.execute("CREATE TABLE secrets (value TEXT)")
+            connection.execute("INSERT INTO secrets VALUES ('best program so far')")
+        connection.close()
+        opened.database.chmod(0o644)
+        assert opened.database.stat().st_mode & stat.S_IROTH  # the uid drop alone would not protect it
+        yield opened
     for item in folder.iterdir():
         item.unlink()
     folder.rmdir()
 
 
-def test_normal_candidate_scores(sandbox: Sandbox) -> None:
-    assert_still_scores(sandbox)
-
-
-def test_infinite_loop_hits_the_cpu_limit(sandbox: Sandbox) -> None:
-    result = sandbox.run(candidate("while True:\n    pass"), "small")
-    assert result.score is None and result.error.startswith("cpu limit")
-    assert_still_scores(sandbox)
-
-
-def test_cpu_burn_inside_numpy_hits_the_cpu_limit(sandbox: Sandbox) -> None:
-    body = "import numpy as np\na = np.random.rand(400, 400)\nwhile True:\n    a = np.tanh(a @ a)"
-    result = sandbox.run(candidate(body), "small")
-    assert result.score is None and result.error.startswith("cpu limit")
-    assert_still_scores(sandbox)
-
-
-def test_sleeping_past_the_wall_clock_times_out(sandbox: Sandbox) -> None:
-    result = sandbox.run(candidate("import time\ntime.sleep(60)\nreturn 1.0"), "small")
-    assert result.score is None and result.error.startswith("timeout")
-    assert_still_scores(sandbox)
-
-
-def test_memory_bomb_hits_the_memory_limit(sandbox: Sandbox) -> None:
-    body = "chunks = []\nwhile True:\n    chunks.append(bytearray(50 * 2**20))"
-    result = sandbox.run(candidate(body), "small")
-    assert result.score is None and result.error.startswith("memory limit")
-    assert_still_scores(sandbox)
-
-
-def test_numpy_memory_bomb_hits_the_memory_limit(sandbox: Sandbox) -> None:
-    result = sandbox.run(candidate("import numpy as np\nreturn np.ones(10**10)"), "small")
-    assert result.score is None and result.error.startswith("memory limit")
-    assert_still_scores(sandbox)
-
-
-def test_fork_bomb_cannot_fork_and_leaves_no_process(sandbox: Sandbox) -> None:
-    body = "import os\nwhile True:\n    os.fork()"
-    result = sandbox.run(candidate(body), "small")
-    assert result.score is None and "Resource temporarily unavailable" in result.error
-    assert_no_stray_processes(sandbox)
-    assert_still_scores(sandbox)
-
-
-def test_threads_cannot_be_started(sandbox: Sandbox) -> None:
-    body = "import threading\nthreading.Thread(target=print).start()\nreturn 1.0"
-    result = sandbox.run(candidate(body), "small")
-    assert result.score is None and "can't start new thread" in result.error
-    assert_still_scores(sandbox)
-
-
-def test_ignoring_sigterm_is_killed_at_the_wall_clock(sandbox: Sandbox) -> None:
-    body = ("import signal, time\nsignal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
-            "signal.signal(signal.SIGINT, signal.SIG_IGN)\nwhile True:\n    time.sleep(0.05)")
-    result = sandbox.run(candidate(body), "small")
-    assert result.score is None and result.error.startswith("timeout")
-    assert_no_stray_processes(sandbox)
-    assert_still_scores(sandbox)
-
-
-def test_swallowing_systemexit_and_interrupts_still_times_out(sandbox: Sandbox) -> None:
-    body = ("import time\nwhile True:\n    try:\n        time.sleep(0.05)\n        raise SystemExit(0)\n"
-            "    except BaseException:\n        pass")
-    result = sandbox.run(candidate(body), "small")
-    assert result.score is None and result.error.startswith("timeout")
-    assert_still_scores(sandbox)
-
-
-def test_sys_exit_is_recorded_not_fatal(sandbox: Sandbox) -> None:
-    result = sandbox.run(candidate("import sys\nsys.exit(0)"), "small")
-    assert result.score is None and result.error.startswith("SystemExit")
-    assert_still_scores(sandbox)
-
-
-def test_os_exit_is_an_exit_without_result(sandbox: Sandbox) -> None:
-    result = sandbox.run(candidate("import os\nos._exit(0)"), "small")
-    assert result.score is None and result.error.startswith("exited with status 0 before returning")
-    assert_still_scores(sandbox)
-
-
-def test_segfault_is_a_recorded_crash(sandbox: Sandbox) -> None:
-    body = "import ctypes\nreturn float(ctypes.string_at(0xdead0000000, 8)[0])"  # unmapped address
-    result = sandbox.run(candidate(body), "small")
-    assert result.score is None and result.error == "crash: killed by SIGSEGV"
-    assert_still_scores(sandbox)
-
-
-def test_gigabytes_of_stdout_are_cut_off(sandbox: Sandbox) -> None:
-    result = sandbox.run(candidate("while True:\n    print('x' * 2**20)"), "small")
-    assert result.score is None and result.error.startswith("output too large")
-    assert 0 < len(result.output_tail) <= 2000
-    assert_still_scores(sandbox)
-
-
-def test_printed_output_is_kept_as_a_tail(sandbox: Sandbox) -> None:
-    result = sandbox.run(candidate("print('hello from the candidate')\nreturn 1.0"), "small")
-    assert result.score == 1.0 and "hello from the candidate" in result.output_tail
-
-
-def test_socket_to_loopback_cannot_connect(sandbox: Sandbox) -> None:
-    with socket.socket() as listener:
-        listener.bind(("127.0.0.1", 0))
-        listener.listen()
-        listener.settimeout(0.2)
-        port = listener.getsockname()[1]
-        body = f"import socket\nsocket.create_connection(('127.0.0.1', {port}), timeout=1)\nreturn 1.0"
-        result = sandbox.run(candidate(body), "small")
-        with pytest.raises(TimeoutError):
-            listener.accept()
-    assert result.score is None and "Network is unreachable" in result.error
-    assert_still_scores(sandbox)
-
-
-def test_files_outside_its_directory_cannot_be_written_or_deleted(sandbox: Sandbox, host_dir: Path) -> None:
-    victim = host_dir / "victim.txt"
-    victim.write_text("keep me")
-    victim.chmod(0o666)
-    planted = host_dir / "planted.txt"
-    body = (f"import os\ntry:\n    os.remove({str(victim)!r})\n"
-            f"finally:\n    open({str(planted)!r}, 'w').write('x')")
-    result = sandbox.run(candidate(body), "small")
-    assert result.score is None and result.error.startswith("FileNotFoundError")
-    assert victim.read_text() == "keep me" and not planted.exists()
-    assert_still_scores(sandbox)
-
-
-def test_writing_in_its_own_directory_works(sandbox: Sandbox) -> None:
-    body = "open('notes.txt', 'w').write('abc')\nreturn float(len(open('notes.txt').read()))"
-    assert sandbox.run(candidate(body), "small").score == 3.0
-
-
-def test_a_file_bigger_than_the_limit_cannot_be_written(sandbox: Sandbox) -> None:
-    body = "with open('big.bin', 'wb') as f:\n    f.write(b'x' * (4 * 2**20))\nreturn 1.0"
-    result = sandbox.run(candidate(body), "small")
-    assert result.score is None and "File too large" in result.error
-    assert_still_scores(sandbox)
-
-
-def test_environment_holds_no_api_key(sandbox: Sandbox) -> None:
-    body = "import os\nreturn float(sum(len(v) for k, v in os.environ.items() if 'KEY' in k))"
-    assert sandbox.run(candidate(body), "small").score == 0.0
-    body = f"import os\nreturn float({SECRET!r} in str(dict(os.environ)))"
-    assert sandbox.run(candidate(body), "small").score == 0.0
-
-
-def test_world_readable_run_database_cannot_be_read(sandbox: Sandbox, host_dir: Path) -> None:
-    database = host_dir / "run.sqlite"
-    with sqlite3.connect(database) as connection:
-        connection.execute("CREATE TABLE secrets (value TEXT)")
-        connection.execute("INSERT INTO secrets VALUES ('best program so far')")
-    connection.close()
-    database.chmod(0o644)
-    assert database.stat().st_mode & stat.S_IROTH  # the uid drop alone would not protect it
-    os.environ["EVOFORGE_RUN_DB"] = str(database)
+@pytest.fixture(scope="module", params=[SandboxMode.FORK, SandboxMode.SPAWN])
+def sandboxes(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
+              host: Host) -> Iterator[dict[bool, Sandbox]]:
+    """Per mode: the sandbox most attacks run in, and one with a far-off wall clock (by `patient`)."""
+    spec = write_spec(tmp_path_factory.mktemp("spec"))
+    os.environ.update(OPENAI_API_KEY=SECRET, EVOFORGE_RUN_DB=str(host.database))  # an evaluator's own
     try:
-        body = f"return float(len(open({str(database)!r}, 'rb').read()))"
-        result = sandbox.run(candidate(body), "small")
+        with (open_sandbox(spec, mode=request.param, limits=HOSTILE_LIMITS) as usual,
+              open_sandbox(spec, mode=request.param, limits=PATIENT_LIMITS) as patient):
+            yield {False: usual, True: patient}
     finally:
-        del os.environ["EVOFORGE_RUN_DB"]
-    assert result.score is None and result.error.startswith("FileNotFoundError")
-    assert_still_scores(sandbox)
+        for name in ("OPENAI_API_KEY", "EVOFORGE_RUN_DB"):
+            del os.environ[name]
 
 
-def test_the_candidate_runs_as_an_unprivileged_user(sandbox: Sandbox) -> None:
-    assert sandbox.run(candidate("import os\nreturn float(os.getuid())"), "small").score == 65534.0
-
-
-def test_nan_is_an_invalid_result(sandbox: Sandbox) -> None:
-    result = sandbox.run(candidate("return float('nan')"), "small")
-    assert result.score is None and result.error == "invalid result: score is nan"
-    assert_still_scores(sandbox)
-
-
-def test_infinity_from_numpy_is_an_invalid_result(sandbox: Sandbox) -> None:
-    result = sandbox.run(candidate("import numpy as np\nreturn np.array([np.inf, 1.0])"), "small")
-    assert result.score is None and result.error == "invalid result: score is inf"
-
-
-def test_huge_list_is_an_invalid_result(sandbox: Sandbox) -> None:
-    result = sandbox.run(candidate("return [0.0] * 10**7"), "small")
-    assert result.score is None and result.error == "invalid result: expected a number, got list"
-    assert_still_scores(sandbox)
-
-
-def test_object_with_lying_float_and_eq_is_rejected(sandbox: Sandbox) -> None:
-    body = ("class Liar:\n    def __float__(self):\n        return 1e9\n"
-            "    def __eq__(self, other):\n        return True\nreturn Liar()")
-    result = sandbox.run(candidate(body), "small")
-    assert result.score is None and result.error == "invalid result: expected a number, got Liar"
-    assert_still_scores(sandbox)
-
-
-def test_float_subclass_is_rejected(sandbox: Sandbox) -> None:
-    body = "class Big(float):\n    def __add__(self, other):\n        return 1e9\nreturn Big(1.0)"
-    result = sandbox.run(candidate(body), "small")
-    assert result.score is None and result.error == "invalid result: expected a number, got Big"
-
-
-def test_monkey_patching_numpy_is_detected(sandbox: Sandbox) -> None:
-    body = "import numpy as np\nnp.sum = lambda *a, **k: 1e9\nreturn np.ones(3)"
-    result = sandbox.run(candidate(body), "small")
-    assert result.score is None and result.error == "candidate tampered with np.sum"
-    assert_still_scores(sandbox)
-
-
-def test_monkey_patching_builtins_is_detected(sandbox: Sandbox) -> None:
-    body = "import builtins\nbuiltins.isinstance = lambda *a: False\nreturn 1.0"
-    result = sandbox.run(candidate(body), "small")
-    assert result.score is None and result.error == "candidate tampered with isinstance"
-    assert_still_scores(sandbox)
-
-
-def test_patching_an_unused_builtin_is_caught_at_the_end(sandbox: Sandbox) -> None:
-    result = sandbox.run(candidate("import builtins\nbuiltins.sorted = None\nreturn 1.0"), "small")
-    assert result.score is None and result.error == "candidate tampered with builtins.sorted"
-
-
-def test_rebinding_the_spec_module_while_loading_is_detected(sandbox: Sandbox) -> None:
-    code = "import evoforge_problem_spec as spec\nspec.np = None\n" + GOOD
-    result = sandbox.run(code, "small")
-    assert result.score is None and result.error == "candidate tampered with np"
-    assert_still_scores(sandbox)
-
-
-def test_frame_introspection_is_rejected_before_running(sandbox: Sandbox) -> None:
-    body = "import sys\nsys._getframe(1).f_globals['np'] = None\nreturn 1.0"
-    result = sandbox.run(candidate(body), "small")
-    assert result.score is None and result.error.startswith("rejected: uses the introspection attribute")
-    assert_still_scores(sandbox)
-
-
-def test_gc_walks_are_rejected_before_running(sandbox: Sandbox) -> None:
-    result = sandbox.run(candidate("import gc\nreturn float(len(gc.get_objects()))"), "small")
-    assert result.score is None and result.error.startswith("rejected:")
-
-
-def test_faking_the_result_channel_is_detected(sandbox: Sandbox) -> None:
-    body = "import os\nos.write(3, b'\\x00\\x00\\x00\\x0e{\"score\": 1e9}')\nos._exit(0)"
-    result = sandbox.run(candidate(body), "small")
-    assert result.score is None and result.error.startswith("invalid result")
-    assert_still_scores(sandbox)
-
-
-def test_a_candidate_cannot_see_other_inputs(sandbox: Sandbox) -> None:
-    body = "import numpy as np\nreturn float(n)"
-    assert sandbox.run(candidate(body), "small").score == 3.0
-    assert sandbox.run(candidate(body), "big").score == 10.0
-
-
-def test_no_sandboxed_process_outlives_the_suite(sandbox: Sandbox) -> None:
-    sandbox.run(candidate("import os\nos.fork()\nreturn 1.0"), "small")
+@pytest.mark.parametrize("case", ATTACKS, ids=[case.name for case in ATTACKS])
+def test_attack_is_contained(sandboxes: dict[bool, Sandbox], host: Host, case: Attack) -> None:
+    sandbox = sandboxes[case.patient]
+    restarts = getattr(sandbox, "restarts", 0)
+    result = sandbox.run(host.fill_in(case.code, sandbox), case.input_key)
+    if isinstance(case.expect, float):
+        assert (result.error, result.score) == (None, case.expect), result
+    else:
+        assert result.score is None and re.search(case.expect, result.error or ""), result
+    assert case.tail in result.output_tail and len(result.output_tail) <= 2000
+    host.assert_untouched()
     assert_no_stray_processes(sandbox)
-
-
-def test_source_tree_and_problem_folders_are_invisible(sandbox: Sandbox) -> None:
-    import evoforge.spec
-
-    for readable in (evoforge.spec.__file__, str(Path(evoforge.spec.__file__).parents[1] / "problems")):
-        body = f"import os\nreturn float(len(os.listdir({readable!r}) if os.path.isdir({readable!r}) "
-        body += f"else open({readable!r}).read()))"
-        result = sandbox.run(candidate(body), "small")
-        assert result.score is None and result.error.startswith("FileNotFoundError"), readable
-    assert_still_scores(sandbox)
-
-
-def test_code_too_deep_to_handle_is_rejected_and_the_server_survives(sandbox: Sandbox) -> None:
-    restarts = getattr(sandbox, "restarts", 0)
-    for code in ("f = " + "lambda: " * 1000 + "1\n" + GOOD, "x = " + "-" * 100_000 + "1\n" + GOOD):
-        result = sandbox.run(code, "small")
-        assert result.score is None and result.error.startswith("rejected:")
-    assert getattr(sandbox, "restarts", 0) == restarts
-    assert_still_scores(sandbox)
-
-
-def test_deeply_nested_directories_are_cleaned_up_without_harm(sandbox: Sandbox) -> None:
-    restarts = getattr(sandbox, "restarts", 0)
-    body = "import os\nfor _ in range(3000):\n    os.mkdir('d')\n    os.chdir('d')\nreturn 1.0"
-    assert sandbox.run(candidate(body), "small").score == 1.0
-    assert getattr(sandbox, "restarts", 0) == restarts
-    assert_still_scores(sandbox)
-
-
-def test_filling_the_scratch_space_is_an_error_and_the_space_comes_back(sandbox: Sandbox) -> None:
-    restarts = getattr(sandbox, "restarts", 0)
-    body = "for i in range(400):\n    open(f'f{i}', 'wb').write(b'x' * 2**20)\nreturn 1.0"
-    result = sandbox.run(candidate(body), "small")
-    assert result.score is None and "No space left on device" in result.error
-    assert getattr(sandbox, "restarts", 0) == restarts
-    assert_still_scores(sandbox)
-    assert sandbox.run(candidate("open('f', 'wb').write(b'x' * 2**20)\nreturn 1.0"), "small").score == 1.0
+    if isinstance(sandbox, ForkSandbox):  # a spawned trial shares nothing with the next one
+        assert sandbox.restarts == restarts
+        assert sandbox.run(GOOD, "big").score == 20.0
