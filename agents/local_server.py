@@ -1,8 +1,9 @@
 """A GGUF file served by a llama-server child that this backend owns.
 
-This is the embedded default and `--llm path/to/model.gguf`: the backend
-starts the server on loopback, talks to it as an OpenAI client, and restarts
-it if it dies, so a crashed server costs a retry, not the run.
+This is `make_backend` for the embedded default and `--llm path/to/model.gguf`
+outside a run (a notebook, a test): the backend starts a keep-alive
+`LlamaServer` on loopback and talks to it as an OpenAI client; the server's
+own watchdog restarts it if it dies, so a crash costs a retry, not the work.
 """
 
 from __future__ import annotations
@@ -20,29 +21,16 @@ class LocalServerBackend(OpenAIBackend):
     default_mode = COMPLETION
 
     def __init__(
-        self,
-        model_path: Path,
-        *,
-        slots: int = 8,
-        threads: int = 1,
-        context_per_slot: int = 4096,
-        concurrency: int = 4,
-        timeout: float = 300.0,
-        outage_seconds: float = 600.0,
+        self, model_path: Path, *, slots: int, threads: int, context_per_slot: int,
+        concurrency: int, timeout: float, outage_seconds: float,
     ) -> None:
         self.server = LlamaServer(
-            model_path, slots=slots, threads=threads, context_per_slot=context_per_slot
+            model_path, slots=slots, threads=threads, context_per_slot=context_per_slot, keep_alive=True
         ).start()
         super().__init__(
-            self.server.base_url,
-            model=Path(model_path).stem,
-            timeout=timeout,
-            concurrency=concurrency,
-            outage_seconds=outage_seconds,
-        )
-
-    def _on_failure(self) -> None:
-        self.server.restart_if_exited()
+            self.server.base_url, model=Path(model_path).stem, timeout=timeout,
+            concurrency=concurrency, outage_seconds=outage_seconds,
+        )  # fmt: skip
 
     def close(self) -> None:
         super().close()

@@ -56,8 +56,7 @@ def _summary(storage: RunStorage, run_dir: Path) -> RunSummary:
     config = storage.meta("config", {})
     direction = Direction(storage.meta("direction", Direction.MAXIMIZE.value))
     programs = storage.programs(only_ok=True)
-    better = (max if direction is Direction.MAXIMIZE else min)
-    best = better(programs, key=lambda p: p.score, default=None)
+    best = max(programs, key=lambda p: direction.oriented(p.score), default=None)
     seed = next((p for p in programs if p.island_id is None), None)
     prompt_tokens, completion_tokens = storage.token_totals()
     return RunSummary(
@@ -92,7 +91,7 @@ def best_so_far(history: list[tuple[int, float | None]], direction: Direction) -
     for samples, score in history:
         if score is None:
             continue
-        improved = best is None or (score > best if direction is Direction.MAXIMIZE else score < best)
+        improved = best is None or direction.oriented(score) > direction.oriented(best)
         if improved:
             best = score
             points.append((samples, score))

@@ -111,6 +111,14 @@ class RunStorage:
             "INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, json.dumps(value))
         )
 
+    def create_run(self, meta: dict[str, Any]) -> None:
+        """Write a new run's metadata in one transaction: a run has all of it or none of it."""
+        with self._transaction() as conn:
+            conn.executemany(
+                "INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)",
+                [(key, json.dumps(value)) for key, value in meta.items()],
+            )
+
     def meta(self, key: str, default: Any = None) -> Any:
         row = self._conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
         return json.loads(row[0]) if row else default
