@@ -7,8 +7,12 @@ recorded file, no model runs.
 
 from __future__ import annotations
 
+import resource
 import shutil
+import signal
 import sqlite3
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,6 +24,7 @@ from evoforge.cli import app
 from evoforge.storage import DB_FILENAME
 from tests.run_fixtures import RECORDED_BIN_PACKING, count_rows, make_small_bin_packing
 
+REPAIRED = "key IN ('direction', 'report')"
 RECORDED = ["--llm", "recorded", "--model", str(RECORDED_BIN_PACKING), "--samples-per-prompt", "2"]
 
 
@@ -86,13 +91,13 @@ def test_resume_restores_metadata_an_interrupted_creation_left_out(
 ) -> None:
     _, run_dir = small_run
     with sqlite3.connect(run_dir / DB_FILENAME) as conn:
-        expected = dict(conn.execute("SELECT key, value FROM meta WHERE key IN ('direction', 'report')"))
-        conn.execute("DELETE FROM meta WHERE key IN ('direction', 'report')")
+        expected = dict(conn.execute(f"SELECT key, value FROM meta WHERE {REPAIRED}"))
+        conn.execute(f"DELETE FROM meta WHERE {REPAIRED}")
     code, output = evoforge("resume", str(run_dir), "--samples", "6")
     assert code == 0, output
     assert any("lacked its direction, report" in r.getMessage() for r in caplog.records)
     with sqlite3.connect(run_dir / DB_FILENAME) as conn:
-        assert dict(conn.execute("SELECT key, value FROM meta WHERE key IN ('direction', 'report')")) == expected
+        assert dict(conn.execute(f"SELECT key, value FROM meta WHERE {REPAIRED}")) == expected
 
 
 def test_resume_of_a_run_without_settings_refuses_in_one_sentence(small_run: tuple[Path, Path]) -> None:
@@ -110,3 +115,24 @@ def test_run_refuses_a_folder_that_holds_a_run(small_run: tuple[Path, Path]) -> 
     code, output = evoforge("run", str(problem), *RECORDED, "--run-dir", str(run_dir))
     assert code == 2 and "already holds a run" in output
     assert count_rows(Path(before), "SELECT COUNT(*) FROM samples") == 4
+
+
+def _small_disk() -> None:
+    """In the child: files may grow to 40 kB (RLIMIT_FSIZE), as on a nearly full disk."""
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails instead of killing
+    resource.setrlimit(resource.RLIMIT_FSIZE, (40_000, resource.RLIM_INFINITY))
+
+
+def test_a_disk_that_fills_while_a_run_is_created_leaves_no_half_run(tmp_path: Path) -> None:
+    problem = make_small_bin_packing(tmp_path / "problem")
+    run_dir = tmp_path / "run"
+    made = subprocess.run([sys.executable, "-m", "evoforge.cli", "run", str(problem), *RECORDED,
+                           "--run-dir", str(run_dir)], preexec_fn=_small_disk,
+                          capture_output=True, text=True, timeout=300)
+    message = " ".join(made.stderr.split())
+    assert made.returncode == 2, made.stderr[-3000:]
+    assert f"could not create the run in {run_dir}" in message and "free some space" in message
+    assert "Traceback" not in made.stderr
+    assert not (run_dir / DB_FILENAME).exists()
+    code, output = evoforge("resume", str(run_dir))
+    assert code == 2 and "no evoforge run here" in output

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import sqlite3
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -54,8 +55,25 @@ def score_seed(spec: ProblemSpec, sandbox_mode: str) -> Evaluation:
 
 
 def create_run(config: RunConfig, spec: ProblemSpec, seed_evaluation: Evaluation) -> None:
-    """Write the run's metadata (one transaction) and its scored seed program."""
+    """Write the run's metadata (one transaction) and its scored seed program, or nothing at all.
+
+    If the disk fills (or any write fails) on the way, the half-made file is
+    removed: the folder holds no run rather than one `resume` cannot continue.
+    """
     refuse_existing_run(config.run_dir)
+    db_path = config.run_dir / DB_FILENAME
+    try:
+        _write_new_run(config, spec, seed_evaluation)
+    except (sqlite3.Error, OSError) as error:
+        for suffix in ("", "-wal", "-shm"):
+            db_path.with_name(DB_FILENAME + suffix).unlink(missing_ok=True)
+        raise RunError(
+            f"could not create the run in {config.run_dir} ({error}); if the disk is full, "
+            "free some space and start the run again."
+        ) from None
+
+
+def _write_new_run(config: RunConfig, spec: ProblemSpec, seed_evaluation: Evaluation) -> None:
     storage = RunStorage(config.run_dir / DB_FILENAME)
     try:
         storage.create_run(creation_meta(config, spec))
