@@ -65,7 +65,7 @@ class StoredProgram:
 
 
 class RunStorage:
-    """One run's SQLite file. Single writer: the database actor."""
+    """One run's SQLite file. Single writer: the run's driver (it holds the run directory's lock)."""
 
     def __init__(self, path: Path, readonly: bool = False) -> None:
         self.path = Path(path)
