@@ -102,3 +102,13 @@ def test_best_is_reported_as_the_spec_scores_it_whichever_the_direction(tmp_path
         best_raw[direction] = best.score
         state.close()
     assert best_raw == {"maximize": 0.5, "minimize": 0.1}
+
+
+def test_a_batch_past_the_budget_is_cut_so_stored_samples_never_exceed_it(tmp_path: Path) -> None:
+    state = _seeded_state(tmp_path)
+    completions = [Completion(f"raw {k}", "m") for k in range(5)]
+    fresh = state.record_batch(state.next_prompt(), "p", completions, [_candidate(k) for k in range(5)],
+                               budget=3)
+    assert len(fresh) == 3 and state.counters.samples == 3
+    assert state.record_batch(state.next_prompt(), "p", completions[:1], [_candidate(9)], budget=3) == []
+    assert state.storage.count("samples") == 3
