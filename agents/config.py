@@ -73,7 +73,9 @@ def make_backend(config: LLMConfig) -> LLMBackend:
         return TransformersBackend(config.model, threads=config.threads)
     gguf = local_gguf_path(config)
     if gguf is not None:
-        return _local_gguf(gguf, config)
+        from evoforge.agents.local_server import LocalServerBackend
+
+        return LocalServerBackend(*_serve(gguf, config))
     from evoforge.agents.transformers_backend import TransformersBackend
 
     return TransformersBackend(str(Path(config.backend).expanduser()), threads=config.threads)
@@ -99,6 +101,11 @@ def start_shared_server(config: LLMConfig) -> tuple[LlamaServer | None, LLMConfi
     path = local_gguf_path(config)
     if path is None:
         return None, config
+    return _serve(path, config)
+
+
+def _serve(path: Path, config: LLMConfig) -> tuple[LlamaServer, LLMConfig]:
+    """The one place a local model's server is started: a keep-alive `LlamaServer`."""
     server = LlamaServer(
         path, slots=config.slots, threads=config.threads, context_per_slot=config.context_per_slot,
         keep_alive=True,
@@ -106,20 +113,6 @@ def start_shared_server(config: LLMConfig) -> tuple[LlamaServer | None, LLMConfi
     mode = COMPLETION if config.mode == "auto" else config.mode
     client = replace(config, backend="openai", base_url=server.base_url, model=path.stem, mode=mode)
     return server, client
-
-
-def _local_gguf(path: Path, config: LLMConfig) -> LLMBackend:
-    from evoforge.agents.local_server import LocalServerBackend
-
-    return LocalServerBackend(
-        path,
-        slots=config.slots,
-        threads=config.threads,
-        context_per_slot=config.context_per_slot,
-        concurrency=config.concurrency,
-        timeout=config.timeout,
-        outage_seconds=config.outage_seconds,
-    )
 
 
 def _openai(config: LLMConfig) -> LLMBackend:
