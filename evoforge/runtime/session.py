@@ -61,7 +61,6 @@ def run_search(config: RunConfig, progress: ProgressHook | None = None) -> RunOu
         refuse_existing_run(config.run_dir)
         seed_evaluation = score_seed(spec, config.sandbox_mode)  # before anything is written
         with hold_run_lock(config.run_dir):
-            start_ray(config.address)  # a cluster that cannot be joined leaves no run either
             create_run(config, spec, seed_evaluation)
             return _execute(config, spec, progress)
 
