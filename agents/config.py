@@ -21,16 +21,21 @@ MODES = ("auto", CHAT, COMPLETION)
 
 @dataclass(frozen=True)
 class LLMConfig:
-    """Everything needed to build a backend; plain data so it can cross Ray and SQLite."""
+    """Everything needed to build a backend; plain data so it can cross Ray and SQLite.
+
+    The one definition of every LLM default: the CLI, the sampler and the
+    backends take theirs from here. `outage_seconds` is how long a server
+    that has answered may stay away before the run stops (`--llm-outage-minutes`).
+    """
 
     backend: str = "embedded"
     base_url: str | None = None
     model: str | None = None
     api_key_env: str = "OPENAI_API_KEY"
     mode: str = "auto"
-    temperature: float = 0.8
+    temperature: float = 1.0
     top_p: float = 0.95
-    max_tokens: int = 512
+    max_tokens: int = 384
     concurrency: int = 4
     timeout: float = 300.0
     outage_seconds: float = 600.0
@@ -68,7 +73,9 @@ def make_backend(config: LLMConfig) -> LLMBackend:
         return TransformersBackend(config.model, threads=config.threads)
     gguf = local_gguf_path(config)
     if gguf is not None:
-        return _local_gguf(gguf, config)
+        from evoforge.agents.local_server import LocalServerBackend
+
+        return LocalServerBackend(*_serve(gguf, config))
     from evoforge.agents.transformers_backend import TransformersBackend
 
     return TransformersBackend(str(Path(config.backend).expanduser()), threads=config.threads)
@@ -87,32 +94,25 @@ def local_gguf_path(config: LLMConfig) -> Path | None:
 def start_shared_server(config: LLMConfig) -> tuple[LlamaServer | None, LLMConfig]:
     """One llama-server for several samplers, and the config that makes them its clients.
 
-    For the embedded model or a GGUF path the caller owns the returned server
-    (stop it at the end); other backends come back unchanged with no server.
+    For the embedded model or a GGUF path the caller stops the returned server
+    at the end (its watchdog restarts it until then); other backends come back
+    unchanged with no server.
     """
     path = local_gguf_path(config)
     if path is None:
         return None, config
+    return _serve(path, config)
+
+
+def _serve(path: Path, config: LLMConfig) -> tuple[LlamaServer, LLMConfig]:
+    """The one place a local model's server is started: a keep-alive `LlamaServer`."""
     server = LlamaServer(
-        path, slots=config.slots, threads=config.threads, context_per_slot=config.context_per_slot
+        path, slots=config.slots, threads=config.threads, context_per_slot=config.context_per_slot,
+        keep_alive=True,
     ).start()
     mode = COMPLETION if config.mode == "auto" else config.mode
     client = replace(config, backend="openai", base_url=server.base_url, model=path.stem, mode=mode)
     return server, client
-
-
-def _local_gguf(path: Path, config: LLMConfig) -> LLMBackend:
-    from evoforge.agents.local_server import LocalServerBackend
-
-    return LocalServerBackend(
-        path,
-        slots=config.slots,
-        threads=config.threads,
-        context_per_slot=config.context_per_slot,
-        concurrency=config.concurrency,
-        timeout=config.timeout,
-        outage_seconds=config.outage_seconds,
-    )
 
 
 def _openai(config: LLMConfig) -> LLMBackend:

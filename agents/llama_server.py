@@ -2,8 +2,9 @@
 
 It is the fastest way to serve a GGUF on a CPU here (see agents/README.md):
 one static binary, OpenAI-compatible, with `n` samples per request sharing
-one prompt evaluation. This module only starts, watches and stops it; the
-OpenAI backend talks to it like to any other server.
+one prompt evaluation. `LlamaServer` is the one owner of such a child: it
+alone starts it, restarts it when it dies (its watchdog thread) and stops it;
+the OpenAI backend talks to it like to any other server.
 """
 
 from __future__ import annotations
@@ -69,7 +70,10 @@ class LlamaServer:
     """One llama-server child: start, wait until it answers, stop, kill, restart.
 
     The port stays fixed across restarts, so clients pointed at `base_url`
-    reconnect by themselves once it is back.
+    reconnect by themselves once it is back. With `keep_alive`, a watchdog
+    restarts it if it exits (crash, OOM kill) until `stop`. It runs in its own
+    session, so the Ctrl-C meant for the run does not kill it under the
+    samplers still talking to it; `stop` ends it.
     """
 
     def __init__(
@@ -84,6 +88,7 @@ class LlamaServer:
         binary: Path | None = None,
         log_path: Path | None = None,
         start_timeout: float = 120.0,
+        keep_alive: bool = False,
     ) -> None:
         self.model_path = Path(model_path)
         self.slots, self.threads, self.context_per_slot = slots, threads, context_per_slot
@@ -93,6 +98,8 @@ class LlamaServer:
         self.start_timeout = start_timeout
         self.process: subprocess.Popen[bytes] | None = None
         self._restart_lock = threading.Lock()
+        self.keep_alive = keep_alive
+        self._watchdog: _Watchdog | None = None
 
     @property
     def base_url(self) -> str:
@@ -113,9 +120,13 @@ class LlamaServer:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(
-                self.command(), stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+                self.command(), stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                start_new_session=True,
             )
         self._wait_healthy()
+        if self.keep_alive and (self._watchdog is None or not self._watchdog.is_alive()):
+            self._watchdog = _Watchdog(self)
+            self._watchdog.start()
         return self
 
     def _wait_healthy(self) -> None:
@@ -154,7 +165,12 @@ class LlamaServer:
         return lines[-1] if lines else "empty log"
 
     def stop(self, timeout: float = 10.0) -> None:
-        """SIGTERM, then SIGKILL if it does not exit in `timeout` seconds."""
+        """Stop the watchdog, then SIGTERM, then SIGKILL if it does not exit in `timeout` seconds."""
+        if self._watchdog is not None:
+            self._watchdog.stop()
+        self._terminate(timeout)
+
+    def _terminate(self, timeout: float = 10.0) -> None:
         if self.process is None or self.process.poll() is not None:
             return
         self.process.send_signal(signal.SIGTERM)
@@ -170,7 +186,7 @@ class LlamaServer:
             self.process.wait()
 
     def restart(self) -> LlamaServer:
-        self.stop()
+        self._terminate()
         return self.start()
 
     def restart_if_exited(self) -> bool:
@@ -193,3 +209,24 @@ class LlamaServer:
         traceback: TracebackType | None,
     ) -> None:
         self.stop()
+
+
+class _Watchdog(threading.Thread):
+    """Restart the server if it exits, even while no client is calling it."""
+
+    def __init__(self, server: LlamaServer, period: float = 2.0) -> None:
+        super().__init__(name="llama-server-watchdog", daemon=True)
+        self.server, self.period = server, period
+        self._stopping = threading.Event()
+
+    def run(self) -> None:
+        while not self._stopping.wait(self.period):
+            try:
+                self.server.restart_if_exited()
+            except LLMUnavailable as error:  # it would not start again: clients report the outage
+                log.warning("%s", error)
+
+    def stop(self) -> None:
+        self._stopping.set()
+        if self.is_alive() and self is not threading.current_thread():
+            self.join(timeout=5)

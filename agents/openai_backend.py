@@ -17,6 +17,7 @@ from dataclasses import replace
 from typing import Any
 
 from evoforge.agents.base import CHAT, GenerationRequest, LLMBackend, LLMUnavailable, split_evenly
+from evoforge.agents.config import LLMConfig
 from evoforge.agents.retry import OutageRetrier, TransientError
 from evoforge.records import Completion
 
@@ -33,9 +34,9 @@ class OpenAIBackend(LLMBackend):
         base_url: str,
         model: str | None = None,
         api_key: str | None = None,
-        timeout: float = 300.0,
-        concurrency: int = 4,
-        outage_seconds: float = 600.0,
+        timeout: float = LLMConfig.timeout,
+        concurrency: int = LLMConfig.concurrency,
+        outage_seconds: float = LLMConfig.outage_seconds,
     ) -> None:
         import openai
 
@@ -43,7 +44,7 @@ class OpenAIBackend(LLMBackend):
         self.client = openai.OpenAI(
             base_url=base_url, api_key=api_key or "not-needed", timeout=timeout, max_retries=0
         )
-        self.retrier = OutageRetrier(f"LLM server {base_url}", outage_seconds, on_failure=self._on_failure)
+        self.retrier = OutageRetrier(f"LLM server {base_url}", outage_seconds)
         self.pool = ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="llm")
         self._model = model
         self.n_supported: bool | None = None  # learnt from the first request with n > 1
@@ -108,7 +109,7 @@ class OpenAIBackend(LLMBackend):
         try:
             response = self._send(request, model)
         except _transient_errors() as error:
-            raise TransientError(_describe(error)) from error
+            raise TransientError(_describe(error), reached=_reached(error)) from error
         except _fatal_errors() as error:
             raise LLMUnavailable(_fatal_message(error, self.base_url, model)) from error
         completions = _completions(response, request, model, time.monotonic() - started)
@@ -143,15 +144,12 @@ class OpenAIBackend(LLMBackend):
         try:
             models = list(self.client.models.list())
         except _transient_errors() as error:
-            raise TransientError(_describe(error)) from error
+            raise TransientError(_describe(error), reached=_reached(error)) from error
         except _fatal_errors() as error:
             raise LLMUnavailable(_fatal_message(error, self.base_url, None)) from error
         if not models:
             raise LLMUnavailable(f"{self.base_url} serves no model; pass --model NAME.")
         return str(models[0].id)
-
-    def _on_failure(self) -> None:
-        """Hook for subclasses that own the server (restart it if it died)."""
 
 
 def count_tokens(root_url: str, text: str) -> int:
@@ -202,6 +200,17 @@ def _mentions_n(error: Exception) -> bool:
 
 def _describe(error: Exception) -> str:
     return " ".join(f"{type(error).__name__}: {error}".split())[:300]
+
+
+def _reached(error: Exception) -> bool:
+    """Whether the server was there (an error status, a dropped request), not refused or silent."""
+    import openai
+
+    if isinstance(error, openai.APIStatusError):
+        return True
+    # By name: openai's transport is httpx or its vendored copy, whose classes differ.
+    causes = {kind.__name__ for kind in type(error.__cause__).__mro__}
+    return not causes & {"ConnectError", "ConnectTimeout"}
 
 
 def _transient_errors() -> tuple[type[Exception], ...]:

@@ -32,12 +32,12 @@ class Sampler:
         self,
         backend: LLMBackend,
         spec: ProblemSpec,
-        samples_per_prompt: int = 4,
-        mode: str = "auto",
-        temperature: float = 0.8,
-        top_p: float = 0.95,
-        max_tokens: int = 512,
-        seed: int | None = None,
+        samples_per_prompt: int,
+        mode: str = LLMConfig.mode,
+        temperature: float = LLMConfig.temperature,
+        top_p: float = LLMConfig.top_p,
+        max_tokens: int = LLMConfig.max_tokens,
+        seed: int | None = LLMConfig.seed,
     ) -> None:
         self.backend, self.spec = backend, spec
         self.samples_per_prompt = samples_per_prompt
@@ -50,7 +50,7 @@ class Sampler:
             self._build, self._parse_text = build_lean_prompt, parse_lean_completion
 
     @classmethod
-    def from_config(cls, config: LLMConfig, spec: ProblemSpec, samples_per_prompt: int = 4) -> Sampler:
+    def from_config(cls, config: LLMConfig, spec: ProblemSpec, samples_per_prompt: int) -> Sampler:
         """Build the backend the config names and a sampler using its sampling settings."""
         return cls(
             make_backend(config), spec, samples_per_prompt, mode=config.mode,

@@ -41,6 +41,9 @@ def _print_error(message: str, label: str = "error:") -> None:
     err.print(Text.assemble((label, "red"), " ", message), soft_wrap=True)
 
 
+OUTAGE_HELP = "Minutes an LLM server that has answered may stay away before the run stops."
+
+
 @contextlib.contextmanager
 def _user_errors(run_dir: Path | None = None) -> Iterator[None]:
     """Turn an error the user can fix into one red sentence and exit 2; bugs keep their traceback."""
@@ -76,29 +79,30 @@ def problems() -> None:
 @app.command()
 def run(
     problem: Annotated[str, typer.Argument(help="Built-in name, problem folder, or FunSearch spec file.")],
-    llm: Annotated[str, typer.Option(help="embedded|openai|vllm|transformers|PATH.gguf")] = "embedded",
+    llm: Annotated[str | None, typer.Option(help="embedded|openai|vllm|transformers|PATH.gguf")] = None,
     base_url: Annotated[str | None, typer.Option(help="OpenAI-compatible endpoint (--llm openai).")] = None,
     model: Annotated[str | None, typer.Option(help="Model name or path for the backend.")] = None,
-    samples: Annotated[int, typer.Option(help="Budget: LLM samples in total.")] = 200,
+    samples: Annotated[int | None, typer.Option(help="Budget: LLM samples in total.")] = None,
     minutes: Annotated[float | None, typer.Option(help="Budget: wall-clock minutes in total.")] = None,
     run_dir: Annotated[Path | None, typer.Option(help="Where the run's database goes.")] = None,
-    seed: Annotated[int, typer.Option(help="Seed for the program database.")] = 0,
+    seed: Annotated[int | None, typer.Option(help="Seed for the program database.")] = None,
     inputs: Annotated[str | None, typer.Option(help="Inputs as JSON (FunSearch spec files).")] = None,
     dataset: Annotated[Path | None, typer.Option(help="Published test set to report on.")] = None,
-    samplers: Annotated[int, typer.Option(help="Sampler actors (prompts in flight).")] = 2,
-    evaluators: Annotated[int, typer.Option(help="Evaluator actors.")] = 1,
-    samples_per_prompt: Annotated[int, typer.Option(help="Completions per prompt.")] = 4,
-    temperature: Annotated[float, typer.Option(help="Sampling temperature.")] = 1.0,
-    max_tokens: Annotated[int, typer.Option(help="Max new tokens per completion.")] = 384,
-    prompt_mode: Annotated[str, typer.Option("--mode", help="chat | completion | auto")] = "auto",
-    threads: Annotated[int, typer.Option(help="CPU threads of a locally served model.")] = 1,
+    samplers: Annotated[int | None, typer.Option(help="Sampler actors (prompts in flight).")] = None,
+    evaluators: Annotated[int | None, typer.Option(help="Evaluator actors.")] = None,
+    samples_per_prompt: Annotated[int | None, typer.Option(help="Completions per prompt.")] = None,
+    temperature: Annotated[float | None, typer.Option(help="Sampling temperature.")] = None,
+    max_tokens: Annotated[int | None, typer.Option(help="Max new tokens per completion.")] = None,
+    prompt_mode: Annotated[str | None, typer.Option("--mode", help="chat | completion | auto")] = None,
+    threads: Annotated[int | None, typer.Option(help="CPU threads of a locally served model.")] = None,
+    llm_outage_minutes: Annotated[float | None, typer.Option(help=OUTAGE_HELP)] = None,
     address: Annotated[str | None, typer.Option(help="Join this Ray cluster.")] = None,
-    sandbox: Annotated[str, typer.Option(help="fork | spawn")] = "fork",
+    sandbox: Annotated[str | None, typer.Option(help="fork | spawn")] = None,
     unsafe_in_process: Annotated[bool, typer.Option(help="Run candidates in-process (debug).")] = False,
     theorem: Annotated[str | None, typer.Option(help="lean_proof problems: the statement to prove.")] = None,
     all_theorems: Annotated[bool, typer.Option("--all", help="lean_proof: a search per statement.")] = False,
 ) -> None:
-    """Run an evolutionary search."""
+    """Run an evolutionary search (an option not given takes RunConfig's / LLMConfig's default)."""
     from evoforge.commands.lean import run_every_theorem, theorem_inputs
 
     if all_theorems:
@@ -110,17 +114,18 @@ def run(
     llm_settings = {
         "backend": llm, "base_url": base_url, "model": model, "temperature": temperature,
         "max_tokens": max_tokens, "mode": prompt_mode, "threads": threads,
+        "outage_seconds": llm_outage_minutes * 60 if llm_outage_minutes is not None else None,
     }
     name = Path(problem).stem if problem.endswith(".py") else Path(problem).name
-    config = RunConfig(
-        problem=str(Path(problem).resolve()) if Path(problem).exists() else problem,
-        run_dir=run_dir or Path("runs") / f"{name}-{time.strftime('%Y%m%d-%H%M%S')}",
-        samples=samples, minutes=minutes, seed=seed, inputs_json=inputs,
-        dataset=str(dataset.resolve()) if dataset else None,
-        llm={k: v for k, v in llm_settings.items() if v is not None},
-        samplers=samplers, evaluators=evaluators, samples_per_prompt=samples_per_prompt,
-        sandbox_mode="in-process" if unsafe_in_process else sandbox, address=address,
-    )
+    with _user_errors():
+        config = RunConfig.from_options(
+            problem=str(Path(problem).resolve()) if Path(problem).exists() else problem,
+            run_dir=run_dir or Path("runs") / f"{name}-{time.strftime('%Y%m%d-%H%M%S')}",
+            llm=llm_settings, samples=samples, minutes=minutes, seed=seed, inputs_json=inputs,
+            dataset=str(dataset.resolve()) if dataset else None,
+            samplers=samplers, evaluators=evaluators, samples_per_prompt=samples_per_prompt,
+            sandbox_mode="in-process" if unsafe_in_process else sandbox, address=address,
+        )
     _run_session(lambda progress: run_search(config, progress), config.problem, config.inputs_json,
                  config.samples, config.run_dir)
 
@@ -130,6 +135,7 @@ def resume(
     run_dir: Annotated[Path, typer.Argument(help="A run directory.")],
     samples: Annotated[int | None, typer.Option(help="New total sample budget.")] = None,
     minutes: Annotated[float | None, typer.Option(help="New total minutes budget.")] = None,
+    llm_outage_minutes: Annotated[float | None, typer.Option(help=OUTAGE_HELP)] = None,
 ) -> None:
     """Continue a stopped or killed run where it left off."""
     from evoforge.runtime.session import load_run_config, resume_search
@@ -137,7 +143,8 @@ def resume(
     with _user_errors(run_dir):
         config = load_run_config(run_dir)
     _run_session(
-        lambda progress: resume_search(run_dir, progress, samples=samples, minutes=minutes),
+        lambda progress: resume_search(run_dir, progress, samples=samples, minutes=minutes,
+                                       llm_outage_minutes=llm_outage_minutes),
         config.problem, config.inputs_json, samples or config.samples, run_dir,
     )
 
@@ -155,9 +162,9 @@ def _run_session(start, problem: str, inputs_json: str | None, budget: int, run_
             _say(err, f"run directory: {run_dir}")
             with Progress(spec, budget, err) as progress:
                 outcome = start(progress.update)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as interrupt:  # Ctrl-C, or SIGTERM (runtime.interrupts.Terminated)
         _say(err, f"\nstopped; continue with: evoforge resume {run_dir}")
-        raise typer.Exit(code=130) from None
+        raise typer.Exit(code=getattr(interrupt, "exit_code", 130)) from None
     _print_outcome(spec, outcome)
     if outcome.stopped_because:
         _print_error(outcome.stopped_because, label="stopped:")

@@ -63,16 +63,12 @@ class Progress:
             "samples": f"{counters.samples}/{self.budget}",
             "valid": f"{valid:.0%} of {counters.evaluated}",
             "duplicates": str(counters.duplicates),
-            "best": self.spec.report.show(self.raw(counters.best_score)),
+            "best": self.spec.report.show(counters.best_score),
             "rate": f"{new_samples / minutes:.1f} samples/min",
             "tokens": f"{new_tokens / (minutes * 60):.1f} tok/s",
             "queue": f"{int(status.get('queue', 0))} waiting, {int(status.get('evaluating', 0))} running",
             "elapsed": f"{status.get('elapsed', 0) / 60:.1f} min",
         }
-
-    def raw(self, better: float | None) -> float | None:
-        """Database scores are higher-is-better; show them as the spec's @run returns them."""
-        return None if better is None else self.spec.better_score(better)
 
     def _table(self, figures: dict[str, str]) -> Table:
         # Text, not markup: a spec's name or unit may hold brackets that rich would eat.

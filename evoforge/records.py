@@ -14,8 +14,18 @@ from typing import Any
 
 
 class Direction(StrEnum):
+    """Which way a spec's `@run` score is better.
+
+    `oriented` is the one place a score changes direction: the programs
+    database ranks "higher is better", everything a person reads is raw.
+    """
+
     MAXIMIZE = "maximize"
     MINIMIZE = "minimize"
+
+    def oriented(self, score: float) -> float:
+        """A raw score turned so that higher is better; applied twice it gives the raw score back."""
+        return score if self is Direction.MAXIMIZE else -score
 
 
 @dataclass(frozen=True)
@@ -130,5 +140,5 @@ class RunCounters:
     duplicates: int = 0
     evaluated: int = 0
     valid: int = 0
-    best_score: float | None = None
+    best_score: float | None = None  # as the spec's @run returns it
     completion_tokens: int = 0

@@ -1,4 +1,10 @@
-"""One run's settings, stored in the run's database so `resume` needs nothing else."""
+"""One run's settings, stored in the run's database so `resume` needs nothing else.
+
+Every default is defined once: here for the run, in `LLMConfig` for the
+model. The CLI leaves an option it was not given as None and `from_options`
+fills it from these classes, so the command line, a notebook and a stored run
+can never disagree about a default.
+"""
 
 from __future__ import annotations
 
@@ -7,13 +13,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from evoforge.agents.config import LLMConfig
+from evoforge.spec_errors import RunError
+
 
 @dataclass(frozen=True)
 class RunConfig:
     """What `evoforge run` was asked to do.
 
     `samples` counts LLM completions (the budget FunSearch reports); `minutes`
-    bounds wall time across all sessions of the run, resumes included.
+    bounds wall time across all sessions of the run, resumes included. `llm`
+    holds every field of an `LLMConfig` (see `llm_settings`).
     """
 
     problem: str
@@ -32,6 +42,12 @@ class RunConfig:
     database: dict[str, Any] = field(default_factory=dict)
     address: str | None = None
 
+    @classmethod
+    def from_options(cls, problem: str, run_dir: Path, llm: dict[str, Any], **options: Any) -> RunConfig:
+        """A config from command-line options; one left as None takes the default defined here."""
+        given = {key: value for key, value in options.items() if value is not None}
+        return cls(problem=problem, run_dir=run_dir, llm=llm_settings(llm), **given)
+
     def to_json(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)
         data["run_dir"] = str(self.run_dir)
@@ -43,3 +59,12 @@ class RunConfig:
         values = {k: v for k, v in data.items() if k in known}
         values["run_dir"] = Path(values["run_dir"])
         return cls(**values)
+
+
+def llm_settings(given: dict[str, Any]) -> dict[str, Any]:
+    """All LLM settings, unset ones (None) at `LLMConfig`'s defaults, checked before anything starts."""
+    try:
+        config = LLMConfig(**{key: value for key, value in given.items() if value is not None})
+    except ValueError as error:
+        raise RunError(str(error)) from None
+    return dataclasses.asdict(config)

@@ -93,8 +93,7 @@ def _summary(storage: RunStorage, run_dir: Path) -> RunSummary:
 def _add_scores(summary: RunSummary, storage: RunStorage, direction: Direction) -> None:
     """Seed, best and history: only meaningful once the direction of "better" is known."""
     programs = storage.programs(only_ok=True)
-    better = max if direction is Direction.MAXIMIZE else min
-    best = better(programs, key=lambda p: p.score, default=None)
+    best = max(programs, key=lambda p: direction.oriented(p.score), default=None)
     seed = next((p for p in programs if p.island_id is None), None)
     summary.seed_score = seed.score if seed else None
     if best is not None:
@@ -126,7 +125,7 @@ def best_so_far(history: list[tuple[int, float | None]], direction: Direction) -
     for samples, score in history:
         if score is None:
             continue
-        improved = best is None or (score > best if direction is Direction.MAXIMIZE else score < best)
+        improved = best is None or direction.oriented(score) > direction.oriented(best)
         if improved:
             best = score
             points.append((samples, score))

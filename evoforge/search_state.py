@@ -1,8 +1,11 @@
 """The run's state: the islands in memory, backed by the SQLite file.
 
 Storage is written first, then memory is changed, so the islands can always
-be rebuilt by replaying the stored events. This class is what the database
-Ray actor holds; it imports neither Ray nor any LLM code.
+be rebuilt by replaying the stored events. The driver of a run calls it
+directly; it imports neither Ray nor any LLM code.
+
+Scores cross into the islands "higher is better" (`Direction.oriented`) and
+come out raw again: everything outside this class sees the spec's own scores.
 """
 
 from __future__ import annotations
@@ -26,6 +29,15 @@ class PendingEvaluation:
     candidate_id: int
     code: str
     island_id: int | None
+
+
+@dataclass(frozen=True)
+class BestProgram:
+    """The best program so far, with its score as the spec's `@run` returns it."""
+
+    candidate_id: int
+    code: str
+    score: float
 
 
 class SearchState:
@@ -64,8 +76,11 @@ class SearchState:
         self.counters.evaluated = storage.count("evaluations")
         self.counters.valid = storage.count("evaluations", "ok = 1")
         self.counters.completion_tokens = storage.token_totals()[1]
-        best = self.database.best()
-        self.counters.best_score = best[2] if best else None
+        self._count_best()
+
+    def _count_best(self) -> None:
+        best = self.best()
+        self.counters.best_score = best.score if best else None
 
     # -- the run's steps --------------------------------------------------
     def seed_if_new(self) -> PendingEvaluation | None:
@@ -90,9 +105,16 @@ class SearchState:
 
     def record_batch(
         self, prompt: Prompt, prompt_text: str,
-        completions: list[Completion], candidates: list[Candidate],
+        completions: list[Completion], candidates: list[Candidate], budget: int | None = None,
     ) -> list[PendingEvaluation]:
-        """Store a sampled batch; return the new, non-duplicate candidates to evaluate."""
+        """Store a sampled batch; return the new, non-duplicate candidates to evaluate.
+
+        With a `budget`, completions beyond it are dropped unstored, so the
+        stored sample count never exceeds it whatever a backend returned.
+        """
+        if budget is not None:
+            room = max(0, budget - self.counters.samples)
+            completions, candidates = completions[:room], candidates[:room]
         duplicate = [
             c.code_hash is not None and not self.database.check_and_remember(c.code_hash)
             for c in candidates
@@ -122,7 +144,7 @@ class SearchState:
         score = evaluation.score
         events: list[tuple[str, dict[str, Any]]] = []
         if score is not None:
-            signature = tuple(self.spec.better_score(s) for s in evaluation.signature)
+            signature = tuple(self.spec.direction.oriented(s) for s in evaluation.signature)
             self.database.register(pending.candidate_id, pending.code, signature, pending.island_id)
             events.append(("register", {
                 "program_id": pending.candidate_id, "island_id": pending.island_id,
@@ -134,12 +156,14 @@ class SearchState:
         self.storage.record_evaluation(pending.candidate_id, evaluation, score, events)
         self.counters.evaluated += 1
         self.counters.valid += int(score is not None)
-        best = self.database.best()
-        self.counters.best_score = best[2] if best else None
+        self._count_best()
         return self.counters
 
-    def best(self) -> tuple[int, str, float] | None:
-        return self.database.best()
+    def best(self) -> BestProgram | None:
+        best = self.database.best()
+        if best is None:
+            return None
+        return BestProgram(best.program_id, best.code, self.spec.direction.oriented(best.score))
 
     def elapsed_seconds(self) -> float:
         return float(self.storage.meta("elapsed_seconds", 0.0))

@@ -48,8 +48,7 @@ class ProblemSpec:
     """Everything evoforge knows about a problem, as plain data.
 
     Scores are stored as the spec's `@run` returns them; `direction` says
-    which way is better and `better_score` turns that into "higher is better"
-    for the database, so islands never need to know about minimisation.
+    which way is better (see `Direction.oriented`, the one conversion).
     """
 
     name: str
@@ -77,10 +76,6 @@ class ProblemSpec:
         pattern = re.compile(rf"\s*def\s+{re.escape(self.run_name)}\s*\(")
         lines = self.source.splitlines()
         return next((i for i, line in enumerate(lines, start=1) if pattern.match(line)), 1)
-
-    def better_score(self, raw: float) -> float:
-        """The raw `@run` score turned so that higher is always better."""
-        return raw if self.direction is Direction.MAXIMIZE else -raw
 
 
 def builtin_problems_dir() -> Path:

@@ -7,3 +7,7 @@ class UserError(ValueError):
 
 class SpecError(UserError):
     """A problem spec is broken; the message names the file, the line and the fix."""
+
+
+class RunError(UserError):
+    """A run directory cannot be used as asked (in use, finished, damaged); the message says what to do."""

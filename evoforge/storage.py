@@ -84,7 +84,7 @@ class StoredProgram:
 
 
 class RunStorage:
-    """One run's SQLite file. Single writer: the database actor."""
+    """One run's SQLite file. Single writer: the run's driver (it holds the run directory's lock)."""
 
     def __init__(self, path: Path, readonly: bool = False) -> None:
         self.path = Path(path)
@@ -163,6 +163,14 @@ class RunStorage:
         self._conn.execute(
             "INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, json.dumps(value))
         )
+
+    def create_run(self, meta: dict[str, Any]) -> None:
+        """Write a new run's metadata in one transaction: a run has all of it or none of it."""
+        with self._transaction() as conn:
+            conn.executemany(
+                "INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)",
+                [(key, json.dumps(value)) for key, value in meta.items()],
+            )
 
     def meta(self, key: str, default: Any = None) -> Any:
         row = self._conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()

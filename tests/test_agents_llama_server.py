@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from evoforge.agents.base import GenerationRequest
-from evoforge.agents.config import LLMConfig, start_shared_server
+from evoforge.agents.config import LLMConfig, make_backend, start_shared_server
 from evoforge.agents.llama_server import LlamaServer
 from evoforge.agents.local_server import LocalServerBackend
 from evoforge.agents.openai_backend import OpenAIBackend
@@ -106,7 +106,9 @@ def test_server_killed_mid_sampling_comes_back_and_no_sample_is_lost(tmp_path: P
 
 
 def test_backend_owning_its_server_restarts_it_after_a_crash(tmp_path: Path) -> None:
-    backend = LocalServerBackend(embedded_model_or_fail(), slots=4, threads=2, outage_seconds=120)
+    embedded_model_or_fail()
+    backend = make_backend(LLMConfig(slots=4, threads=2, outage_seconds=120))
+    assert isinstance(backend, LocalServerBackend)
     first_pid = backend.server.process.pid if backend.server.process else None
     sampler = Sampler(backend, tiny_spec(tmp_path), samples_per_prompt=2, mode="completion", max_tokens=48)
     thread, batches = sample_in_thread(sampler, prompts=2)

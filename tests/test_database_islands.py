@@ -5,7 +5,7 @@ import warnings
 
 import pytest
 
-from evoforge.database import ProgramsDatabase, ProgramsDatabaseConfig
+from evoforge.database import Program, ProgramsDatabase, ProgramsDatabaseConfig
 
 
 def _db(**config: int | float) -> ProgramsDatabase:
@@ -140,7 +140,7 @@ def test_prompt_has_fewer_programs_when_the_island_has_fewer_clusters() -> None:
 def test_seed_program_registered_without_island_lands_in_every_island() -> None:
     db = ProgramsDatabase(ProgramsDatabaseConfig(num_islands=4), seed=0)
     db.register(1, _code("seed"), (0.5,), None)
-    assert [db.best(i) for i in range(4)] == [(1, _code("seed"), 0.5)] * 4
+    assert [db.best(i) for i in range(4)] == [Program(1, _code("seed"), (0.5,), 0.5)] * 4
     assert db.num_programs == 1
 
 
@@ -170,8 +170,9 @@ def test_best_is_the_first_program_to_reach_the_top_score() -> None:
     db.register(1, _code("a"), (1.0,), 0)
     db.register(2, _code("b"), (3.0,), 1)
     db.register(3, _code("c"), (3.0,), 0)
-    assert db.best() == (2, _code("b"), 3.0)
-    assert db.best(0) == (3, _code("c"), 3.0)
+    best, best_of_0 = db.best(), db.best(0)
+    assert best is not None and (best.program_id, best.code, best.score) == (2, _code("b"), 3.0)
+    assert best_of_0 is not None and (best_of_0.program_id, best_of_0.code) == (3, _code("c"))
 
 
 def test_registering_a_program_id_twice_is_refused() -> None:

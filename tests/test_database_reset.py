@@ -27,7 +27,7 @@ def test_reset_empties_exactly_the_weaker_half_and_reseeds_each_with_a_survivors
     assert sorted(event.island_ids) == [1, 3]
     for island_id, founder_id in zip(event.island_ids, event.founder_ids, strict=True):
         assert founder_id in (10, 12)  # the best programs of surviving islands 0 and 2
-        assert db.clusters(island_id) == {(db.best(island_id)[2],): (founder_id,)}
+        assert db.clusters(island_id) == {(db.best(island_id).score,): (founder_id,)}
     assert db.clusters(0) == {(3.0,): (10,), (-7.0,): (20,)}
     assert db.clusters(2) == {(4.0,): (12,), (-6.0,): (22,)}
 
@@ -55,7 +55,8 @@ def test_reset_never_reorders_islands_whose_scores_differ_by_a_hair() -> None:
 def test_reset_keeps_the_overall_best() -> None:
     db = _four_islands(seed=3)
     db.reset_islands()
-    assert db.best() == (12, _code("best2"), 4.0)
+    best = db.best()
+    assert best is not None and (best.program_id, best.code, best.score) == (12, _code("best2"), 4.0)
 
 
 def test_reset_is_due_every_reset_period_programs_registrations() -> None:

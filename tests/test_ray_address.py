@@ -1,18 +1,22 @@
 """`--address` joins a Ray cluster that is already running instead of starting one.
 
-The head is started on loopback and joined with `--address auto` (the
-cluster `ray start` recorded on this machine): Ray rewrites an explicit
-127.0.0.1 address to the machine's outward address, which tests must not use.
+The head is started on loopback in its own process group and joined by its
+address; the test then stops that group only (`ray stop` would stop every Ray
+on the machine, other users' included, and `--address auto` may find theirs).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 from tests.run_fixtures import RECORDED_BIN_PACKING, make_small_bin_packing
@@ -26,33 +30,61 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
+def _wait_for_head(temp_dir: str, timeout: float = 240) -> str:
+    """The address `ray start` records once the head is up (under its --temp-dir)."""
+    recorded = Path(temp_dir) / "ray_current_cluster"
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if recorded.is_file() and recorded.read_text().strip():
+            return recorded.read_text().strip()
+        time.sleep(0.5)
+    raise AssertionError("the Ray head did not come up")
+
+
+def _stop_group(process: subprocess.Popen) -> None:
+    """SIGKILL the head's whole process group (its GCS, raylet, monitors): a test cluster keeps nothing."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait(timeout=60)
+
+
+def _processes_using(temp_dir: str) -> list[str]:
+    found = subprocess.run(["pgrep", "-f", temp_dir], capture_output=True, text=True)
+    return found.stdout.split()
+
+
 def test_run_joins_an_existing_cluster(tmp_path: Path) -> None:
     port = _free_port()
     temp_dir = tempfile.mkdtemp(prefix="ray", dir="/tmp")  # Ray's socket paths must stay short
-    head = [RAY, "start", "--head", "--node-ip-address", "127.0.0.1", "--port", str(port), "--num-cpus", "2",
-            "--include-dashboard=false",
-            "--disable-usage-stats", f"--temp-dir={temp_dir}"]
-    subprocess.run(head, check=True, capture_output=True, timeout=180)
+    head = [RAY, "start", "--head", "--block", "--node-ip-address", "127.0.0.1", "--port", str(port),
+            "--num-cpus", "2", "--include-dashboard=false", "--disable-usage-stats", f"--temp-dir={temp_dir}"]
+    # Its own process group, stopped by killing that group: `ray stop` would stop every Ray on the machine.
+    # Token auth off: a driver joining by address reads the auth mode of the newest local session, which
+    # on a shared machine may be another user's.
+    cluster = subprocess.Popen(head, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                               start_new_session=True, env={**os.environ, "RAY_AUTH_MODE": "disabled"})
     try:
+        address = _wait_for_head(temp_dir)  # not "auto": it may find another user's Ray on this machine
         problem = make_small_bin_packing(tmp_path / "problem")
         run_dir = tmp_path / "run"
         run = subprocess.run(
-            [sys.executable, "-m", "evoforge.cli", "run", str(problem), "--address", "auto",
+            [sys.executable, "-m", "evoforge.cli", "run", str(problem), "--address", address,
              "--llm", "recorded", "--model", str(RECORDED_BIN_PACKING), "--samples", "6",
              "--run-dir", str(run_dir)],
             capture_output=True, text=True, timeout=600,
         )
         assert run.returncode == 0, run.stderr[-3000:]
         probe = (
-            "import ray, json; ray.init(address='auto', logging_level='ERROR');"
+            f"import ray, json; ray.init(address='{address}', logging_level='ERROR');"
             "from ray._private import state; print(json.dumps(len(state.jobs())))"
         )
         jobs = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
         # The cluster outlived the run, and saw two drivers: the run's and this probe's.
         assert json.loads(jobs.stdout.strip().splitlines()[-1]) == 2, jobs.stderr[-2000:]
     finally:
-        subprocess.run([RAY, "stop", "--force"], capture_output=True, timeout=120)
+        _stop_group(cluster)
         shutil.rmtree(temp_dir, ignore_errors=True)
+    assert not _processes_using(temp_dir), "the head left processes behind"
     summary = subprocess.run([sys.executable, "-m", "evoforge.cli", "show", str(run_dir), "--json"],
                              capture_output=True, text=True, timeout=120)
     assert json.loads(summary.stdout)["samples"] == 6

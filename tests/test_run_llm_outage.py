@@ -1,6 +1,8 @@
-"""A whole search against a real OpenAI-compatible server that dies mid-run and comes back.
+"""A whole search against an LLM server that is not there, or dies mid-run and comes back.
 
-The embedded model is served by llama.cpp's server on loopback; `evoforge run
+A server that never answered fails the run within seconds, in one sentence,
+with the run saved; one that was up gets the long patience. For the second
+the embedded model is served by llama.cpp's server on loopback; `evoforge run
 --llm openai` talks to it as it would to `vllm serve`. The test kills the
 server with SIGKILL while the run is sampling, restarts it on the same port,
 and checks from the database that the run finished its budget with nothing
@@ -9,6 +11,8 @@ lost.
 
 from __future__ import annotations
 
+import json
+import sqlite3
 import subprocess
 import sys
 import time
@@ -16,12 +20,33 @@ from pathlib import Path
 
 import pytest
 
-from evoforge.agents.llama_server import LlamaServer
+from evoforge.agents.llama_server import LlamaServer, free_port
 from evoforge.storage import DB_FILENAME
 from tests.llm_fixtures import embedded_model_or_fail
 from tests.run_fixtures import count_rows, make_small_bin_packing
 
 BUDGET = 12
+
+
+def test_a_server_that_never_answered_fails_fast_in_one_sentence_and_the_run_resumes(tmp_path: Path) -> None:
+    problem = make_small_bin_packing(tmp_path / "problem")
+    run_dir = tmp_path / "run"
+    url = f"http://127.0.0.1:{free_port()}/v1"  # nothing listens there
+    command = [sys.executable, "-m", "evoforge.cli", "run", str(problem), "--llm", "openai",
+               "--base-url", url, "--samples", "8", "--run-dir", str(run_dir), "--llm-outage-minutes", "30"]
+    run = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    message = " ".join(run.stderr.split())
+    assert run.returncode == 2, run.stderr[-3000:]
+    assert f"LLM server {url} has not answered at all" in message
+    assert f"The run is saved; continue it with `evoforge resume {run_dir}`" in message
+    assert "Traceback" not in run.stderr and "RayTaskError" not in run.stderr
+    with sqlite3.connect(run_dir / DB_FILENAME) as conn:  # the run exists, whole, with its seed scored
+        stored = json.loads(conn.execute("SELECT value FROM meta WHERE key = 'config'").fetchone()[0])
+        assert conn.execute("SELECT COUNT(*) FROM evaluations WHERE ok = 1").fetchone()[0] == 1
+    assert stored["llm"]["outage_seconds"] == 30 * 60
+    again = subprocess.run([sys.executable, "-m", "evoforge.cli", "resume", str(run_dir)],
+                           capture_output=True, text=True, timeout=300)
+    assert again.returncode == 2 and "has not answered at all" in again.stderr
 
 
 @pytest.mark.slow

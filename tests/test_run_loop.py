@@ -6,14 +6,20 @@ these tests are about the loop's logic: budget, dedup, errors, storage.
 
 from __future__ import annotations
 
+import shutil
 import sqlite3
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 import ray
 
-from evoforge.run_config import RunConfig
+from evoforge.run_config import RunConfig, llm_settings
+from evoforge.runtime.actors import EvaluatorActor, SamplerActor
+from evoforge.runtime.loop import Pools, RunLoop, SearchStopped
 from evoforge.runtime.session import resume_search, run_search
+from evoforge.search_state import SearchState
+from evoforge.spec import load_problem
 from evoforge.storage import DB_FILENAME
 from tests.run_fixtures import make_small_bin_packing, recorded_llm
 
@@ -98,3 +104,22 @@ def test_resume_with_a_larger_budget_continues_the_count(finished_run, tmp_path:
     assert outcome.counters.samples == 28
     after = _rows(config, "SELECT candidate_id, score FROM evaluations ORDER BY candidate_id")
     assert after[: len(before)] == before
+
+
+def test_a_sampler_process_that_dies_stops_the_search_in_one_line(finished_run, tmp_path: Path) -> None:
+    config, _ = finished_run
+    spec = load_problem(config.problem)
+    shutil.copytree(config.run_dir, tmp_path / "run")
+    state = SearchState(tmp_path / "run", spec, config.database, config.seed)
+    samples_before = state.counters.samples
+    sampler = SamplerActor.remote(llm_settings(recorded_llm()), spec, 2)
+    evaluator = EvaluatorActor.remote(spec, "fork")
+    ray.kill(sampler)
+    loop = RunLoop(replace(config, samples=40), state, Pools([sampler], [evaluator]))
+    try:
+        with pytest.raises(SearchStopped, match=r"^a sampler failed: ActorDiedError: [^\n]+$"):
+            loop.run()
+    finally:
+        ray.kill(evaluator)
+        state.close()
+    assert state.counters.samples == samples_before  # nothing recorded, nothing lost

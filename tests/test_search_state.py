@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -83,3 +84,31 @@ def test_seed_is_only_added_to_a_new_run(tmp_path: Path) -> None:
     state = _seeded_state(tmp_path)
     assert state.seed_if_new() is None
     assert state.best() is not None and state.counters.valid == 1
+
+
+def test_best_is_reported_as_the_spec_scores_it_whichever_the_direction(tmp_path: Path) -> None:
+    """Islands rank "higher is better"; best() and the counters give back the raw @run score."""
+    folder = make_small_bin_packing(tmp_path / "problem")
+    toml = folder / "problem.toml"
+    best_raw = {}
+    for direction in ("maximize", "minimize"):
+        toml.write_text(re.sub(r'direction = "\w+"', f'direction = "{direction}"', toml.read_text()))
+        state = SearchState(tmp_path / direction, load_problem(folder), DB_CONFIG, seed=0)
+        state.record_evaluation(state.seed_if_new(), Evaluation((TrialResult("uniform", 0.5),)))
+        for pending in state.record_batch(state.next_prompt(), "p", [Completion("a", "m")], [_candidate(1)]):
+            state.record_evaluation(pending, Evaluation((TrialResult("uniform", 0.1),)))
+        best = state.best()
+        assert best is not None and best.score == state.counters.best_score
+        best_raw[direction] = best.score
+        state.close()
+    assert best_raw == {"maximize": 0.5, "minimize": 0.1}
+
+
+def test_a_batch_past_the_budget_is_cut_so_stored_samples_never_exceed_it(tmp_path: Path) -> None:
+    state = _seeded_state(tmp_path)
+    completions = [Completion(f"raw {k}", "m") for k in range(5)]
+    fresh = state.record_batch(state.next_prompt(), "p", completions, [_candidate(k) for k in range(5)],
+                               budget=3)
+    assert len(fresh) == 3 and state.counters.samples == 3
+    assert state.record_batch(state.next_prompt(), "p", completions[:1], [_candidate(9)], budget=3) == []
+    assert state.storage.count("samples") == 3

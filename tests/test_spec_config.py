@@ -68,7 +68,7 @@ def test_inputs_json_replaces_a_builtin_inputs_module():
 
 def test_minimize_direction_turns_scores_so_higher_is_better(tmp_path):
     spec = load_problem(folder_with(tmp_path, 'direction = "minimize"\n[inputs]\ntrain = [1]\n'))
-    assert spec.better_score(2.0) == -2.0
+    assert spec.direction.oriented(2.0) == -2.0
 
 
 def test_multiline_description_is_one_stripped_paragraph():

@@ -157,12 +157,11 @@ class ProgramsDatabase:
         self._resets += 1
 
     # -- reading ---------------------------------------------------------------
-    def best(self, island_id: int | None = None) -> tuple[int, str, float] | None:
-        """(program_id, code, score) of the best program overall, or of one island."""
+    def best(self, island_id: int | None = None) -> Program | None:
+        """The best program overall, or of one island (the first to reach the top score)."""
         if island_id is not None:
             self._check_island(island_id)
-        program = self._best if island_id is None else self._islands[island_id].best
-        return None if program is None else (program.program_id, program.code, program.score)
+        return self._best if island_id is None else self._islands[island_id].best
 
     def island_summaries(self) -> list[IslandSummary]:
         return [

@@ -1,1 +1,1 @@
-"""Ray runtime: the database actor, the sampler and evaluator pools, and the loop that keeps them busy."""
+"""Ray runtime: sampler and evaluator actors, and the loop in the driver that keeps them busy."""

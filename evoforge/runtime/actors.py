@@ -1,70 +1,22 @@
-"""The three kinds of Ray actor a run is made of.
+"""The two kinds of Ray actor a run is made of: samplers and evaluators.
 
 Each is a thin shell around a plain class that knows nothing of Ray
-(SearchState, Sampler, ProgramEvaluator), so the logic is testable without a
-cluster and the actors only decide where things run. Actors ask for no CPU:
+(Sampler, an evaluator), so the logic is testable without a cluster and the
+actors only decide where things run. The program database is not an actor:
+the driver holds it and calls it directly. Actors ask for no CPU:
 on a two-core machine fractional or whole CPU reservations starve each other,
 and the real work happens in the LLM server and the sandbox processes.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import ray
 
-from evoforge.records import Evaluation, Prompt, RunCounters
-from evoforge.search_state import PendingEvaluation, SearchState
+from evoforge.records import Evaluation, Prompt
+from evoforge.search_state import PendingEvaluation
 from evoforge.spec import ProblemSpec
-
-
-@ray.remote(num_cpus=0, max_restarts=0)
-class DatabaseActor:
-    """The one writer of the run's SQLite file and owner of the islands."""
-
-    def __init__(self, run_dir: str, spec: ProblemSpec, db_config: dict[str, Any], seed: int) -> None:
-        self.state = SearchState(Path(run_dir), spec, db_config, seed)
-
-    def seed_if_new(self) -> PendingEvaluation | None:
-        return self.state.seed_if_new()
-
-    def pending(self) -> list[PendingEvaluation]:
-        return self.state.pending()
-
-    def has_programs(self) -> bool:
-        return self.state.has_programs()
-
-    def next_prompt(self) -> Prompt:
-        return self.state.next_prompt()
-
-    def record_batch(self, prompt: Prompt, batch: Any) -> tuple[list[PendingEvaluation], RunCounters]:
-        """Store a sampled batch; the new candidates and the counters in one round trip."""
-        fresh = self.state.record_batch(
-            prompt, batch.prompt_text, list(batch.completions), list(batch.candidates)
-        )
-        return fresh, self.state.counters
-
-    def record_evaluation(self, pending: PendingEvaluation, evaluation: Evaluation) -> RunCounters:
-        return self.state.record_evaluation(pending, evaluation)
-
-    def counters(self) -> RunCounters:
-        return self.state.counters
-
-    def best(self) -> tuple[int, str, float] | None:
-        return self.state.best()
-
-    def elapsed_seconds(self) -> float:
-        return self.state.elapsed_seconds()
-
-    def add_elapsed(self, seconds: float) -> None:
-        self.state.add_elapsed(seconds)
-
-    def set_meta(self, key: str, value: Any) -> None:
-        self.state.storage.set_meta(key, value)
-
-    def close(self) -> None:
-        self.state.close()
 
 
 @ray.remote(num_cpus=0, max_restarts=0)
@@ -79,9 +31,6 @@ class SamplerActor:
 
     def sample(self, prompt: Prompt, n: int) -> Any:
         return self.sampler.sample(prompt, n=n)
-
-    def close(self) -> None:
-        self.sampler.close()
 
 
 @ray.remote(num_cpus=0, max_restarts=0)

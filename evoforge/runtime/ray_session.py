@@ -12,6 +12,8 @@ import os
 
 import ray
 
+from evoforge.spec_errors import RunError
+
 
 def start_ray(address: str | None = None) -> None:
     """Idempotent: reuse a Ray already started in this process (tests, notebooks)."""
@@ -19,7 +21,13 @@ def start_ray(address: str | None = None) -> None:
         return
     os.environ.setdefault("RAY_DEDUP_LOGS", "0")
     if address:
-        ray.init(address=address, logging_level=logging.WARNING, log_to_driver=True)
+        try:
+            ray.init(address=address, logging_level=logging.WARNING, log_to_driver=True)
+        except ConnectionError as error:
+            raise RunError(
+                f"could not join the Ray cluster at {address} ({error}); start it with "
+                "`ray start --head` or give the address it printed."
+            ) from None
         return
     ray.init(
         num_cpus=os.cpu_count() or 1,

@@ -1,7 +1,8 @@
 """One session of a run: start or resume, wire the actors, run the loop, report.
 
 The library entry points `run_search` and `resume_search` are what the CLI
-calls and what a notebook can call directly.
+calls and what a notebook can call directly. Each holds the run directory's
+lock for the whole session, so two drivers can never share a run.
 """
 
 from __future__ import annotations
@@ -9,29 +10,41 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import json
-import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field, replace
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import ray
 
+from evoforge.agents.base import LLMUnavailable
+from evoforge.agents.config import LLMConfig, start_shared_server
 from evoforge.records import Evaluation, RunCounters
 from evoforge.run_config import RunConfig
-from evoforge.runtime.actors import DatabaseActor, EvaluatorActor, SamplerActor
-from evoforge.runtime.llm_service import serve_llm
-from evoforge.runtime.loop import Pools, RunLoop, SearchStopped
+from evoforge.runtime.actors import EvaluatorActor, SamplerActor
+from evoforge.runtime.interrupts import sigterm_as_interrupt
+from evoforge.runtime.loop import Pools, ProgressHook, RunLoop, SearchStopped
 from evoforge.runtime.ray_session import start_ray
+from evoforge.runtime.run_files import (
+    create_run,
+    ensure_seeded,
+    load_run_config,
+    refuse_existing_run,
+    reopen_run,
+    score_seed,
+)
+from evoforge.runtime.run_lock import hold_run_lock
+from evoforge.search_state import SearchState
 from evoforge.spec import ProblemSpec, load_problem
-from evoforge.storage import DB_FILENAME, RunStorage
 
-ProgressHook = Callable[[RunCounters, dict[str, float]], None]
+__all__ = ["RunOutcome", "held_out_report", "load_run_config", "resume_search", "run_search"]
+
+ACTOR_CLOSE_SECONDS = 5.0
 
 
 @dataclass
 class RunOutcome:
-    """What a session achieved, for the CLI to print and tests to check."""
+    """What a session achieved, for the CLI to print and tests to check (scores as `@run` gives them)."""
 
     run_dir: Path
     counters: RunCounters
@@ -42,99 +55,88 @@ class RunOutcome:
 
 
 def run_search(config: RunConfig, progress: ProgressHook | None = None) -> RunOutcome:
-    """Start a new run in `config.run_dir` (which must not hold a run already)."""
-    db_path = config.run_dir / DB_FILENAME
-    if db_path.exists():
-        raise FileExistsError(
-            f"{config.run_dir} already holds a run; continue it with `evoforge resume {config.run_dir}` "
-            "or choose another --run-dir."
-        )
-    spec = load_problem(config.problem, config.inputs_json)
-    storage = RunStorage(db_path)
-    storage.set_meta("config", config.to_json())
-    storage.set_meta("spec", {"name": spec.name, "path": str(spec.path), "source": spec.source})
-    storage.set_meta("direction", spec.direction.value)
-    storage.set_meta("report", dataclasses.asdict(spec.report))
-    storage.set_meta("created", time.time())
-    storage.close()
-    return _execute(config, spec, progress)
+    """Start a new run in `config.run_dir`, which must not hold a run already."""
+    with sigterm_as_interrupt():
+        spec = load_problem(config.problem, config.inputs_json)
+        refuse_existing_run(config.run_dir)
+        seed_evaluation = score_seed(spec, config.sandbox_mode)  # before anything is written
+        with hold_run_lock(config.run_dir):
+            create_run(config, spec, seed_evaluation)
+            return _execute(config, spec, progress)
 
 
-def load_run_config(run_dir: Path) -> RunConfig:
-    storage = RunStorage.open_run(run_dir)
-    try:
-        return replace(RunConfig.from_json(storage.meta("config")), run_dir=Path(run_dir))
-    finally:
-        storage.close()
-
-
-def resume_search(
-    run_dir: Path, progress: ProgressHook | None = None, **overrides: Any
-) -> RunOutcome:
+def resume_search(run_dir: Path, progress: ProgressHook | None = None, **overrides: Any) -> RunOutcome:
     """Continue a stopped or killed run; overrides may raise the budget (samples, minutes)."""
-    config = load_run_config(run_dir)
-    config = replace(config, **{k: v for k, v in overrides.items() if v is not None})
-    storage = RunStorage.open_run(run_dir, readonly=False)
-    storage.set_meta("config", config.to_json())
-    storage.close()
-    spec = load_problem(config.problem, config.inputs_json)
-    return _execute(config, spec, progress)
+    with sigterm_as_interrupt():
+        load_run_config(run_dir)  # one sentence if there is no run here, before any lock file is made
+        with hold_run_lock(Path(run_dir)):
+            config, spec = reopen_run(Path(run_dir), overrides)
+            return _execute(config, spec, progress)
 
 
 def _execute(config: RunConfig, spec: ProblemSpec, progress: ProgressHook | None) -> RunOutcome:
     start_ray(config.address)
-    with _actors(config, spec) as pools:
-        _evaluate_until_seeded(pools)
-        loop = RunLoop(config, pools, on_progress=progress or (lambda c, s: None))
-        stopped = None
+    with sigterm_as_interrupt():  # again: Ray's init installed its own handler
+        state = SearchState(config.run_dir, spec, config.database, config.seed)
         try:
-            counters = loop.run()
-        except SearchStopped as error:
-            counters, stopped = loop.counters, str(error)
-        best = ray.get(pools.database.best.remote())
-    outcome = RunOutcome(config.run_dir, counters, stopped_because=stopped)
-    if best is not None:
-        outcome.best_code, outcome.best_score = best[1], spec.better_score(best[2])
-        outcome.held_out = held_out_report(spec, best[1], config.dataset)
-        _store_report(config.run_dir, outcome)
+            ensure_seeded(state, spec, config.sandbox_mode)
+            stopped = _search(config, spec, state, progress)
+            outcome = RunOutcome(config.run_dir, state.counters, stopped_because=stopped)
+            best = state.best()
+            if best is not None:
+                outcome.best_code, outcome.best_score = best.code, best.score
+                outcome.held_out = held_out_report(spec, best.code, config.dataset)
+                state.storage.set_meta("held_out", json.loads(json.dumps(outcome.held_out)))
+        finally:
+            state.close()
     return outcome
+
+
+def _search(
+    config: RunConfig, spec: ProblemSpec, state: SearchState, progress: ProgressHook | None
+) -> str | None:
+    """Run the loop; why it stopped early, or None when the budget was spent."""
+    try:
+        with _actors(config, spec) as pools:
+            RunLoop(config, state, pools, progress).run()
+    except SearchStopped as error:
+        return str(error)
+    except LLMUnavailable as error:
+        raise LLMUnavailable(
+            f"{error} The run is saved; continue it with `evoforge resume {config.run_dir}`."
+        ) from None
+    return None
 
 
 @contextlib.contextmanager
 def _actors(config: RunConfig, spec: ProblemSpec) -> Iterator[Pools]:
-    database = DatabaseActor.remote(str(config.run_dir), spec, config.database, config.seed)
     evaluators = [EvaluatorActor.remote(spec, config.sandbox_mode) for _ in range(config.evaluators)]
-    actors = [database, *evaluators]
     try:
-        with serve_llm(config.llm, slots=config.samplers * config.samples_per_prompt) as llm:
-            samplers = [
-                SamplerActor.remote(llm, spec, config.samples_per_prompt) for _ in range(config.samplers)
-            ]
-            actors.extend(samplers)
-            yield Pools(database, samplers, evaluators)
+        with _served_llm(config) as llm:
+            samplers = [SamplerActor.remote(llm, spec, config.samples_per_prompt)
+                        for _ in range(config.samplers)]
+            try:
+                yield Pools(samplers, evaluators)
+            finally:
+                for sampler in samplers:  # it holds only a client: stop it now, even mid-request
+                    ray.kill(sampler)
     finally:
-        for actor in actors:
-            with contextlib.suppress(ray.exceptions.RayError):
-                ray.get(actor.close.remote(), timeout=30)
-            ray.kill(actor)
+        with contextlib.suppress(ray.exceptions.RayError):  # a moment to stop their sandboxes
+            ray.get([e.close.remote() for e in evaluators], timeout=ACTOR_CLOSE_SECONDS)
+        for evaluator in evaluators:
+            ray.kill(evaluator)
 
 
-def _evaluate_until_seeded(pools: Pools) -> None:
-    """Evaluate the seed (and anything pending) before sampling: sampling needs a program."""
-    database, evaluator = pools.database, pools.evaluators[0]
-    ray.get(database.seed_if_new.remote())
-    if ray.get(database.has_programs.remote()):
-        return
-    errors = []
-    for pending in ray.get(database.pending.remote()):
-        pending, evaluation = ray.get(evaluator.evaluate.remote(pending))
-        ray.get(database.record_evaluation.remote(pending, evaluation))
-        errors.append(evaluation.first_error)
-    if not ray.get(database.has_programs.remote()):
-        raise SearchStopped(
-            f"the seed program does not score on the training inputs ({errors[0] if errors else '?'}); "
-            "fix the spec's @evolve function so it runs, then start again."
-        )
+@contextlib.contextmanager
+def _served_llm(config: RunConfig) -> Iterator[dict[str, Any]]:
+    """The LLM settings for the samplers: a local model gets one llama-server for the run."""
+    slots = max(1, config.samplers * config.samples_per_prompt)
+    server, client = start_shared_server(LLMConfig(**{**config.llm, "slots": slots}))
+    try:
+        yield dataclasses.asdict(client)
+    finally:
+        if server is not None:
+            server.stop()
 
 
 def held_out_report(spec: ProblemSpec, code: str, dataset: str | None) -> dict[str, Any]:
@@ -164,11 +166,3 @@ def _trial_report(spec: ProblemSpec, evaluation: Evaluation) -> dict[str, Any]:
         }
         for t in evaluation.trials
     }
-
-
-def _store_report(run_dir: Path, outcome: RunOutcome) -> None:
-    storage = RunStorage.open_run(run_dir, readonly=False)
-    try:
-        storage.set_meta("held_out", json.loads(json.dumps(outcome.held_out)))
-    finally:
-        storage.close()

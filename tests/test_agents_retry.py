@@ -1,0 +1,56 @@
+"""How long a client waits for its LLM server: seconds if it never answered, the tolerance if it went away.
+
+Against real HTTP servers on loopback (scripted answers).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+
+from evoforge.agents.base import GenerationRequest, LLMUnavailable
+from evoforge.agents.llama_server import free_port
+from evoforge.agents.openai_backend import OpenAIBackend
+from evoforge.agents.retry import FIRST_CONTACT_SECONDS
+from tests.llm_fixtures import ScriptedServer, completion_body
+
+COMPLETION = GenerationRequest(prompt="def f():\n", n=1, max_tokens=16)
+TOLERANCE = FIRST_CONTACT_SECONDS + 4
+
+
+def test_a_server_never_reached_fails_within_the_first_contact_window() -> None:
+    url = f"http://127.0.0.1:{free_port()}/v1"
+    with OpenAIBackend(url, model="m", timeout=2, outage_seconds=600) as backend:
+        started = time.monotonic()
+        with pytest.raises(LLMUnavailable, match=f"{url} has not answered at all.*--base-url"):
+            backend.generate([COMPLETION])
+    assert time.monotonic() - started < FIRST_CONTACT_SECONDS + 12  # not the 600 s tolerance
+
+
+def test_a_server_that_answered_then_went_away_gets_the_whole_tolerance() -> None:
+    def script(path: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        return 200, completion_body(body)
+
+    server = ScriptedServer(script)
+    with server, OpenAIBackend(server.base_url, model="m", timeout=2, outage_seconds=TOLERANCE) as backend:
+        backend.generate([COMPLETION])
+        server.httpd.server_close()  # gone: connections are refused from now on
+        started = time.monotonic()
+        with pytest.raises(LLMUnavailable, match=r"has not answered for \d+ s.*--llm-outage-minutes"):
+            backend.generate([COMPLETION])
+        waited = time.monotonic() - started
+    assert waited >= TOLERANCE
+
+
+def test_a_server_answering_503_while_it_loads_is_not_a_wrong_address() -> None:
+    def script(path: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        loading = time.monotonic() < ready_at
+        return (503, {"error": "loading model"}) if loading else (200, completion_body(body))
+
+    ready_at = time.monotonic() + FIRST_CONTACT_SECONDS + 2
+    with ScriptedServer(script) as server, OpenAIBackend(server.base_url, model="m", timeout=2,
+                                                         outage_seconds=60) as backend:
+        [[completion]] = backend.generate([COMPLETION])
+    assert completion.text and backend.retrier.retries >= 2
