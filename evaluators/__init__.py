@@ -17,6 +17,7 @@ from evoforge.spec import ProblemSpec
 # kind -> "module:Class"; imported only when chosen, so a program run never loads sympy, torch or Lean.
 EVALUATOR_KINDS: dict[str, str] = {
     "program": "evoforge.evaluators.program:ProgramEvaluator",
+    "expression": "evoforge.evaluators.expression:ExpressionEvaluator",
 }
 
 

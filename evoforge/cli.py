@@ -65,6 +65,10 @@ def run(
     address: Annotated[str | None, typer.Option(help="Join this Ray cluster.")] = None,
     sandbox: Annotated[str, typer.Option(help="fork | spawn")] = "fork",
     unsafe_in_process: Annotated[bool, typer.Option(help="Run candidates in-process (debug).")] = False,
+    equation: Annotated[str | None, typer.Option(help="feynman: one equation id, e.g. I.10.7.")] = None,
+    tier: Annotated[str | None, typer.Option(help="feynman: a tier, easy|medium|hard.")] = None,
+    all_equations: Annotated[bool, typer.Option("--all", help="feynman: every equation.")] = False,
+    noise: Annotated[float, typer.Option(help="feynman: training noise, e.g. 0.01.")] = 0.0,
 ) -> None:
     """Run an evolutionary search."""
     from evoforge.run_config import RunConfig
@@ -75,17 +79,33 @@ def run(
         "max_tokens": max_tokens, "mode": prompt_mode, "threads": threads,
     }
     name = Path(problem).stem if problem.endswith(".py") else Path(problem).name
-    config = RunConfig(
-        problem=str(Path(problem).resolve()) if Path(problem).exists() else problem,
-        run_dir=run_dir or Path("runs") / f"{name}-{time.strftime('%Y%m%d-%H%M%S')}",
-        samples=samples, minutes=minutes, seed=seed, inputs_json=inputs,
-        dataset=str(dataset.resolve()) if dataset else None,
-        llm={k: v for k, v in llm_settings.items() if v is not None},
-        samplers=samplers, evaluators=evaluators, samples_per_prompt=samples_per_prompt,
-        sandbox_mode="in-process" if unsafe_in_process else sandbox, address=address,
-    )
-    _run_session(lambda progress: run_search(config, progress), config.problem, config.inputs_json,
-                 config.samples, config.run_dir)
+    run_dir = run_dir or Path("runs") / f"{name}-{time.strftime('%Y%m%d-%H%M%S')}"
+
+    def session(problem: str, run_dir: Path, dataset: Path | None = dataset):
+        config = RunConfig(
+            problem=str(Path(problem).resolve()) if Path(problem).exists() else problem,
+            run_dir=run_dir, samples=samples, minutes=minutes, seed=seed, inputs_json=inputs,
+            dataset=str(dataset.resolve()) if dataset else None,
+            llm={k: v for k, v in llm_settings.items() if v is not None},
+            samplers=samplers, evaluators=evaluators, samples_per_prompt=samples_per_prompt,
+            sandbox_mode="in-process" if unsafe_in_process else sandbox, address=address,
+        )
+        return _run_session(lambda progress: run_search(config, progress), config.problem,
+                            config.inputs_json, config.samples, config.run_dir)
+
+    from evoforge.commands.expressions import ExpressionOptions, plan_expression_run, run_expression_suite
+
+    try:
+        plan = plan_expression_run(problem, ExpressionOptions(equation, tier, all_equations, noise, dataset),
+                                   run_dir)
+    except USER_ERRORS as error:
+        raise _fail(str(error)) from None
+    if plan is None:
+        session(problem, run_dir)
+    elif plan.suite:
+        run_expression_suite(plan, lambda folder, directory: session(folder, directory, None), out.print)
+    else:
+        session(str(plan.targets[0][1]), plan.targets[0][2], None)
 
 
 @app.command()
@@ -127,6 +147,7 @@ def _run_session(start, problem: str, inputs_json: str | None, budget: int, run_
         err.print(f"[red]stopped:[/red] {outcome.stopped_because}")
         err.print(f"the run is saved; continue with: evoforge resume {run_dir}")
         raise typer.Exit(code=1)
+    return outcome
 
 
 def _print_outcome(spec, outcome) -> None:
@@ -193,13 +214,18 @@ def evaluate(
     inputs: Annotated[str | None, typer.Option(help="Inputs as JSON (FunSearch spec files).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
     unsafe_in_process: Annotated[bool, typer.Option(help="Run in-process (debug).")] = False,
+    equation: Annotated[str | None, typer.Option(help="feynman: the equation id, e.g. I.10.7.")] = None,
 ) -> None:
     """Score a hand-written function on the problem's held-out inputs (or --dataset files)."""
     from evoforge.candidate_file import read_candidate_function
+    from evoforge.commands.expressions import ExpressionOptions, evaluate_folder
     from evoforge.evaluators import open_evaluator
     from evoforge.spec import load_problem
 
     try:
+        options = ExpressionOptions(equation=equation, dataset=(dataset or [None])[0])
+        folder = evaluate_folder(problem, options)
+        problem, dataset = (folder, None) if folder else (problem, dataset)
         spec = load_problem(problem, inputs)
         code = read_candidate_function(candidate, spec.evolve_name)
     except USER_ERRORS as error:
@@ -221,6 +247,7 @@ def evaluate(
             results[t.input_key] = {
                 "score": t.score, "shown": spec.report.show(t.score) if t.score is not None else None,
                 "error": t.error, "seconds": round(t.seconds, 4),
+                **({"details": evaluation.details} if evaluation.details else {}),
             }
     _print_evaluation(spec, candidate, results, as_json)
     if any(r["error"] for r in results.values()):

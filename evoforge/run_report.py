@@ -39,6 +39,7 @@ class RunSummary:
     top_errors: list[tuple[str, int]] = field(default_factory=list)
     held_out: dict[str, Any] = field(default_factory=dict)
     report: dict[str, Any] = field(default_factory=dict)
+    best_details: dict[str, Any] = field(default_factory=dict)  # the kind's extras (formula, LaTeX ...)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -82,6 +83,7 @@ def _summary(storage: RunStorage, run_dir: Path) -> RunSummary:
         top_errors=storage.error_counts(),
         held_out=storage.meta("held_out", {}),
         report=storage.meta("report", {}),
+        best_details=storage.details_of(best.candidate_id) if best else {},
     )
 
 

@@ -1,0 +1,127 @@
+"""CLI wiring for expression problems: `run feynman --equation/--tier/--all`, `evaluate ... --equation`.
+
+`evoforge/cli.py` keeps one hook per command; what the options mean lives here.
+"""
+
+from __future__ import annotations
+
+import atexit
+import shutil
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from evoforge.expressions import feynman
+from evoforge.expressions.folders import feynman_folder
+from evoforge.spec_errors import SpecError
+
+FEYNMAN = "feynman"
+
+
+@dataclass(frozen=True)
+class ExpressionOptions:
+    """The feynman options of `run` and `evaluate`; `dataset` is a feynman.json-style file."""
+
+    equation: str | None = None
+    tier: str | None = None
+    all_equations: bool = False
+    noise: float = 0.0
+    dataset: Path | None = None
+
+    @property
+    def chosen(self) -> bool:
+        return bool(self.equation or self.tier or self.all_equations)
+
+
+@dataclass(frozen=True)
+class ExpressionPlan:
+    """What to run instead of the named problem: one (label, folder, run dir) per equation."""
+
+    targets: list[tuple[str, Path, Path]] = field(default_factory=list)
+
+    @property
+    def suite(self) -> bool:
+        return len(self.targets) > 1
+
+
+def plan_expression_run(problem: str, options: ExpressionOptions, run_dir: Path) -> ExpressionPlan | None:
+    """None for other problems; else the generated problem folder(s), inside the run directory."""
+    equations = _chosen_equations(problem, options)
+    if equations is None:
+        return None
+    single = len(equations) == 1
+    targets = []
+    for equation in equations:
+        directory = run_dir if single else run_dir / _safe(equation.id)
+        folder = feynman_folder(equation, directory / "problem", options.dataset, options.noise)
+        targets.append((equation.id, folder, directory))
+    return ExpressionPlan(targets)
+
+
+def evaluate_folder(problem: str, options: ExpressionOptions) -> str | None:
+    """For `evaluate feynman CAND --equation ID`: a temporary problem folder (removed at exit)."""
+    equations = _chosen_equations(problem, options)
+    if equations is None:
+        return None
+    if len(equations) != 1:
+        raise SpecError("evaluate scores one equation: give --equation ID, not --tier or --all.")
+    scratch = Path(tempfile.mkdtemp(prefix="evoforge-feynman-"))
+    atexit.register(shutil.rmtree, scratch, True)
+    return str(feynman_folder(equations[0], scratch / "problem", options.dataset, options.noise))
+
+
+def _chosen_equations(problem: str, options: ExpressionOptions) -> list[feynman.FeynmanEquation] | None:
+    if problem != FEYNMAN or Path(problem).exists():
+        if options.chosen:
+            raise SpecError("--equation, --tier and --all apply to the built-in feynman problem only.")
+        return None
+    if not options.chosen:
+        if options.dataset:
+            raise SpecError("feynman --dataset FILE reads equations from FILE: "
+                            "choose --equation, --tier or --all.")
+        return None
+    if sum([bool(options.equation), bool(options.tier), options.all_equations]) > 1:
+        raise SpecError("choose one of --equation ID, --tier TIER or --all.")
+    if not 0.0 <= options.noise < 1.0:
+        raise SpecError(f"--noise {options.noise}: give a relative noise level in [0, 1), like 0.01.")
+    known = feynman.from_dataset(options.dataset) if options.dataset else feynman.core30()
+    return feynman.select(known, equation=options.equation, tier=options.tier)
+
+
+def _safe(label: str) -> str:
+    return "".join(c if c.isalnum() or c in "._-" else "_" for c in label)
+
+
+def run_expression_suite(plan: ExpressionPlan, run_one: Callable[[str, Path], Any],
+                         echo: Callable[[str], None]) -> list[dict[str, Any]]:
+    """Run every equation in turn: one line each, then a summary per tier."""
+    rows = []
+    for label, folder, run_dir in plan.targets:
+        outcome = run_one(str(folder), run_dir)
+        row = suite_row(label, outcome)
+        rows.append(row)
+        echo(_row_text(row))
+    echo(summary_text(rows))
+    return rows
+
+
+def suite_row(label: str, outcome: Any) -> dict[str, Any]:
+    held = getattr(outcome, "held_out", {}) or {}
+    details = next((r.get("details") or {} for r in held.values() if r.get("details")), {})
+    return {"equation": label, "best_score": outcome.best_score, "recovered": details.get("recovered"),
+            "recovered_how": details.get("recovered_how"), "nmse_ood": details.get("nmse_out_of_domain"),
+            "formula": details.get("formula"), "stopped": outcome.stopped_because}
+
+
+def _row_text(row: dict[str, Any]) -> str:
+    nmse = "-" if row["nmse_ood"] is None else f"{row['nmse_ood']:.2e}"
+    how = f" ({row['recovered_how']})" if row["recovered"] else ""
+    return (f"{row['equation']:<10} recovered {bool(row['recovered'])!s:<5}{how:<11} "
+            f"OOD NMSE {nmse:<9} {row['formula'] or '-'}")
+
+
+def summary_text(rows: list[dict[str, Any]]) -> str:
+    recovered = sum(1 for r in rows if r["recovered"])
+    return f"recovered {recovered} of {len(rows)} equations"

@@ -1,0 +1,89 @@
+"""Problem folders for one equation: the built-in `feynman` folder with its equation swapped in.
+
+A run stores its problem by path, so `evoforge run feynman --equation ID`
+writes a copy of problems/feynman into the run directory with the chosen
+equation's skeleton (named, documented variables), prompt notes and inputs
+module; `resume` then needs nothing else. The `@run` code is the built-in
+one, unchanged.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+from pathlib import Path
+
+from evoforge.expressions.feynman import FeynmanEquation, Variable
+from evoforge.expressions.fitting import N_PARAMS
+from evoforge.spec import builtin_problems_dir
+
+EVOLVED = "equation"
+
+
+def feynman_folder(equation: FeynmanEquation, target: Path, dataset: Path | None = None,
+                   noise: float = 0.0, seed: int = 0) -> Path:
+    """Write the problem folder for one equation into `target`; returns it."""
+    source = builtin_problems_dir() / "feynman"
+    target.mkdir(parents=True, exist_ok=True)
+    (target / "spec.py").write_text(_with_skeleton((source / "spec.py").read_text(), equation))
+    toml = (source / "problem.toml").read_text()
+    (target / "problem.toml").write_text(_with_notes(toml, equation, noise))
+    (target / "inputs.py").write_text(_inputs_module((source / "inputs.py").read_text(), equation.id,
+                                                     dataset, noise, seed))
+    return target
+
+
+def skeleton(equation: FeynmanEquation) -> str:
+    """The seed skeleton: LLM-SR's linear start, over the equation's named variables."""
+    names = equation.names
+    arguments = ", ".join(f"{n}: np.ndarray" for n in names)
+    meanings = ", ".join(f"{v.name} ({v.meaning})" for v in equation.variables)
+    terms = " + ".join(f"params[{i}] * {n}" for i, n in enumerate(names))
+    return (
+        f"def {EVOLVED}({arguments}, params: np.ndarray) -> np.ndarray:\n"
+        f'    """{equation.output[:1].upper() + equation.output[1:]} from {meanings}.\n\n'
+        f"    Args:\n      {', '.join(names)}: one numpy array per variable, one value per data point.\n"
+        f"      params: {N_PARAMS} free constants, fitted to the data; use as many as needed.\n\n"
+        f"    Returns:\n      One value of {equation.output} per data point.\n"
+        f'    """\n'
+        f"    return {terms} + params[{len(names)}]\n"
+    )
+
+
+def _with_skeleton(spec_source: str, equation: FeynmanEquation) -> str:
+    tree = ast.parse(spec_source)
+    node = next(n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == EVOLVED)
+    lines = spec_source.splitlines(keepends=True)
+    start = node.lineno - 1  # the decorator line stays above
+    return "".join(lines[:start]) + skeleton(equation) + "".join(lines[node.end_lineno:])
+
+
+def notes(equation: FeynmanEquation, noise: float) -> str:
+    ranges = ", ".join(_range_text(v) for v in equation.variables)
+    noisy = f" The training targets carry {noise:.0%} relative noise." if noise else ""
+    return (
+        f"Feynman equation {equation.id}: {equation.output} from {ranges}.{noisy} Use numpy functions "
+        "(np.sin, np.exp, np.sqrt, ...) on the arrays and constants from params; no loops and no lookup "
+        "of data points: the formula is checked outside the sampled range."
+    )
+
+
+def _range_text(v: Variable) -> str:
+    sign = ", either sign" if v.sign == "both" else ""
+    return f"{v.name} ({v.meaning}; {v.dist.replace('_', '-')} in [{v.low:g}, {v.high:g}]{sign})"
+
+
+def _with_notes(toml: str, equation: FeynmanEquation, noise: float) -> str:
+    head, _, rest = toml.partition("[prompt]")
+    _, _, tail = rest.partition('"""\n\n')  # the notes string ends the [prompt] table
+    return f"{head}[prompt]\nnotes = {json.dumps(notes(equation, noise))}\n\n{tail}"
+
+
+def _inputs_module(source: str, equation_id: str, dataset: Path | None, noise: float, seed: int) -> str:
+    values = {"EQUATION": repr(equation_id), "DATASET": repr(str(dataset.resolve()) if dataset else None),
+              "NOISE": repr(float(noise)), "SEED": repr(int(seed))}
+    lines = []
+    for line in source.splitlines():
+        name = line.split(" = ")[0]
+        lines.append(f"{name} = {values[name]}" if name in values and " = " in line else line)
+    return "\n".join(lines) + "\n"
