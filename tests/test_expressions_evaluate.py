@@ -34,7 +34,8 @@ WRONG = {
 def evaluate(tmp_path: Path, equation: str, code: str) -> dict:
     candidate = tmp_path / f"{equation.replace('.', '_')}.py"
     candidate.write_text("import numpy as np\n\n\n" + code)
-    result = CliRunner().invoke(app, ["evaluate", "feynman", str(candidate), "--equation", equation, "--json"])
+    arguments = ["evaluate", "feynman", str(candidate), "--equation", equation, "--json"]
+    result = CliRunner().invoke(app, arguments)
     assert result.exit_code in (0, 1), result.output
     return json.loads(result.stdout)["results"]
 
@@ -77,7 +78,8 @@ def test_a_lookup_table_of_the_training_targets_fails_out_of_domain(tmp_path):
 MALFORMED = {
     "unparsable": ("def equation(mu, Nn, params)\n    return mu\n", "syntax error"),
     "wrong arity": ("def equation(mu, params):\n    return mu * params[0]\n", "cannot be called with 2"),
-    "overflow": ("def equation(mu, Nn, params):\n    return np.exp(1e5 * mu) * params[0]\n", "NaN or infinite"),
+    "overflow": ("def equation(mu, Nn, params):\n    return np.exp(1e5 * mu) * params[0]\n",
+                 "NaN or infinite"),
     "complex": ("def equation(mu, Nn, params):\n    return mu * (1 + 1j) * params[0]\n", "complex values"),
     "nan": ("def equation(mu, Nn, params):\n    return np.log(-mu) * params[0]\n", "NaN or infinite"),
     "not numbers": ("def equation(mu, Nn, params):\n    return 'mu * Nn'\n", "not real numbers"),

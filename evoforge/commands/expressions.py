@@ -13,11 +13,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from evoforge.expressions import feynman
-from evoforge.expressions.folders import feynman_folder
+from evoforge.expressions import feynman, integrals
+from evoforge.expressions.folders import feynman_folder, integration_folder
 from evoforge.spec_errors import SpecError
 
 FEYNMAN = "feynman"
+INTEGRATION = "integration"
 
 
 @dataclass(frozen=True)
@@ -48,34 +49,58 @@ class ExpressionPlan:
 
 def plan_expression_run(problem: str, options: ExpressionOptions, run_dir: Path) -> ExpressionPlan | None:
     """None for other problems; else the generated problem folder(s), inside the run directory."""
-    equations = _chosen_equations(problem, options)
-    if equations is None:
+    chosen = _chosen(problem, options)
+    if chosen is None:
         return None
-    single = len(equations) == 1
+    single = len(chosen) == 1
     targets = []
-    for equation in equations:
-        directory = run_dir if single else run_dir / _safe(equation.id)
-        folder = feynman_folder(equation, directory / "problem", options.dataset, options.noise)
-        targets.append((equation.id, folder, directory))
+    for label, write in chosen:
+        directory = run_dir if single else run_dir / _safe(label)
+        targets.append((label, write(directory / "problem"), directory))
     return ExpressionPlan(targets)
 
 
 def evaluate_folder(problem: str, options: ExpressionOptions) -> str | None:
     """For `evaluate feynman CAND --equation ID`: a temporary problem folder (removed at exit)."""
+    chosen = _chosen(problem, options)
+    if chosen is None:
+        return None
+    if len(chosen) != 1:
+        raise SpecError("evaluate scores one equation: give --equation ID, not --tier or --all.")
+    scratch = Path(tempfile.mkdtemp(prefix=f"evoforge-{problem}-"))
+    atexit.register(shutil.rmtree, scratch, True)
+    return str(chosen[0][1](scratch / "problem"))
+
+
+Writer = Callable[[Path], Path]
+
+
+def _chosen(problem: str, options: ExpressionOptions) -> list[tuple[str, Writer]] | None:
+    """(label, folder writer) per chosen equation or integral; None when the options do not apply."""
+    if problem == INTEGRATION and not Path(problem).exists():
+        return _chosen_integrals(options)
     equations = _chosen_equations(problem, options)
     if equations is None:
         return None
-    if len(equations) != 1:
-        raise SpecError("evaluate scores one equation: give --equation ID, not --tier or --all.")
-    scratch = Path(tempfile.mkdtemp(prefix="evoforge-feynman-"))
-    atexit.register(shutil.rmtree, scratch, True)
-    return str(feynman_folder(equations[0], scratch / "problem", options.dataset, options.noise))
+    return [(e.id, lambda target, e=e: feynman_folder(e, target, options.dataset, options.noise))
+            for e in equations]
+
+
+def _chosen_integrals(options: ExpressionOptions) -> list[tuple[str, Writer]]:
+    """Always a generated folder: the sandbox cannot see EVOFORGE_DATA, so the path is written in."""
+    if options.tier or options.noise:
+        raise SpecError("integration takes --equation ID (an integral id) or --all, not --tier or --noise.")
+    dataset = options.dataset or integrals.default_dataset()
+    known = integrals.load(dataset)
+    chosen = known if options.all_equations else integrals.select(known, options.equation or known[0].id)
+    return [(i.id, lambda target, i=i: integration_folder(i, target, dataset)) for i in chosen]
 
 
 def _chosen_equations(problem: str, options: ExpressionOptions) -> list[feynman.FeynmanEquation] | None:
     if problem != FEYNMAN or Path(problem).exists():
         if options.chosen:
-            raise SpecError("--equation, --tier and --all apply to the built-in feynman problem only.")
+            raise SpecError("--equation, --tier and --all apply to the feynman and integration "
+                            "problems only.")
         return None
     if not options.chosen:
         if options.dataset:
@@ -110,8 +135,10 @@ def run_expression_suite(plan: ExpressionPlan, run_one: Callable[[str, Path], An
 def suite_row(label: str, outcome: Any) -> dict[str, Any]:
     held = getattr(outcome, "held_out", {}) or {}
     details = next((r.get("details") or {} for r in held.values() if r.get("details")), {})
-    return {"equation": label, "best_score": outcome.best_score, "recovered": details.get("recovered"),
-            "recovered_how": details.get("recovered_how"), "nmse_ood": details.get("nmse_out_of_domain"),
+    recovered = details.get("recovered", details.get("verified"))
+    how = details.get("recovered_how", details.get("verified_how"))
+    return {"equation": label, "best_score": outcome.best_score, "recovered": recovered,
+            "recovered_how": how, "nmse_ood": details.get("nmse_out_of_domain"),
             "formula": details.get("formula"), "stopped": outcome.stopped_because}
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from evoforge.expressions.feynman import FeynmanEquation, Variable
 from evoforge.expressions.fitting import N_PARAMS
+from evoforge.expressions.integrals import Integral
 from evoforge.spec import builtin_problems_dir
 
 EVOLVED = "equation"
@@ -74,16 +75,43 @@ def _range_text(v: Variable) -> str:
 
 
 def _with_notes(toml: str, equation: FeynmanEquation, noise: float) -> str:
+    return _replaced_notes(toml, notes(equation, noise))
+
+
+def _replaced_notes(toml: str, text: str) -> str:
     head, _, rest = toml.partition("[prompt]")
     _, _, tail = rest.partition('"""\n\n')  # the notes string ends the [prompt] table
-    return f"{head}[prompt]\nnotes = {json.dumps(notes(equation, noise))}\n\n{tail}"
+    return f"{head}[prompt]\nnotes = {json.dumps(text)}\n\n{tail}"
 
 
 def _inputs_module(source: str, equation_id: str, dataset: Path | None, noise: float, seed: int) -> str:
     values = {"EQUATION": repr(equation_id), "DATASET": repr(str(dataset.resolve()) if dataset else None),
               "NOISE": repr(float(noise)), "SEED": repr(int(seed))}
+    return _with_values(source, values)
+
+
+def _with_values(source: str, values: dict[str, str]) -> str:
+    """The inputs module with its top-level settings (NAME = value lines) replaced."""
     lines = []
     for line in source.splitlines():
         name = line.split(" = ")[0]
         lines.append(f"{name} = {values[name]}" if name in values and " = " in line else line)
     return "\n".join(lines) + "\n"
+
+
+def integration_folder(integral: Integral, target: Path, dataset: Path, seed: int = 0) -> Path:
+    """Write the integration problem folder for one integral (dataset path resolved here, in
+    the trusted process: a sandbox server's environment is scrubbed of EVOFORGE_DATA)."""
+    source = builtin_problems_dir() / "integration"
+    target.mkdir(parents=True, exist_ok=True)
+    spec = (source / "spec.py").read_text().replace("f(x) = x**3", f"f(x) = {integral.integrand}")
+    (target / "spec.py").write_text(spec)
+    toml = (source / "problem.toml").read_text()
+    text = (f"Integrate f(x) = {integral.integrand} on (0, 1). Return F(x) using numpy functions on the "
+            "array x (np.sin, np.exp, np.log, np.arctan, ...); any additive constant is fine. No loops and "
+            "no numerical integration: F must be a closed formula.")
+    (target / "problem.toml").write_text(_replaced_notes(toml, text))
+    values = {"INTEGRAL": repr(integral.id), "DATASET": repr(str(Path(dataset).resolve())),
+              "SEED": repr(int(seed))}
+    (target / "inputs.py").write_text(_with_values((source / "inputs.py").read_text(), values))
+    return target

@@ -1,10 +1,9 @@
 """The candidate as a sympy formula, its complexity, and whether it is the true law.
 
-Runs inside the sandbox: the candidate is called once with sympy symbols for
-its variables and sympy numbers for its fitted constants. numpy's ufuncs on
-such objects call a method of the same name (`np.sin(x)` calls `x.sin()`),
-so `numpy_methods_on_sympy` gives sympy expressions those methods; the
-candidate's own code needs no change. Parsing, simplification, equivalence
+Runs inside the sandbox: the candidate is called once with stand-ins for
+numpy arrays (`SymbolicValue`) holding sympy symbols for its variables and
+sympy numbers for its fitted constants; numpy's own functions on them build
+the sympy formula, so the candidate's code needs no change. Parsing, simplification, equivalence
 and printing are sympy's.
 """
 
@@ -17,40 +16,88 @@ import sympy
 
 from evoforge.expressions.fitting import ExpressionError
 
-NUMPY_TO_SYMPY: dict[str, Callable[[sympy.Expr], sympy.Expr]] = {
+NUMPY_TO_SYMPY: dict[str, Callable[..., sympy.Expr]] = {
     "sin": sympy.sin, "cos": sympy.cos, "tan": sympy.tan, "arcsin": sympy.asin, "arccos": sympy.acos,
     "arctan": sympy.atan, "sinh": sympy.sinh, "cosh": sympy.cosh, "tanh": sympy.tanh,
     "arcsinh": sympy.asinh, "arccosh": sympy.acosh, "arctanh": sympy.atanh, "exp": sympy.exp,
     "log": sympy.log, "sqrt": sympy.sqrt, "cbrt": sympy.cbrt, "square": lambda e: e**2,
     "log10": lambda e: sympy.log(e, 10), "log2": lambda e: sympy.log(e, 2), "exp2": lambda e: 2**e,
     "expm1": lambda e: sympy.exp(e) - 1, "log1p": lambda e: sympy.log(1 + e), "absolute": sympy.Abs,
-    "conjugate": lambda e: e, "sign": sympy.sign,
+    "fabs": sympy.Abs, "sign": sympy.sign, "negative": lambda e: -e, "positive": lambda e: e,
+    "reciprocal": lambda e: 1 / e, "conjugate": lambda e: e,
+    "add": lambda a, b: a + b, "subtract": lambda a, b: a - b, "multiply": lambda a, b: a * b,
+    "divide": lambda a, b: a / b, "true_divide": lambda a, b: a / b, "power": lambda a, b: a**b,
+    "float_power": lambda a, b: a**b, "arctan2": sympy.atan2, "hypot": lambda a, b: sympy.sqrt(a**2 + b**2),
+    "maximum": sympy.Max, "minimum": sympy.Min,
 }
 SIMPLIFY_NODE_LIMIT = 80
 DIGIT_LADDER = (12, 9, 7, 5)  # significant digits constants are compared at
 
 
-def numpy_methods_on_sympy() -> None:
-    """Let numpy ufuncs act on sympy expressions (object arrays call these methods)."""
-    for name, function in NUMPY_TO_SYMPY.items():
-        if not hasattr(sympy.Expr, name):
-            setattr(sympy.Expr, name, lambda self, f=function: f(self))
+def _unwrapped(value: object) -> object:
+    if isinstance(value, SymbolicValue):
+        return value.expr
+    if isinstance(value, np.generic):
+        return sympy.sympify(value.item())
+    return value
 
 
-numpy_methods_on_sympy()
+class SymbolicValue:
+    """A sympy expression standing in for a numpy array while the candidate runs.
+
+    numpy hands its ufuncs (np.exp, np.add ...) on this object to
+    `__array_ufunc__`, and on object arrays of it to same-named methods; both
+    map to the sympy function. (Raw sympy objects cannot stand in: `Pow.exp`
+    is the exponent, not a method.)
+    """
+
+    __array_priority__ = 1000
+
+    def __init__(self, expr: object) -> None:
+        self.expr = sympy.sympify(expr)
+
+    def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: object, **kwargs: object) -> object:
+        function = NUMPY_TO_SYMPY.get(ufunc.__name__)
+        if method != "__call__" or kwargs or function is None:
+            raise ExpressionError(f"numpy's {ufunc.__name__} has no sympy counterpart")
+        return SymbolicValue(function(*(_unwrapped(i) for i in inputs)))
+
+    def _apply(self, name: str, *others: object) -> SymbolicValue:
+        return SymbolicValue(NUMPY_TO_SYMPY[name](*(_unwrapped(o) for o in others)))
 
 
-def to_sympy(equation: Callable[..., object], names: Sequence[str], params: Sequence[float] | None
-             ) -> sympy.Expr:
-    """The candidate with sympy symbols for `names`; params as numbers, or symbols c0.. when None."""
-    symbols = [sympy.Symbol(name, real=True) for name in names]
-    if params is None:
-        values = np.array(sympy.symbols(f"c0:{_count()}", real=True), dtype=object)
-    else:
-        values = np.array([sympy.Float(float(p), 15) for p in params], dtype=object)
+def _operator(name: str, reflected: bool = False) -> Callable[..., SymbolicValue]:
+    if reflected:
+        return lambda self, other: self._apply(name, other, self)
+    return lambda self, other: self._apply(name, self, other)
+
+
+for _name, _dunder in (("add", "add"), ("subtract", "sub"), ("multiply", "mul"), ("true_divide", "truediv"),
+                       ("power", "pow")):
+    setattr(SymbolicValue, f"__{_dunder}__", _operator(_name))
+    setattr(SymbolicValue, f"__r{_dunder}__", _operator(_name, reflected=True))
+SymbolicValue.__neg__ = lambda self: SymbolicValue(-self.expr)  # type: ignore[attr-defined]
+SymbolicValue.__pos__ = lambda self: self  # type: ignore[attr-defined]
+SymbolicValue.__abs__ = lambda self: SymbolicValue(sympy.Abs(self.expr))  # type: ignore[attr-defined]
+for _name in NUMPY_TO_SYMPY:  # np.exp on an object array calls element.exp()
+    if not hasattr(SymbolicValue, _name):
+        setattr(SymbolicValue, _name, lambda self, _n=_name: self._apply(_n, self))
+
+
+def to_sympy(equation: Callable[..., object], names: Sequence[str], params: Sequence[float] | None,
+             with_params: bool = True) -> sympy.Expr:
+    """The candidate with sympy symbols for `names`; params as numbers, or symbols c0.. when None.
+
+    `with_params=False` is for functions of the variables alone (an antiderivative).
+    """
+    arguments: list[object] = [SymbolicValue(sympy.Symbol(name, real=True)) for name in names]
+    if with_params:
+        constants = sympy.symbols(f"c0:{_count()}", real=True) if params is None else [
+            sympy.Float(float(p), 15) for p in params]
+        arguments.append(np.array([SymbolicValue(c) for c in constants], dtype=object))
     try:
         with np.errstate(all="ignore"):
-            result = equation(*symbols, values)
+            result = equation(*arguments)
     except Exception as error:
         raise ExpressionError(f"not expressible in sympy ({type(error).__name__}: {error})") from None
     return _as_expression(result)
@@ -67,6 +114,7 @@ def _as_expression(result: object) -> sympy.Expr:
         if result.size != 1:
             raise ExpressionError("not one formula: equation() returned an array of values")
         result = result.reshape(()).item()
+    result = _unwrapped(result)
     try:
         expression = sympy.sympify(result, strict=True)
     except (sympy.SympifyError, TypeError) as error:
