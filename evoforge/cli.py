@@ -69,6 +69,9 @@ def run(
     tier: Annotated[str | None, typer.Option(help="feynman: a tier, easy|medium|hard.")] = None,
     all_equations: Annotated[bool, typer.Option("--all", help="feynman: every equation.")] = False,
     noise: Annotated[float, typer.Option(help="feynman: training noise, e.g. 0.01.")] = 0.0,
+    csv: Annotated[Path | None, typer.Option(help="expression: your table (CSV with a header).")] = None,
+    target: Annotated[str | None, typer.Option(help="expression: the column to explain.")] = None,
+    split_column: Annotated[str | None, typer.Option(help="expression: train/valid/test/ood column.")] = None,
 ) -> None:
     """Run an evolutionary search."""
     from evoforge.run_config import RunConfig
@@ -96,8 +99,8 @@ def run(
     from evoforge.commands.expressions import ExpressionOptions, plan_expression_run, run_expression_suite
 
     try:
-        plan = plan_expression_run(problem, ExpressionOptions(equation, tier, all_equations, noise, dataset),
-                                   run_dir)
+        options = ExpressionOptions(equation, tier, all_equations, noise, dataset, csv, target, split_column)
+        plan = plan_expression_run(problem, options, run_dir)
     except USER_ERRORS as error:
         raise _fail(str(error)) from None
     if plan is None:
@@ -215,6 +218,8 @@ def evaluate(
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
     unsafe_in_process: Annotated[bool, typer.Option(help="Run in-process (debug).")] = False,
     equation: Annotated[str | None, typer.Option(help="feynman: the equation id, e.g. I.10.7.")] = None,
+    csv: Annotated[Path | None, typer.Option(help="expression: your table (CSV with a header).")] = None,
+    target: Annotated[str | None, typer.Option(help="expression: the column to explain.")] = None,
 ) -> None:
     """Score a hand-written function on the problem's held-out inputs (or --dataset files)."""
     from evoforge.candidate_file import read_candidate_function
@@ -223,7 +228,7 @@ def evaluate(
     from evoforge.spec import load_problem
 
     try:
-        options = ExpressionOptions(equation=equation, dataset=(dataset or [None])[0])
+        options = ExpressionOptions(equation=equation, dataset=(dataset or [None])[0], csv=csv, target=target)
         folder = evaluate_folder(problem, options)
         problem, dataset = (folder, None) if folder else (problem, dataset)
         spec = load_problem(problem, inputs)

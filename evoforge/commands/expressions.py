@@ -13,23 +13,31 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from evoforge.expressions import feynman, integrals
-from evoforge.expressions.folders import feynman_folder, integration_folder
+from evoforge.expressions import feynman, integrals, table
+from evoforge.expressions.folders import feynman_folder, integration_folder, table_folder
 from evoforge.spec_errors import SpecError
 
 FEYNMAN = "feynman"
 INTEGRATION = "integration"
+TABLE = "expression"
 
 
 @dataclass(frozen=True)
 class ExpressionOptions:
-    """The feynman options of `run` and `evaluate`; `dataset` is a feynman.json-style file."""
+    """The expression options of `run` and `evaluate`.
+
+    `dataset` is a feynman.json-style file (feynman) or an integrals.json-style
+    file (integration); `csv`, `target`, `split_column` name a user's table.
+    """
 
     equation: str | None = None
     tier: str | None = None
     all_equations: bool = False
     noise: float = 0.0
     dataset: Path | None = None
+    csv: Path | None = None
+    target: str | None = None
+    split_column: str | None = None
 
     @property
     def chosen(self) -> bool:
@@ -79,6 +87,11 @@ def _chosen(problem: str, options: ExpressionOptions) -> list[tuple[str, Writer]
     """(label, folder writer) per chosen equation or integral; None when the options do not apply."""
     if problem == INTEGRATION and not Path(problem).exists():
         return _chosen_integrals(options)
+    if problem == TABLE and not Path(problem).exists():
+        return _chosen_table(options)
+    if options.csv or options.target or options.split_column:
+        raise SpecError("--csv, --target and --split-column apply to the expression problem only: "
+                        "evoforge run expression --csv FILE --target COLUMN.")
     equations = _chosen_equations(problem, options)
     if equations is None:
         return None
@@ -94,6 +107,16 @@ def _chosen_integrals(options: ExpressionOptions) -> list[tuple[str, Writer]]:
     known = integrals.load(dataset)
     chosen = known if options.all_equations else integrals.select(known, options.equation or known[0].id)
     return [(i.id, lambda target, i=i: integration_folder(i, target, dataset)) for i in chosen]
+
+
+def _chosen_table(options: ExpressionOptions) -> list[tuple[str, Writer]]:
+    if options.csv is None or options.target is None:
+        raise SpecError("the expression problem fits a law to your table: give --csv FILE --target COLUMN.")
+    if options.chosen or options.noise or options.dataset:
+        raise SpecError("the expression problem takes --csv, --target and --split-column only.")
+    data = table.read_table(options.csv, options.target, options.split_column)
+    column, split_column = options.target, options.split_column
+    return [(options.csv.name, lambda folder: table_folder(data, column, split_column, folder))]
 
 
 def _chosen_equations(problem: str, options: ExpressionOptions) -> list[feynman.FeynmanEquation] | None:

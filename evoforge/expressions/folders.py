@@ -16,6 +16,7 @@ from pathlib import Path
 from evoforge.expressions.feynman import FeynmanEquation, Variable
 from evoforge.expressions.fitting import N_PARAMS
 from evoforge.expressions.integrals import Integral
+from evoforge.expressions.table import Table
 from evoforge.spec import builtin_problems_dir
 
 EVOLVED = "equation"
@@ -113,5 +114,26 @@ def integration_folder(integral: Integral, target: Path, dataset: Path, seed: in
     (target / "problem.toml").write_text(_replaced_notes(toml, text))
     values = {"INTEGRAL": repr(integral.id), "DATASET": repr(str(Path(dataset).resolve())),
               "SEED": repr(int(seed))}
+    (target / "inputs.py").write_text(_with_values((source / "inputs.py").read_text(), values))
+    return target
+
+
+def table_folder(table: Table, target_column: str, split_column: str | None, target: Path) -> Path:
+    """Write the expression problem folder for a user's table (its path, target and split named)."""
+    source = builtin_problems_dir() / "expression"
+    target.mkdir(parents=True, exist_ok=True)
+    equation = FeynmanEquation(
+        id=table.path.name, tier="-", output=f"the target {target_column}", formula="",
+        variables=tuple(Variable(n, f"column {n}", "data", float(table.x[:, i].min()),
+                                 float(table.x[:, i].max()), "") for i, n in enumerate(table.names)),
+    )
+    (target / "spec.py").write_text(_with_skeleton((source / "spec.py").read_text(), equation))
+    ranges = ", ".join(f"{v.name} (in [{v.low:g}, {v.high:g}])" for v in equation.variables)
+    text = (f"Table {table.path.name}: {target_column} from {ranges}. Use numpy functions (np.sin, np.exp, "
+            "np.sqrt, ...) on the column arrays and constants from params; no loops and no lookup of rows: "
+            "the formula is checked on rows outside the data's core.")
+    (target / "problem.toml").write_text(_replaced_notes((source / "problem.toml").read_text(), text))
+    values = {"CSV": repr(str(table.path.resolve())), "TARGET": repr(target_column),
+              "SPLIT_COLUMN": repr(split_column)}
     (target / "inputs.py").write_text(_with_values((source / "inputs.py").read_text(), values))
     return target
