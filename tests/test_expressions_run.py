@@ -59,3 +59,26 @@ def test_the_problem_folder_is_kept_in_the_run_so_resume_needs_nothing_else(fini
     assert "def equation(m_0: np.ndarray, v: np.ndarray, params: np.ndarray)" in spec
     resumed = evoforge("resume", str(finished_run), "--samples", "8")
     assert resumed.returncode == 0, resumed.stderr[-2000:]
+
+
+@pytest.mark.slow
+def test_all_on_a_published_file_runs_each_equation_and_sums_up(tmp_path) -> None:
+    """Two equations of feynman.json read by path; the replayed law c0 * product of variables is
+    I.12.1 exactly and not II.27.16 (c * eps * Ef**2). Slow: one Ray session per equation."""
+    from tests.test_expressions_feynman import FEYNMAN_JSON
+
+    if not FEYNMAN_JSON.is_file():
+        pytest.skip(f"no {FEYNMAN_JSON} (set EVOFORGE_DATA)")
+    records = json.loads(FEYNMAN_JSON.read_text())
+    records["equations"] = [e for e in records["equations"] if e["id"] in ("I.12.1", "II.27.16")]
+    small = tmp_path / "two.json"
+    small.write_text(json.dumps(records))
+    result = evoforge("run", "feynman", "--all", "--dataset", str(small), "--llm", "recorded", "--model",
+                      str(RECORDED.with_name("recorded_feynman_product.jsonl")), "--samples", "2",
+                      "--run-dir", str(tmp_path / "suite"))
+    assert result.returncode == 0, result.stderr[-3000:]
+    lines = result.stdout.splitlines()
+    assert any(line.startswith("I.12.1") and "recovered True  (symbolic)" in line for line in lines)
+    assert any(line.startswith("II.27.16") and "recovered False" in line for line in lines)
+    assert "recovered 1 of 2 (easy 1/2)" in result.stdout
+    assert (tmp_path / "suite" / "I.12.1" / "evoforge.db").is_file()

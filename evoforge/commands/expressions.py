@@ -49,6 +49,7 @@ class ExpressionPlan:
     """What to run instead of the named problem: one (label, folder, run dir) per equation."""
 
     targets: list[tuple[str, Path, Path]] = field(default_factory=list)
+    tiers: dict[str, str] = field(default_factory=dict)  # label -> tier, for the suite's summary
 
     @property
     def suite(self) -> bool:
@@ -65,7 +66,8 @@ def plan_expression_run(problem: str, options: ExpressionOptions, run_dir: Path)
     for label, write in chosen:
         directory = run_dir if single else run_dir / _safe(label)
         targets.append((label, write(directory / "problem"), directory))
-    return ExpressionPlan(targets)
+    equations = _chosen_equations(problem, options) if problem == FEYNMAN else []
+    return ExpressionPlan(targets, {e.id: e.tier for e in equations or []})
 
 
 def evaluate_folder(problem: str, options: ExpressionOptions) -> str | None:
@@ -148,7 +150,7 @@ def run_expression_suite(plan: ExpressionPlan, run_one: Callable[[str, Path], An
     rows = []
     for label, folder, run_dir in plan.targets:
         outcome = run_one(str(folder), run_dir)
-        row = suite_row(label, outcome)
+        row = {**suite_row(label, outcome), "tier": plan.tiers.get(label, "-")}
         rows.append(row)
         echo(_row_text(row))
     echo(summary_text(rows))
@@ -168,10 +170,15 @@ def suite_row(label: str, outcome: Any) -> dict[str, Any]:
 def _row_text(row: dict[str, Any]) -> str:
     nmse = "-" if row["nmse_ood"] is None else f"{row['nmse_ood']:.2e}"
     how = f" ({row['recovered_how']})" if row["recovered"] else ""
-    return (f"{row['equation']:<10} recovered {bool(row['recovered'])!s:<5}{how:<11} "
-            f"OOD NMSE {nmse:<9} {row['formula'] or '-'}")
+    found = f"recovered {bool(row['recovered'])!s:<5}{how:<11}"
+    formula = row["formula"] or "-"
+    return f"{row['equation']:<10} {row.get('tier', '-'):<6} {found} OOD NMSE {nmse:<9} {formula}"
 
 
 def summary_text(rows: list[dict[str, Any]]) -> str:
+    """Recovered per tier and in all, e.g. 'recovered 3 of 4 (easy 2/2, medium 1/2)'."""
+    tiers = sorted({r.get("tier", "-") for r in rows} - {"-"}, key=lambda t: (t not in feynman.TIERS, t))
+    parts = [f"{t} {sum(bool(r['recovered']) for r in rows if r.get('tier') == t)}/"
+             f"{sum(r.get('tier') == t for r in rows)}" for t in tiers]
     recovered = sum(1 for r in rows if r["recovered"])
-    return f"recovered {recovered} of {len(rows)} equations"
+    return f"recovered {recovered} of {len(rows)}" + (f" ({', '.join(parts)})" if parts else "")
