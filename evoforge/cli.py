@@ -105,10 +105,8 @@ def run(
         raise _fail(str(error)) from None
     if plan is None:
         session(problem, run_dir)
-    elif plan.suite:
+    else:  # one line per equation (formula, recovered, out-of-domain error), then a summary
         run_expression_suite(plan, lambda folder, directory: session(folder, directory, None), out.print)
-    else:
-        session(str(plan.targets[0][1]), plan.targets[0][2], None)
 
 
 @app.command()

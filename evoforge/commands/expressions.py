@@ -170,7 +170,8 @@ def suite_row(label: str, outcome: Any) -> dict[str, Any]:
 def _row_text(row: dict[str, Any]) -> str:
     nmse = "-" if row["nmse_ood"] is None else f"{row['nmse_ood']:.2e}"
     how = f" ({row['recovered_how']})" if row["recovered"] else ""
-    found = f"recovered {bool(row['recovered'])!s:<5}{how:<11}"
+    found = "no ground truth" + " " * 12 if row["recovered"] is None else (
+        f"recovered {bool(row['recovered'])!s:<5}{how:<11}")
     formula = row["formula"] or "-"
     return f"{row['equation']:<10} {row.get('tier', '-'):<6} {found} OOD NMSE {nmse:<9} {formula}"
 
@@ -181,4 +182,6 @@ def summary_text(rows: list[dict[str, Any]]) -> str:
     parts = [f"{t} {sum(bool(r['recovered']) for r in rows if r.get('tier') == t)}/"
              f"{sum(r.get('tier') == t for r in rows)}" for t in tiers]
     recovered = sum(1 for r in rows if r["recovered"])
+    if all(r["recovered"] is None for r in rows):
+        return f"{len(rows)} run(s) without a ground truth to recover"
     return f"recovered {recovered} of {len(rows)}" + (f" ({', '.join(parts)})" if parts else "")
