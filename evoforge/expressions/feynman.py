@@ -176,3 +176,11 @@ def _inside(v: Variable, values: np.ndarray) -> np.ndarray:
     magnitude = np.abs(values) if v.sign == "both" else values
     upper = v.high - 1 if v.dist == "integer" else v.high
     return (magnitude >= v.low) & (magnitude <= upper)
+
+
+def split_inputs(equation_id: str, split: str, dataset: str | None, noise: float, seed: int
+                 ) -> dict[str, Any]:
+    """Entry point of the generated inputs modules: one equation of core30 (or of a published file)."""
+    equations = from_dataset(Path(dataset)) if dataset else core30()
+    (equation,) = select(equations, equation=equation_id)
+    return inputs(equation, split, noise=noise, seed=seed)

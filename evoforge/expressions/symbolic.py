@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import sympy
 
-from evoforge.expressions.fitting import ExpressionError
+from evoforge.expressions.fitting import N_PARAMS, ExpressionError
 
 NUMPY_TO_SYMPY: dict[str, Callable[..., sympy.Expr]] = {
     "sin": sympy.sin, "cos": sympy.cos, "tan": sympy.tan, "arcsin": sympy.asin, "arccos": sympy.acos,
@@ -92,7 +92,7 @@ def to_sympy(equation: Callable[..., object], names: Sequence[str], params: Sequ
     """
     arguments: list[object] = [SymbolicValue(sympy.Symbol(name, real=True)) for name in names]
     if with_params:
-        constants = sympy.symbols(f"c0:{_count()}", real=True) if params is None else [
+        constants = sympy.symbols(f"c0:{N_PARAMS}", real=True) if params is None else [
             sympy.Float(float(p), 15) for p in params]
         arguments.append(np.array([SymbolicValue(c) for c in constants], dtype=object))
     try:
@@ -102,11 +102,6 @@ def to_sympy(equation: Callable[..., object], names: Sequence[str], params: Sequ
         raise ExpressionError(f"not expressible in sympy ({type(error).__name__}: {error})") from None
     return _as_expression(result)
 
-
-def _count() -> int:
-    from evoforge.expressions.fitting import N_PARAMS
-
-    return N_PARAMS
 
 
 def _as_expression(result: object) -> sympy.Expr:

@@ -4,7 +4,7 @@
 chosen equation, noise and dataset; this one is I.12.1, noise-free.
 """
 
-from evoforge.expressions.problem_inputs import feynman_split
+from evoforge.expressions.feynman import split_inputs
 
 EQUATION = "I.12.1"
 DATASET = None  # a feynman.json-style file to read the equation from; None: the project's core30
@@ -13,8 +13,8 @@ SEED = 0
 
 
 def train() -> dict:
-    return feynman_split(EQUATION, "train", DATASET, NOISE, SEED)
+    return split_inputs(EQUATION, "train", DATASET, NOISE, SEED)
 
 
 def test() -> dict:
-    return feynman_split(EQUATION, "test", DATASET, NOISE, SEED)
+    return split_inputs(EQUATION, "test", DATASET, NOISE, SEED)
