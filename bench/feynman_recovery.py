@@ -43,18 +43,24 @@ def main() -> None:
     report: dict[str, Any] = {"budget": vars(args)}
     if args.llm_equations and not args.no_feynman:
         chosen = _spread(equations, args.llm_equations)
-        report["evoforge"] = [_evoforge_run("feynman", e.id, e.tier, args) for e in chosen]
+        report["evoforge"] = [_progress(_evoforge_run("feynman", e.id, e.tier, args)) for e in chosen]
         _print_recovery("evoforge (embedded model)", report["evoforge"])
     if args.gplearn_population and not args.no_feynman:
-        report["gplearn"] = [_gplearn(e, args) for e in equations[: args.gplearn_equations]]
+        report["gplearn"] = [_progress(_gplearn(e, args)) for e in equations[: args.gplearn_equations]]
         _print_recovery("gplearn", report["gplearn"])
     if args.integrals:
         report["sympy_integrate"] = _sympy_integrate_all(args.integrate_seconds)
-        report["evoforge_integration"] = [_evoforge_run("integration", i, "-", args)
+        report["evoforge_integration"] = [_progress(_evoforge_run("integration", i, "-", args))
                                           for i in args.llm_integrals]
         _print_integration(report["sympy_integrate"], report["evoforge_integration"])
     if args.out:
         Path(args.out).write_text(json.dumps(report, indent=1, default=str))
+
+
+def _progress(row: dict[str, Any]) -> dict[str, Any]:
+    """Each result as soon as it is measured (a long bench stopped early keeps what it has)."""
+    print("row", json.dumps(row, default=str), flush=True)
+    return row
 
 
 def _arguments() -> argparse.Namespace:

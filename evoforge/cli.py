@@ -203,6 +203,8 @@ def show(
         out.print(f"  {count:5d} × {why}")
     if summary.best_code:
         out.print(Syntax(summary.best_code, "python"))
+    if summary.best_details.get("formula"):  # expression kinds: the fitted formula
+        out.print(f"formula: {summary.best_details['formula']}")
     if plot:
         out.print(f"plot written to {plot}")
 
