@@ -96,3 +96,14 @@ def test_malformed_expressions_each_give_one_clear_error_and_the_evaluator_goes_
             assert "\n" not in evaluation.first_error
         good = evaluator.evaluate("def equation(mu, Nn, params):\n    return params[0] * mu * Nn\n")
     assert good.ok and good.details["formula"] == "Nn*mu"
+
+
+def test_a_skeleton_that_shows_sympy_another_formula_is_not_recovered_symbolically(tmp_path):
+    """It returns the true law when called with symbols and 2x the law on numbers."""
+    code = ("def equation(mu, Nn, params):\n"
+            "    if isinstance(mu, np.ndarray):\n"
+            "        return 2 * mu * Nn\n"
+            "    return mu * Nn\n")
+    details = evaluate(tmp_path, "I.12.1", code)["out_of_domain"]["details"]
+    assert details["recovered"] is False
+    assert details["formula_error"] == "the sympy formula disagrees with the function"

@@ -56,9 +56,12 @@ def score_equation(equation: Callable[..., object], task: dict[str, Any]) -> flo
         score = -math.log10(error + NMSE_FLOOR) - COMPLEXITY_WEIGHT * complexity
     else:
         x_eval, y_eval = _points(task["eval"])
-        error = nmse(predict(equation, x_eval, fit.params), y_eval)
+        predicted = predict(equation, x_eval, fit.params)
+        error = nmse(predicted, y_eval)
         details[f"nmse_{task.get('name', 'eval')}"] = _finite(error)
         if task.get("truth"):
+            if formula is not None and not _formula_matches(formula, names, x_eval, predicted):
+                formula, details["formula_error"] = None, "the sympy formula disagrees with the function"
             details.update(_recovery(formula, parse_truth(task["truth"], names), error))
         score = -math.log10(error + NMSE_FLOOR)
     channel.emit(details)
@@ -96,6 +99,25 @@ def _formula(equation: Callable[..., object], names: list[str], params: np.ndarr
         "complexity": node_count(simple),
     })
     return expression
+
+
+def _formula_matches(formula: Any, names: list[str], x: np.ndarray, predicted: np.ndarray) -> bool:
+    """The formula a symbolic verdict is about must compute what the function computes.
+
+    A skeleton that branches on its input's type (or a numpy call whose sympy
+    stand-in means something else) would otherwise be judged by another formula.
+    """
+    import sympy
+
+    symbols = [sympy.Symbol(name, real=True) for name in names]
+    with np.errstate(all="ignore"):
+        try:
+            values = np.asarray(sympy.lambdify(symbols, formula, modules="numpy")(*x.T), dtype=complex)
+        except Exception:  # a formula numpy cannot evaluate proves nothing
+            return False
+    values = np.broadcast_to(values, predicted.shape)
+    return bool(np.allclose(values.real, predicted, rtol=1e-6, atol=0, equal_nan=True)
+                and np.allclose(values.imag, 0.0, atol=1e-9 * (np.abs(predicted).max() or 1.0)))
 
 
 def _recovery(formula: Any, truth: Any, eval_nmse: float) -> dict[str, Any]:
