@@ -42,7 +42,7 @@ def main() -> None:
     equations = feynman.core30()
     report: dict[str, Any] = {"budget": vars(args)}
     if args.llm_equations and not args.no_feynman:
-        chosen = _spread(equations, args.llm_equations)
+        chosen = _spread(equations, args.llm_offset + args.llm_equations)[args.llm_offset:]
         report["evoforge"] = [_progress(_evoforge_run("feynman", e.id, e.tier, args)) for e in chosen]
         _print_recovery("evoforge (embedded model)", report["evoforge"])
     if args.gplearn_population and not args.no_feynman:
@@ -66,6 +66,7 @@ def _progress(row: dict[str, Any]) -> dict[str, Any]:
 def _arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     parser.add_argument("--llm-equations", type=int, default=6, help="core30 equations for the LLM arm")
+    parser.add_argument("--llm-offset", type=int, default=0, help="skip this many (a bench run in parts)")
     parser.add_argument("--samples", type=int, default=40, help="LLM samples per equation / integral")
     parser.add_argument("--gplearn-population", type=int, default=500, help="0 skips the gplearn arm")
     parser.add_argument("--gplearn-generations", type=int, default=20)
