@@ -31,6 +31,7 @@ NUMPY_TO_SYMPY: dict[str, Callable[..., sympy.Expr]] = {
     "maximum": sympy.Max, "minimum": sympy.Min,
 }
 SIMPLIFY_NODE_LIMIT = 80
+PROOF_NODE_LIMIT = 160  # larger formulas are not sent to sympy.simplify for a proof
 DIGIT_LADDER = (12, 9, 7, 5)  # significant digits constants are compared at
 
 
@@ -153,7 +154,10 @@ def symbolically_equal(candidate: sympy.Expr, truth: sympy.Expr) -> bool:
     Numbers are compared at several precisions (a constant that sits at a
     rounding boundary at one precision does not at the next), then turned into
     exact rationals so sympy proves `candidate - truth == 0` (or their ratio is 1).
+    A formula of more than PROOF_NODE_LIMIT nodes is not attempted (False).
     """
+    if node_count(candidate) > PROOF_NODE_LIMIT:
+        return False  # too large to simplify in bounded time: left to the numeric verdict
     exact_truth = truth.evalf()
     for digits in DIGIT_LADDER:
         left, right = _rationalized(candidate.evalf(), digits), _rationalized(exact_truth, digits)
