@@ -41,8 +41,9 @@ def main() -> None:
     args = _arguments()
     equations = feynman.core30()
     report: dict[str, Any] = {"budget": vars(args)}
-    if args.llm_equations and not args.no_feynman:
+    if (args.llm_equations or args.llm_ids) and not args.no_feynman:
         chosen = _spread(equations, args.llm_offset + args.llm_equations)[args.llm_offset:]
+        chosen = [e for e in equations if e.id in args.llm_ids] + chosen
         report["evoforge"] = [_progress(_evoforge_run("feynman", e.id, e.tier, args)) for e in chosen]
         _print_recovery("evoforge (embedded model)", report["evoforge"])
     if args.gplearn_population and not args.no_feynman:
@@ -66,6 +67,7 @@ def _progress(row: dict[str, Any]) -> dict[str, Any]:
 def _arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     parser.add_argument("--llm-equations", type=int, default=6, help="core30 equations for the LLM arm")
+    parser.add_argument("--llm-ids", nargs="*", default=[], help="core30 ids for the LLM arm, first")
     parser.add_argument("--llm-offset", type=int, default=0, help="skip this many (a bench run in parts)")
     parser.add_argument("--samples", type=int, default=40, help="LLM samples per equation / integral")
     parser.add_argument("--gplearn-population", type=int, default=500, help="0 skips the gplearn arm")
@@ -97,9 +99,9 @@ def _evoforge_run(problem: str, item: str, tier: str, args: argparse.Namespace) 
         done = subprocess.run(command, capture_output=True, text=True)
         seconds = time.perf_counter() - started
         shown = subprocess.run([EVOFORGE, "show", str(run_dir), "--json"], capture_output=True, text=True)
-    if shown.returncode != 0:
+    if done.returncode != 0 or shown.returncode != 0:  # a run that stopped is reported as such
         return {"id": item, "tier": tier, "recovered": False, "how": None, "nmse_ood": None,
-                "seconds": seconds, "formula": None, "error": (done.stderr or done.stdout)[-300:]}
+                "seconds": seconds, "formula": None, "error": f"exit {done.returncode}: {done.stderr[-300:]}"}
     summary = json.loads(shown.stdout)
     details = next((r.get("details") or {} for r in summary["held_out"].values() if r.get("details")), {})
     return {"id": item, "tier": tier, "recovered": bool(details.get("recovered", details.get("verified"))),
