@@ -9,7 +9,9 @@ and printing are sympy's.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import contextlib
+import signal
+from collections.abc import Callable, Iterator, Sequence
 
 import numpy as np
 import sympy
@@ -32,6 +34,8 @@ NUMPY_TO_SYMPY: dict[str, Callable[..., sympy.Expr]] = {
 }
 SIMPLIFY_NODE_LIMIT = 80
 PROOF_NODE_LIMIT = 160  # larger formulas are not sent to sympy.simplify for a proof
+SIMPLIFY_SECONDS = 3.0
+PROOF_SECONDS = 8.0
 DIGIT_LADDER = (12, 9, 7, 5)  # significant digits constants are compared at
 
 
@@ -120,11 +124,34 @@ def _as_expression(result: object) -> sympy.Expr:
     return expression
 
 
+class _OutOfTime(Exception):
+    pass
+
+
+@contextlib.contextmanager
+def time_limit(seconds: float) -> Iterator[None]:
+    """Raise _OutOfTime in this (main) thread after `seconds`: sympy.simplify has no bound of its own."""
+    def expire(*_: object) -> None:
+        raise _OutOfTime
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
 def simplified(expression: sympy.Expr) -> sympy.Expr:
-    """sympy.simplify, skipped for formulas too large to simplify in reasonable time."""
+    """sympy.simplify within SIMPLIFY_SECONDS; the formula as it is when too large or too slow."""
     if node_count(expression) > SIMPLIFY_NODE_LIMIT:
         return expression
-    return sympy.simplify(expression)
+    try:
+        with time_limit(SIMPLIFY_SECONDS):
+            return sympy.simplify(expression)
+    except _OutOfTime:
+        return expression
 
 
 def node_count(expression: sympy.Expr) -> int:
@@ -154,11 +181,19 @@ def symbolically_equal(candidate: sympy.Expr, truth: sympy.Expr) -> bool:
     Numbers are compared at several precisions (a constant that sits at a
     rounding boundary at one precision does not at the next), then turned into
     exact rationals so sympy proves `candidate - truth == 0` (or their ratio is 1).
-    A formula of more than PROOF_NODE_LIMIT nodes is not attempted (False).
+    A formula of more than PROOF_NODE_LIMIT nodes is not attempted, and a proof
+    taking over PROOF_SECONDS is abandoned (False: the numeric verdict decides).
     """
     if node_count(candidate) > PROOF_NODE_LIMIT:
         return False  # too large to simplify in bounded time: left to the numeric verdict
-    exact_truth = truth.evalf()
+    try:
+        with time_limit(PROOF_SECONDS):
+            return _equal_at_some_precision(candidate, truth.evalf())
+    except _OutOfTime:
+        return False
+
+
+def _equal_at_some_precision(candidate: sympy.Expr, exact_truth: sympy.Expr) -> bool:
     for digits in DIGIT_LADDER:
         left, right = _rationalized(candidate.evalf(), digits), _rationalized(exact_truth, digits)
         if left == right or sympy.simplify(left - right) == 0:
