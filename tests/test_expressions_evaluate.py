@@ -95,7 +95,11 @@ def test_malformed_expressions_each_give_one_clear_error_and_the_evaluator_goes_
             assert expected in evaluation.first_error, (name, evaluation.first_error)
             assert "\n" not in evaluation.first_error
         good = evaluator.evaluate("def equation(mu, Nn, params):\n    return params[0] * mu * Nn\n")
+        branching = evaluator.evaluate("def equation(mu, Nn, params):\n"
+                                       "    return np.where(mu > 0.5, mu * Nn, Nn * mu) * params[0]\n")
     assert good.ok and good.details["formula"] == "Nn*mu"
+    assert branching.ok and "formula" not in branching.details  # the same values, but no formula:
+    assert branching.score < good.score - 1.5  # it pays the complexity of 100 nodes
 
 
 def test_a_skeleton_that_shows_sympy_another_formula_is_not_recovered_symbolically(tmp_path):

@@ -4,7 +4,8 @@ Two kinds of input, made by the trusted inputs module:
 
 - {"task": "fit", "train", "valid"}: what evolution sees. Constants are fitted
   on `train`; the score is -log10 of the normalised MSE on `valid` minus
-  `COMPLEXITY_WEIGHT` times the sympy node count of the simplified formula.
+  `COMPLEXITY_WEIGHT` times the sympy node count of the simplified formula
+  (`UNEXPRESSIBLE_COMPLEXITY` for code that is not a formula sympy can follow).
 - {"task": "held_out", "train", "eval", "truth"}: what reports see. Constants
   are fitted on the same `train`; the score is -log10 NMSE on `eval` (in or
   out of the sampled domain), and where `truth` is given, recovery is decided:
@@ -37,6 +38,7 @@ from evoforge.expressions.symbolic import (
 COMPLEXITY_WEIGHT = 0.02
 NMSE_FLOOR = 1e-30
 MACHINE_PRECISION_NMSE = 1e-20  # relative RMS error about 1e-10: only rounding is left
+UNEXPRESSIBLE_COMPLEXITY = 100  # what code sympy cannot follow (branches, lookups) counts as in nodes
 
 
 def score_equation(equation: Callable[..., object], task: dict[str, Any]) -> float:
@@ -52,7 +54,7 @@ def score_equation(equation: Callable[..., object], task: dict[str, Any]) -> flo
         x_valid, y_valid = _points(task["valid"])
         error = nmse(predict(equation, x_valid, fit.params), y_valid)
         details["nmse_valid"] = _finite(error)
-        complexity = details.get("complexity", 0)
+        complexity = details.get("complexity", UNEXPRESSIBLE_COMPLEXITY)
         score = -math.log10(error + NMSE_FLOOR) - COMPLEXITY_WEIGHT * complexity
     else:
         x_eval, y_eval = _points(task["eval"])
