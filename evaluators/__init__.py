@@ -18,6 +18,7 @@ from evoforge.spec import ProblemSpec
 EVALUATOR_KINDS: dict[str, str] = {
     "program": "evoforge.evaluators.program:ProgramEvaluator",
     "lean_proof": "evoforge.evaluators.lean.proof_evaluator:LeanProofEvaluator",
+    "expression": "evoforge.evaluators.expression:ExpressionEvaluator",
 }
 
 

@@ -100,34 +100,55 @@ def run(
     sandbox: Annotated[str | None, typer.Option(help="fork | spawn")] = None,
     unsafe_in_process: Annotated[bool, typer.Option(help="Run candidates in-process (debug).")] = False,
     theorem: Annotated[str | None, typer.Option(help="lean_proof problems: the statement to prove.")] = None,
-    all_theorems: Annotated[bool, typer.Option("--all", help="lean_proof: a search per statement.")] = False,
+    equation: Annotated[str | None, typer.Option(help="feynman: one equation id, e.g. I.10.7.")] = None,
+    tier: Annotated[str | None, typer.Option(help="feynman: a tier, easy|medium|hard.")] = None,
+    all_instances: Annotated[
+        bool, typer.Option("--all", help="A search per instance: every feynman equation or lean statement.")
+    ] = False,
+    noise: Annotated[float, typer.Option(help="feynman: training noise, e.g. 0.01.")] = 0.0,
+    csv: Annotated[Path | None, typer.Option(help="expression: your table (CSV with a header).")] = None,
+    target: Annotated[str | None, typer.Option(help="expression: the column to explain.")] = None,
+    split_column: Annotated[str | None, typer.Option(help="expression: train/valid/test/ood column.")] = None,
 ) -> None:
     """Run an evolutionary search (an option not given takes RunConfig's / LLMConfig's default)."""
+    from evoforge.commands.expressions import ExpressionOptions, plan_expression_run, run_expression_suite
     from evoforge.commands.lean import run_every_theorem, theorem_inputs
-
-    if all_theorems:
-        return run_every_theorem(run, dict(locals()))
-    inputs = theorem_inputs(theorem, dataset) if theorem else inputs
     from evoforge.run_config import RunConfig
     from evoforge.runtime.session import run_search
 
+    name = Path(problem).stem if problem.endswith(".py") else Path(problem).name
+    with _user_errors():
+        options = ExpressionOptions(equation, tier, all_instances, noise, dataset, csv, target, split_column)
+        plan = plan_expression_run(problem, options, run_dir or _new_run_dir(name))
+    if plan is None and all_instances:
+        return run_every_theorem(run, dict(locals()))
+    inputs = theorem_inputs(theorem, dataset) if theorem else inputs
     llm_settings = {
         "backend": llm, "base_url": base_url, "model": model, "temperature": temperature,
         "max_tokens": max_tokens, "mode": prompt_mode, "threads": threads,
         "outage_seconds": llm_outage_minutes * 60 if llm_outage_minutes is not None else None,
     }
-    name = Path(problem).stem if problem.endswith(".py") else Path(problem).name
-    with _user_errors():
-        config = RunConfig.from_options(
-            problem=str(Path(problem).resolve()) if Path(problem).exists() else problem,
-            run_dir=run_dir or Path("runs") / f"{name}-{time.strftime('%Y%m%d-%H%M%S')}",
-            llm=llm_settings, samples=samples, minutes=minutes, seed=seed, inputs_json=inputs,
-            dataset=str(dataset.resolve()) if dataset else None,
-            samplers=samplers, evaluators=evaluators, samples_per_prompt=samples_per_prompt,
-            sandbox_mode="in-process" if unsafe_in_process else sandbox, address=address,
-        )
-    _run_session(lambda progress: run_search(config, progress), config.problem, config.inputs_json,
-                 config.samples, config.run_dir)
+
+    def session(problem: str, run_dir: Path, dataset: Path | None = dataset):
+        with _user_errors():
+            config = RunConfig.from_options(
+                problem=str(Path(problem).resolve()) if Path(problem).exists() else problem,
+                run_dir=run_dir, llm=llm_settings, samples=samples, minutes=minutes, seed=seed,
+                inputs_json=inputs, dataset=str(dataset.resolve()) if dataset else None,
+                samplers=samplers, evaluators=evaluators, samples_per_prompt=samples_per_prompt,
+                sandbox_mode="in-process" if unsafe_in_process else sandbox, address=address,
+            )
+        return _run_session(lambda progress: run_search(config, progress), config.problem,
+                            config.inputs_json, config.samples, config.run_dir)
+
+    if plan is None:
+        session(problem, run_dir or _new_run_dir(name))
+    else:  # one line per equation (formula, recovered, out-of-domain error), then a summary
+        run_expression_suite(plan, lambda folder, directory: session(folder, directory, None), out.print)
+
+
+def _new_run_dir(name: str) -> Path:
+    return Path("runs") / f"{name}-{time.strftime('%Y%m%d-%H%M%S')}"
 
 
 @app.command()
@@ -170,6 +191,7 @@ def _run_session(start, problem: str, inputs_json: str | None, budget: int, run_
         _print_error(outcome.stopped_because, label="stopped:")
         _say(err, f"the run is saved; continue with: evoforge resume {run_dir}")
         raise typer.Exit(code=1)
+    return outcome
 
 
 def _print_outcome(spec, outcome) -> None:
@@ -236,6 +258,8 @@ def _print_summary(summary: RunSummary) -> None:
         _say(out, f"  {count:5d} × {why}")
     if summary.best_code:
         out.print(Syntax(summary.best_code, "python"))
+    if summary.best_details.get("formula"):  # expression kinds: the fitted formula
+        _say(out, f"formula: {summary.best_details['formula']}")
 
 
 @app.command()
@@ -246,14 +270,21 @@ def evaluate(
     inputs: Annotated[str | None, typer.Option(help="Inputs as JSON (FunSearch spec files).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
     unsafe_in_process: Annotated[bool, typer.Option(help="Run in-process (debug).")] = False,
+    equation: Annotated[str | None, typer.Option(help="feynman: the equation id, e.g. I.10.7.")] = None,
+    csv: Annotated[Path | None, typer.Option(help="expression: your table (CSV with a header).")] = None,
+    target: Annotated[str | None, typer.Option(help="expression: the column to explain.")] = None,
 ) -> None:
     """Score a hand-written function on the problem's held-out inputs (or --dataset files)."""
     from evoforge.candidate_file import read_candidate_function
+    from evoforge.commands.expressions import ExpressionOptions, evaluate_folder
     from evoforge.sandboxes import SandboxMode
     from evoforge.spec import load_problem
 
     mode = SandboxMode.IN_PROCESS if unsafe_in_process else SandboxMode.FORK
     with _user_errors():
+        options = ExpressionOptions(equation=equation, dataset=(dataset or [None])[0], csv=csv, target=target)
+        folder = evaluate_folder(problem, options)
+        problem, dataset = (folder, None) if folder else (problem, dataset)
         spec = load_problem(problem, inputs)
         code = read_candidate_function(candidate, spec)
         results = _score_candidate(spec, code, dataset or [None], mode)
@@ -279,6 +310,7 @@ def _score_candidate(
             results[t.input_key] = {
                 "score": t.score, "shown": spec.report.show(t.score) if t.score is not None else None,
                 "error": t.error, "seconds": round(t.seconds, 4),
+                **({"details": evaluation.details} if evaluation.details else {}),
             }
     return results
 

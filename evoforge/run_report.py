@@ -47,6 +47,7 @@ class RunSummary:
     held_out: dict[str, Any] = field(default_factory=dict)
     report: dict[str, Any] = field(default_factory=dict)
     missing: list[str] = field(default_factory=list)
+    best_details: dict[str, Any] = field(default_factory=dict)  # the kind's extras (formula, LaTeX ...)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -99,6 +100,7 @@ def _add_scores(summary: RunSummary, storage: RunStorage, direction: Direction) 
     if best is not None:
         summary.best_score, summary.best_candidate_id = best.score, best.candidate_id
         summary.best_code = best.code
+        summary.best_details = storage.details_of(best.candidate_id)
     summary.history = best_so_far(storage.score_history(), direction)
 
 

@@ -149,7 +149,7 @@ def test_bad_kind_names_file_line_and_fix(tmp_path):
     toml.write_text('kind = "lean"\n' + toml.read_text())
     message = load_error(folder / "toy", inputs_json=None)
     assert message.startswith(f"{toml}:1: kind = 'lean' is not supported; use one of [")
-    assert "'program'" in message
+    assert "'expression'" in message and "'program'" in message
 
 
 def test_invalid_toml_names_file_line_and_fix(tmp_path):

@@ -176,7 +176,7 @@ def run_every_theorem(run: Callable[..., None], params: dict[str, Any]) -> None:
     for name in names:
         err.print(f"[bold]{name}[/bold]")
         try:
-            run(**{**params, "theorem": name, "all_theorems": False, "run_dir": Path(base) / name})
+            run(**{**params, "theorem": name, "all_instances": False, "run_dir": Path(base) / name})
         except typer.Exit as stop:
             if stop.exit_code == 2:
                 raise

@@ -163,6 +163,7 @@ def _trial_report(spec: ProblemSpec, evaluation: Evaluation) -> dict[str, Any]:
             "score": t.score,
             "shown": spec.report.show(t.score) if t.score is not None else None,
             "error": t.error,
+            **({"details": evaluation.details} if evaluation.details else {}),
         }
         for t in evaluation.trials
     }
