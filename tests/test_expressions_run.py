@@ -57,7 +57,7 @@ def test_every_evaluation_keeps_its_details_and_malformed_ones_their_error(finis
 def test_the_problem_folder_is_kept_in_the_run_so_resume_needs_nothing_else(finished_run) -> None:
     spec = (finished_run / "problem" / "spec.py").read_text()
     assert "def equation(m_0: np.ndarray, v: np.ndarray, params: np.ndarray)" in spec
-    resumed = evoforge("resume", str(finished_run), "--samples", "8")
+    resumed = evoforge("resume", str(finished_run), "--samples", "12")
     assert resumed.returncode == 0, resumed.stderr[-2000:]
 
 
