@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.syntax import Syntax
 from rich.table import Table
 
+from evoforge.commands.report import report, serve
 from evoforge.spec_errors import SpecError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="LLM-driven evolutionary search.")
@@ -115,7 +116,7 @@ def _run_session(start, problem: str, inputs_json: str | None, budget: int, run_
     try:
         spec = load_problem(problem, inputs_json)
         err.print(f"run directory: {run_dir}")
-        with Progress(spec, budget, err) as progress:
+        with Progress(spec, budget, err, run_dir=run_dir) as progress:
             outcome = start(progress.update)
     except (*USER_ERRORS, LLMUnavailable) as error:
         raise _fail(str(error)) from None
@@ -237,6 +238,10 @@ def _print_evaluation(spec, candidate: Path, results: dict, as_json: bool) -> No
     for key, r in results.items():
         table.add_row(key, r["shown"] or "-", str(r["score"]), r["error"] or "")
     out.print(table)
+
+
+app.command()(report)
+app.command()(serve)
 
 
 def main() -> None:
