@@ -95,11 +95,10 @@ def full_page_screenshot(driver: webdriver.Chrome, path: Path) -> Path:
     return path
 
 
-def drawn_points(driver: webdriver.Chrome, chart_selector: str) -> list[int]:
-    """Markers drawn in the SVG of each trace of a plotly chart, in trace order."""
+def drawn_points(driver: webdriver.Chrome, chart_selector: str, trace_uid: str) -> int:
+    """Markers drawn in the SVG of one trace of a plotly chart (viewer.js names traces by uid)."""
     return driver.execute_script(
-        "const gd = document.querySelector(arguments[0]);"
-        "return Array.from(gd.querySelectorAll('.scatterlayer .trace'))"
-        "  .map((t) => t.querySelectorAll('.points path.point').length);",
-        chart_selector,
+        "return document.querySelectorAll(arguments[0] + ' .trace' + arguments[1] + ' .points path.point')"
+        "  .length;",
+        chart_selector, trace_uid,
     )

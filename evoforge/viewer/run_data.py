@@ -175,6 +175,7 @@ def explain_empty(view: RunView) -> str | None:
         return (f"No candidate has been evaluated yet ({counts['samples']} samples drawn). "
                 "The charts fill in as soon as the first evaluation is stored.")
     top = view.errors[0]["message"] if view.errors else "no error recorded"
-    return (f"No valid candidate: all {counts['evaluated']} evaluated candidates failed, so there is "
-            f"no score to plot. Most common failure: {top}. If the seed program itself fails, fix the "
-            "spec's @evolve function so it runs on the training inputs, then start again.")
+    failed = "the one evaluated candidate" if counts["evaluated"] == 1 else f"all {counts['evaluated']} evaluated"
+    return (f"No valid candidate yet: {failed} failed, so there is no score to plot. "
+            f"Most common failure: {top}. If the seed program itself fails, fix the spec's @evolve "
+            "function so it runs on the training inputs, then start again.")

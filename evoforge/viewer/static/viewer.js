@@ -80,15 +80,15 @@
       minutes: Math.max(best[best.length - 1].minutes, ev.minutes[ev.minutes.length - 1] || 0) }));
     const held = (view.held_out_history.points || []).filter((p) => p.held_out_shown != null);
     return [
-      { x: valid.map((i) => ev[x][i]), y: valid.map((i) => ev.shown[i]), name: "training score (each valid evaluation)",
+      { x: valid.map((i) => ev[x][i]), y: valid.map((i) => ev.shown[i]), name: "training score (each valid evaluation)", uid: "valid",
         mode: "markers", type: "scatter", marker: { size: 6, color: "rgba(47,95,179,0.45)" },
         text: valid.map((i) => "candidate " + ev.candidate_id[i]), hovertemplate: "%{text}<br>%{y}<extra></extra>" },
-      { x: failed.map((i) => ev[x][i]), y: failed.map(() => 0.03), yaxis: "y2", name: "failed evaluation",
+      { x: failed.map((i) => ev[x][i]), y: failed.map(() => 0.03), yaxis: "y2", name: "failed evaluation", uid: "failed",
         mode: "markers", type: "scatter", marker: { symbol: "x-thin-open", size: 7, color: "#c62828" },
         text: failed.map((i) => "candidate " + ev.candidate_id[i] + ": " + ev.error[i]),
         hovertemplate: "%{text}<extra></extra>" },
-      stepLine(best, x, "best so far, training", "#1d2430"),
-      { x: held.map((p) => p[x]), y: held.map((p) => p.held_out_shown), name: "best-so-far program on held-out",
+      Object.assign(stepLine(best, x, "best so far, training", "#1d2430"), { uid: "best" }),
+      { x: held.map((p) => p[x]), y: held.map((p) => p.held_out_shown), name: "best-so-far program on held-out", uid: "heldout",
         mode: "lines+markers", type: "scatter", line: { shape: "hv", dash: "dot", color: "#e07b00" },
         marker: { symbol: "diamond", size: 8, color: "#e07b00" } },
     ];
@@ -272,8 +272,8 @@
     el.dataset.samples = view.counts.samples;
     el.dataset.evaluations = view.counts.evaluated;
     drawHeader(el, view);
-    if (view.best_so_far.length || view.counts.evaluated) drawScores(el, view);
-    drawRates(el, view);
+    if (view.best_so_far.length) drawScores(el, view);  // otherwise the explanation says why there is none
+    if (view.rates.length) drawRates(el, view);
     drawThroughput(el, view);
     drawLineage(el, view);
     drawIslands(el, view);
