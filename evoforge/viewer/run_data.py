@@ -175,7 +175,8 @@ def explain_empty(view: RunView) -> str | None:
         return (f"No candidate has been evaluated yet ({counts['samples']} samples drawn). "
                 "The charts fill in as soon as the first evaluation is stored.")
     top = view.errors[0]["message"] if view.errors else "no error recorded"
-    failed = "the one evaluated candidate" if counts["evaluated"] == 1 else f"all {counts['evaluated']} evaluated"
+    n = counts["evaluated"]
+    failed = "the one evaluated candidate" if n == 1 else f"all {n} evaluated candidates"
     return (f"No valid candidate yet: {failed} failed, so there is no score to plot. "
             f"Most common failure: {top}. If the seed program itself fails, fix the spec's @evolve "
             "function so it runs on the training inputs, then start again.")

@@ -68,7 +68,9 @@ def throughput(conn: sqlite3.Connection, meta: dict[str, Any], start: float) -> 
         "SELECT COUNT(*), COALESCE(SUM(completion_tokens), 0), MAX(created) FROM samples"
     ).fetchone()
     trial_seconds = conn.execute("SELECT COALESCE(SUM(seconds), 0) FROM trials").fetchone()[0]
-    wall = float(meta.get("elapsed_seconds") or 0.0) or max((last or start) - start, 0.0)
+    # The run stores its search time (start-up excluded) now and then; until it has, count from the seed.
+    seeded = conn.execute("SELECT MIN(created) FROM candidates").fetchone()[0] or start
+    wall = float(meta.get("elapsed_seconds") or 0.0) or max((last or seeded) - seeded, 0.0)
     evaluators = int((meta.get("config") or {}).get("evaluators", 1)) or 1
     per_second = (lambda x: x / wall) if wall > 0 else (lambda x: None)
     utilisation = trial_seconds / (wall * evaluators) if wall > 0 else None

@@ -22,8 +22,25 @@
     return value == null ? "–" : Number(value).toLocaleString(undefined, { maximumFractionDigits: digits });
   }
 
+  // Cards keep this order whatever arrives first on a live page (charts appear once there is a score).
+  const CARD_ORDER = ["summary", "scores-samples", "scores-time", "rates", "throughput", "lineage", "islands",
+    "errors", "details"];
+
+  function skeleton(runEl) {
+    if (runEl.dataset.built) return;
+    CARD_ORDER.forEach((cls) => {
+      const section = document.createElement("section");
+      section.className = "card " + cls;
+      section.hidden = true;
+      section.innerHTML = '<div class="card-head"></div><div class="card-body"></div>';
+      runEl.appendChild(section);
+    });
+    runEl.dataset.built = "1";
+  }
+
   function card(parent, cls, title, hint) {
     let el = parent.querySelector(":scope > ." + cls);
+    if (el) el.hidden = false;
     if (!el) {
       el = document.createElement("section");
       el.className = "card " + cls;
@@ -269,6 +286,7 @@
 
   function renderRun(el, view) {
     const open = new Set(Array.from(el.querySelectorAll("details[open]")).map((d) => d.dataset.key));
+    skeleton(el);
     el.dataset.samples = view.counts.samples;
     el.dataset.evaluations = view.counts.evaluated;
     drawHeader(el, view);
@@ -304,7 +322,12 @@
 
   function show(entry, i) {
     const el = runSlot(i);
-    if (entry.error) { el.innerHTML = '<section class="card"><p class="explanation">' + esc(entry.error) + "</p></section>"; return; }
+    if (entry.error) {
+      el.innerHTML = '<section class="card load-error"><p class="explanation">' + esc(entry.error) +
+        (boot.mode === "live" ? " Waiting for it…" : "") + "</p></section>";
+      return;
+    }
+    el.querySelectorAll(":scope > .load-error").forEach((e) => e.remove());
     current[i] = entry.view;
     tokens[i] = entry.view.token;
     renderRun(el, entry.view);
