@@ -63,14 +63,14 @@ def write_completions(path: Path, count: int = 60) -> Path:
 
 
 def evoforge_run(problem: Path, run_dir: Path, completions: Path, samples: int,
-                 delay: float = 0.0, **popen: object) -> subprocess.Popen:
+                 delay: float = 0.0, extra: tuple[str, ...] = ()) -> subprocess.Popen:
     """`evoforge run` in a subprocess, as a user starts it (recorded completions, `delay` s each)."""
     env = {**os.environ, "EVOFORGE_RECORDED_DELAY": str(delay), "RAY_USAGE_STATS_ENABLED": "0",
            "PYTHONPATH": str(REPO)}
     args = [*EVOFORGE, "run", str(problem), "--llm", "recorded", "--model", str(completions),
-            "--samples", str(samples), "--run-dir", str(run_dir), "--seed", "1"]
+            "--samples", str(samples), "--run-dir", str(run_dir), "--seed", "1", *extra]
     return subprocess.Popen(args, env=env, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            text=True, **popen)
+                            text=True)
 
 
 def headless_chromium(width: int = 1400, height: int = 2400) -> webdriver.Chrome:

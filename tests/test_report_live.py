@@ -9,6 +9,7 @@ evaluations arriving, and the run's progress line must link to the page.
 from __future__ import annotations
 
 import json
+import os
 import signal
 import sqlite3
 import subprocess
@@ -100,6 +101,17 @@ def test_live_page_follows_a_run_and_the_progress_line_links_to_it(tmp_path: Pat
     assert not (run_dir / "serve.json").exists()  # the progress line stops linking to a stopped server
 
 
+def test_progress_line_ignores_a_server_that_is_gone(tmp_path: Path) -> None:
+    from evoforge.viewer.serve_file import live_page_url
+
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    (tmp_path / "serve.json").write_text(json.dumps({"url": "http://127.0.0.1:1/", "pid": dead.pid}))
+    assert live_page_url(tmp_path) is None
+    (tmp_path / "serve.json").write_text(json.dumps({"url": "http://127.0.0.1:1/", "pid": os.getpid()}))
+    assert live_page_url(tmp_path) == "http://127.0.0.1:1/"
+
+
 def test_serve_on_a_busy_port_is_one_sentence_and_exit_2(tmp_path: Path) -> None:
     import socket
 
@@ -112,6 +124,3 @@ def test_serve_on_a_busy_port_is_one_sentence_and_exit_2(tmp_path: Path) -> None
     assert result.returncode == 2
     assert "cannot listen on" in result.stderr and "Traceback" not in result.stderr
 
-
-if __name__ == "__main__":
-    sys.exit("run with pytest")

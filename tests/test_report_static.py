@@ -128,6 +128,36 @@ def test_run_with_no_valid_candidate_explains_itself(runs, browser, tmp_path: Pa
     full_page_screenshot(browser, tmp_path / "report-no-valid.png")
 
 
+def test_a_kind_registers_a_panel_and_the_page_shows_its_data(runs, browser, tmp_path, monkeypatch) -> None:
+    from evoforge.viewer import panels
+
+    def fastest_trial(conn, view):
+        row = conn.execute("SELECT input_key, MIN(seconds) FROM trials").fetchone()
+        best = view.best_so_far[-1]["candidate_id"]
+        return {"input": row[0], "seconds": round(row[1], 6), "best candidate": best}
+
+    monkeypatch.setattr(panels, "PANELS", {})
+    panels.register_panel("program", "fastest-trial", "Fastest trial", fastest_trial)
+    page = _report(runs["good"], tmp_path / "report-panel.html", "--no-held-out")
+    _open(browser, page)
+    panel = browser.find_element(By.CSS_SELECTOR, "#run-0 .panel-fastest-trial")
+    assert "Fastest trial" in panel.text and "best candidate" in panel.text
+    row = _rows(runs["good"], "SELECT input_key FROM trials ORDER BY seconds LIMIT 1")[0][0]
+    assert row in panel.text
+
+
+def test_report_agrees_with_evoforge_show(runs) -> None:
+    from evoforge.run_report import summarize_run
+
+    summary, view = summarize_run(runs["good"]), load_run_view(runs["good"])
+    assert view.best_so_far[-1]["raw"] == summary.best_score
+    assert [(p["samples"], p["raw"]) for p in view.best_so_far] == [tuple(p) for p in summary.history]
+    assert (view.counts["samples"], view.counts["valid"], view.counts["duplicates"]) == (
+        summary.samples, summary.valid, summary.duplicates)
+    shares = [sum(b[k] for k in ("valid", "duplicate", "error", "pending")) for b in view.rates]
+    assert shares and all(abs(s - 1) < 1e-3 for s in shares)
+
+
 def test_report_of_a_missing_run_is_one_sentence_and_exit_2(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["report", str(tmp_path / "nothing")])
     assert result.exit_code == 2

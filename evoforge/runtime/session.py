@@ -52,7 +52,8 @@ def run_search(config: RunConfig, progress: ProgressHook | None = None) -> RunOu
     spec = load_problem(config.problem, config.inputs_json)
     storage = RunStorage(db_path)
     storage.set_meta("config", config.to_json())
-    storage.set_meta("spec", {"name": spec.name, "path": str(spec.path), "source": spec.source})
+    storage.set_meta("spec", {"name": spec.name, "path": str(spec.path), "source": spec.source,
+                              "kind": spec.kind})  # the report picks the kind's panels by it
     storage.set_meta("direction", spec.direction.value)
     storage.set_meta("report", dataclasses.asdict(spec.report))
     storage.set_meta("created", time.time())

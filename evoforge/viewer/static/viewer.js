@@ -284,19 +284,32 @@
     } else if (note) note.remove();
   }
 
+  const drawnInputs = new WeakMap();
+
   function renderRun(el, view) {
     const open = new Set(Array.from(el.querySelectorAll("details[open]")).map((d) => d.dataset.key));
     skeleton(el);
     el.dataset.samples = view.counts.samples;
     el.dataset.evaluations = view.counts.evaluated;
-    drawHeader(el, view);
-    if (view.best_so_far.length) drawScores(el, view);  // otherwise the explanation says why there is none
-    if (view.rates.length) drawRates(el, view);
-    drawThroughput(el, view);
-    drawLineage(el, view);
-    drawIslands(el, view);
-    drawErrors(el, view);
-    drawDetails(el, view);
+    const parts = [
+      [drawHeader, [view.counts, view.best_so_far.slice(-1), view.held_out, view.explanation]],
+      // Without a valid program there is no score to chart; the explanation says why.
+      [(e, v) => { if (v.best_so_far.length) drawScores(e, v); },
+        [view.evaluations.candidate_id.length, view.best_so_far.length, view.counts.samples, view.held_out_history]],
+      [(e, v) => { if (v.rates.length) drawRates(e, v); }, [view.rates]],
+      [drawThroughput, [view.throughput]],
+      [drawLineage, [view.lineage.map((s) => s.candidate_id)]],
+      [drawIslands, [view.islands]],
+      [drawErrors, [view.errors.map((x) => [x.message, x.count])]],
+      [drawDetails, [view.best_details, view.panels]],
+    ];
+    // Redraw only what changed since the last poll: a live page should cost the run's machine little.
+    const seen = drawnInputs.get(el) || new Map();
+    parts.forEach(([draw, inputs], i) => {
+      const key = JSON.stringify(inputs);
+      if (seen.get(i) !== key) { draw(el, view); seen.set(i, key); }
+    });
+    drawnInputs.set(el, seen);
     el.querySelectorAll("details").forEach((d) => { if (open.has(d.dataset.key)) d.open = true; });
   }
 
@@ -339,19 +352,23 @@
   if (boot.mode !== "live") return;
 
   const status = document.getElementById("page-status");
+  let nextPoll = boot.poll_ms;
   async function poll() {
     try {
       const query = tokens.map((t) => encodeURIComponent(t || "")).join(",");
       const reply = await (await fetch("api/runs?tokens=" + query, { cache: "no-store" })).json();
+      const started = performance.now();
       let changed = false;
       reply.runs.forEach((entry, i) => { if (!entry.unchanged) { show(entry, i); changed = true; } });
       if (changed) drawComparison(current);
+      // The next poll waits at least ten times what drawing took: the page never takes over a busy machine.
+      nextPoll = Math.max(boot.poll_ms, 10 * (performance.now() - started));
       status.innerHTML = '<span class="live-dot"></span>live · updated ' + new Date().toLocaleTimeString();
       document.body.dataset.polls = String(Number(document.body.dataset.polls || 0) + 1);
     } catch (error) {
       status.innerHTML = '<span class="live-dot stale"></span>server not answering (' + esc(error.message) + ")";
     }
-    setTimeout(poll, boot.poll_ms);
+    setTimeout(poll, nextPoll);
   }
   setTimeout(poll, boot.poll_ms);
 })();
