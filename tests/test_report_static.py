@@ -33,14 +33,16 @@ BROKEN_SEED = "    return undefined_name * bins\n"
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory) -> dict[str, Path]:
-    """A run that improves on its seed and a run with zero valid candidates, made concurrently."""
+    """A run that improves on its seed and a run with zero valid candidates (one after the other:
+    two Ray clusters starting at once on a loaded two-core machine can time out)."""
     root = tmp_path_factory.mktemp("report")
     completions = write_completions(root / "recorded.jsonl")
     good = evoforge_run(make_problem(root / "problem"), root / "good", completions, samples=48)
+    good_log = good.communicate(timeout=300)[0]
+    assert good.returncode == 0, good_log
     broken = evoforge_run(make_problem(root / "broken_problem", BROKEN_SEED), root / "broken", completions,
                           samples=48)
-    good_log, broken_log = good.communicate(timeout=300)[0], broken.communicate(timeout=300)[0]
-    assert good.returncode == 0, good_log
+    broken_log = broken.communicate(timeout=300)[0]
     assert broken.returncode == 1 and "seed program does not score" in broken_log, broken_log
     return {"good": root / "good", "broken": root / "broken"}
 

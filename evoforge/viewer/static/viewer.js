@@ -361,8 +361,11 @@
       let changed = false;
       reply.runs.forEach((entry, i) => { if (!entry.unchanged) { show(entry, i); changed = true; } });
       if (changed) drawComparison(current);
-      // The next poll waits at least ten times what drawing took: the page never takes over a busy machine.
-      nextPoll = Math.max(boot.poll_ms, 10 * (performance.now() - started));
+      // The next poll waits at least three times what drawing took (at most 5 s), so that the page
+      // cannot take over a busy machine and still follows the run.
+      const drawMs = performance.now() - started;
+      document.body.dataset.drawMs = String(Math.round(drawMs));
+      nextPoll = Math.min(5000, Math.max(boot.poll_ms, 3 * drawMs));
       status.innerHTML = '<span class="live-dot"></span>live · updated ' + new Date().toLocaleTimeString();
       document.body.dataset.polls = String(Number(document.body.dataset.polls || 0) + 1);
     } catch (error) {
