@@ -91,7 +91,8 @@ def test_live_page_follows_a_run_and_the_progress_line_links_to_it(tmp_path: Pat
             evaluated = conn.execute("SELECT COUNT(*) FROM evaluations").fetchone()[0]
         _wait_for(lambda: _page_figures(driver) == (SAMPLES, evaluated), 15, "the finished run on the page")
         chart = "#run-0 .score-vs-samples"
-        assert drawn_points(driver, chart, "valid") + drawn_points(driver, chart, "failed") == evaluated
+        markers = lambda: drawn_points(driver, chart, "valid") + drawn_points(driver, chart, "failed")  # noqa: E731
+        _wait_for(lambda: markers() == evaluated, 15, "one marker per evaluation (charts redraw every 3 s)")
         full_page_screenshot(driver, tmp_path / "live-finished.png")
     finally:
         driver.quit()

@@ -131,8 +131,12 @@
     const focus = focusRange(view);
     const extra = { yaxis2: { overlaying: "y", range: [0, 1], visible: false, fixedrange: true } };
     if (focus) extra.yaxis = { title: { text: fmt.axis_title }, zeroline: false, range: focus.range };
-    const outsideNote = focus ? " " + focus.outside + " evaluations lie outside the focused range: double-click " +
-      "the chart to see all." : "";
+    const held = view.held_out_history || {};
+    const failedHeld = (held.points || []).find((p) => p.error && p.held_out_shown == null);
+    const heldNote = (failedHeld ? " Held-out scores unavailable: " + esc(failedHeld.error) + "." : "") +
+      (held.pending ? " Scoring " + held.pending + " best-so-far programs on held-out inputs…" : "");
+    const outsideNote = heldNote + (focus ? " " + focus.outside + " evaluations lie outside the focused range: double-click " +
+      "the chart to see all." : "");
     const bySamples = card(el, "scores-samples", "Score vs samples drawn",
       esc(fmt.axis_title) + ", " + betterWord(fmt) + ". Dots: every valid evaluation on the training inputs; " +
       "crosses along the bottom: failed evaluations; orange: the best-so-far program scored on held-out inputs " +
@@ -285,30 +289,53 @@
   }
 
   const drawnInputs = new WeakMap();
+  const chartsDrawn = new WeakMap();
+  const latestView = new WeakMap();
+  const redrawTimers = new WeakMap();
+  const CHART = "chart", CHART_MS = 3000;
+
+  function redrawLater(el, ms) {
+    if (redrawTimers.get(el)) return;
+    redrawTimers.set(el, setTimeout(() => {
+      redrawTimers.delete(el);
+      renderRun(el, latestView.get(el));
+    }, Math.max(ms, 50)));
+  }
 
   function renderRun(el, view) {
     const open = new Set(Array.from(el.querySelectorAll("details[open]")).map((d) => d.dataset.key));
     skeleton(el);
+    latestView.set(el, view);
     el.dataset.samples = view.counts.samples;
     el.dataset.evaluations = view.counts.evaluated;
     const parts = [
       [drawHeader, [view.counts, view.best_so_far.slice(-1), view.held_out, view.explanation]],
       // Without a valid program there is no score to chart; the explanation says why.
       [(e, v) => { if (v.best_so_far.length) drawScores(e, v); },
-        [view.evaluations.candidate_id.length, view.best_so_far.length, view.counts.samples, view.held_out_history]],
-      [(e, v) => { if (v.rates.length) drawRates(e, v); }, [view.rates]],
-      [drawThroughput, [view.throughput]],
+        [view.evaluations.candidate_id.length, view.best_so_far.length, view.counts.samples, view.held_out_history],
+        CHART],
+      [(e, v) => { if (v.rates.length) drawRates(e, v); }, [view.rates], CHART],
+      [drawThroughput, [view.throughput], CHART],
       [drawLineage, [view.lineage.map((s) => s.candidate_id)]],
       [drawIslands, [view.islands]],
       [drawErrors, [view.errors.map((x) => [x.message, x.count])]],
       [drawDetails, [view.best_details, view.panels]],
     ];
-    // Redraw only what changed since the last poll: a live page should cost the run's machine little.
+    // Redraw only what changed since the last poll, and charts (most of a redraw's cost) at most every
+    // CHART_MS on a live page, with a trailing redraw so the last state is always drawn.
     const seen = drawnInputs.get(el) || new Map();
-    parts.forEach(([draw, inputs], i) => {
+    const now = performance.now();
+    const chartsDue = boot.mode !== "live" || now - (chartsDrawn.get(el) || -Infinity) >= CHART_MS;
+    let drewChart = false;
+    parts.forEach(([draw, inputs, kind], i) => {
       const key = JSON.stringify(inputs);
-      if (seen.get(i) !== key) { draw(el, view); seen.set(i, key); }
+      if (seen.get(i) === key) return;
+      if (kind === CHART && !chartsDue) { redrawLater(el, CHART_MS - (now - chartsDrawn.get(el))); return; }
+      draw(el, view);
+      seen.set(i, key);
+      drewChart = drewChart || kind === CHART;
     });
+    if (drewChart) chartsDrawn.set(el, now);
     drawnInputs.set(el, seen);
     el.querySelectorAll("details").forEach((d) => { if (open.has(d.dataset.key)) d.open = true; });
   }
