@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 RATE_BUCKETS = 40
 MIN_RATE_WINDOW = 8  # samples: smaller windows make the shares jump between 0 and 100%
 THROUGHPUT_BUCKETS = 30
+MIN_RATE_SPAN_SECONDS = 10.0
 ERROR_ROWS = 20
 OUTCOMES = ("valid", "duplicate", "error", "pending")
 
@@ -90,7 +91,9 @@ def _sample_rate_series(conn: sqlite3.Connection, start: float) -> list[dict[str
     if len(rows) < 2:
         return []
     first, last = rows[0][0], rows[-1][0]
-    width = max((last - first) / THROUGHPUT_BUCKETS, 1e-3)
+    if last - first < MIN_RATE_SPAN_SECONDS:
+        return []  # a rate over a second or two of samples is mostly noise from batching
+    width = (last - first) / THROUGHPUT_BUCKETS
     slices: dict[int, list[int]] = {}
     for created, tokens in rows:
         index = min(int((created - first) / width), THROUGHPUT_BUCKETS - 1)

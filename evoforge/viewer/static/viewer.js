@@ -155,7 +155,8 @@
     const r = view.rates;
     const colors = { valid: "#1a7f37", duplicate: "#8a94a6", error: "#c62828", pending: "#e0b000" };
     const traces = ["valid", "duplicate", "error", "pending"].map((k) => ({
-      x: r.map((b) => b.samples), y: r.map((b) => 100 * b[k]), name: k, type: "scatter", mode: "lines",
+      x: r.map((b) => b.samples), y: r.map((b) => 100 * b[k]), name: k, type: "scatter",
+      mode: r.length > 1 ? "lines" : "markers",
       stackgroup: "one", line: { width: 0.5, color: colors[k] }, customdata: r.map((b) => b.minutes),
       hovertemplate: k + ": %{y:.0f}% (samples ≤ %{x}, %{customdata:.1f} min)<extra></extra>" }));
     Plotly.react(chartIn(c, "rates-chart", true), traces,
