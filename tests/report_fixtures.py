@@ -73,6 +73,21 @@ def evoforge_run(problem: Path, run_dir: Path, completions: Path, samples: int,
                             text=True)
 
 
+RAY_START_TIMEOUT = "failed to startup or the GCS has become overloaded"
+
+
+def finished_run(problem: Path, run_dir: Path, completions: Path, samples: int) -> tuple[int, str]:
+    """`evoforge run` to its end: (exit code, log). One retry when Ray itself failed to start
+    (its raylet start-up times out on an over-subscribed machine), which is not what these tests test."""
+    for attempt in range(2):
+        run = evoforge_run(problem, run_dir, completions, samples)
+        log = run.communicate(timeout=300)[0]
+        if RAY_START_TIMEOUT not in " ".join(log.split()) or attempt:
+            return run.returncode, log
+        shutil.rmtree(run_dir, ignore_errors=True)
+    raise AssertionError("unreachable")
+
+
 def headless_chromium(width: int = 1400, height: int = 2400) -> webdriver.Chrome:
     """Debian's chromium through its chromedriver, headless."""
     options = webdriver.ChromeOptions()

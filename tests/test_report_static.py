@@ -21,7 +21,7 @@ from evoforge.viewer.held_out import HeldOutScores
 from evoforge.viewer.run_data import load_run_view
 from tests.report_fixtures import (
     drawn_points,
-    evoforge_run,
+    finished_run,
     full_page_screenshot,
     headless_chromium,
     make_problem,
@@ -37,13 +37,11 @@ def runs(tmp_path_factory) -> dict[str, Path]:
     two Ray clusters starting at once on a loaded two-core machine can time out)."""
     root = tmp_path_factory.mktemp("report")
     completions = write_completions(root / "recorded.jsonl")
-    good = evoforge_run(make_problem(root / "problem"), root / "good", completions, samples=48)
-    good_log = good.communicate(timeout=300)[0]
-    assert good.returncode == 0, good_log
-    broken = evoforge_run(make_problem(root / "broken_problem", BROKEN_SEED), root / "broken", completions,
-                          samples=48)
-    broken_log = broken.communicate(timeout=300)[0]
-    assert broken.returncode == 1 and "seed program does not score" in broken_log, broken_log
+    good_rc, good_log = finished_run(make_problem(root / "problem"), root / "good", completions, samples=48)
+    assert good_rc == 0, good_log
+    broken_rc, broken_log = finished_run(make_problem(root / "broken_problem", BROKEN_SEED), root / "broken",
+                                         completions, samples=48)
+    assert broken_rc == 1 and "seed program does not score" in broken_log, broken_log
     return {"good": root / "good", "broken": root / "broken"}
 
 
