@@ -176,7 +176,8 @@
     fill(c, '<div class="figures">' +
       figure(num(t.samples_per_minute, 1), "samples / min") + figure(num(t.tokens_per_second, 1), "tokens / s") +
       figure(t.evaluator_utilisation == null ? "–" : (100 * t.evaluator_utilisation).toFixed(0) + "%",
-        "evaluator utilisation") + figure(num(t.wall_seconds / 60, 1), "minutes of search") +
+        "evaluator utilisation") + figure(t.wall_seconds < 120 ? num(t.wall_seconds, 1) + " s" : num(t.wall_seconds / 60, 1) + " min",
+        "search time") +
       figure(num(t.completion_tokens, 0), "completion tokens") + "</div>");
     if (!t.series.length) return;
     Plotly.react(chartIn(c, "throughput-chart", true), [
