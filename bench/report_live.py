@@ -158,7 +158,14 @@ def series(root: Path, label: str, samples: int, delay: float, rounds: int) -> N
     for r in range(rounds):
         for with_page in ((False, True) if r % 2 == 0 else (True, False)):
             name = f"{label}-{r}-{'page' if with_page else 'alone'}"
-            results[with_page].append(one_run(root, name, samples, delay, with_page))
+            try:
+                result = one_run(root, name, samples, delay, with_page)
+            except RuntimeError as error:  # Ray on an over-subscribed host now and then loses an actor
+                why = str(error).strip().splitlines()[-1][:120]
+                print(f"  {name}: run failed ({why}); once more", flush=True)
+                shutil.rmtree(root / name, ignore_errors=True)
+                result = one_run(root, name, samples, delay, with_page)
+            results[with_page].append(result)
             print(f"  {name}: {results[with_page][-1]['rate']:.1f} samples/s", flush=True)
     alone = statistics.median(x["rate"] for x in results[False])
     paged = statistics.median(x["rate"] for x in results[True])
