@@ -181,7 +181,7 @@ def _run_session(start, problem: str, inputs_json: str | None, budget: int, run_
 
             check_backend(spec)  # e.g. no Lean: BACKEND_UNAVAILABLE before any actor starts
             _say(err, f"run directory: {run_dir}")
-            with Progress(spec, budget, err) as progress:
+            with Progress(spec, budget, err, run_dir=run_dir) as progress:
                 outcome = start(progress.update)
     except KeyboardInterrupt as interrupt:  # Ctrl-C, or SIGTERM (runtime.interrupts.Terminated)
         _say(err, f"\nstopped; continue with: evoforge resume {run_dir}")
@@ -330,8 +330,11 @@ def _print_evaluation(spec, candidate: Path, results: dict, as_json: bool) -> No
 
 
 from evoforge.commands.lean import verify_lean  # noqa: E402
+from evoforge.commands.report import report, serve  # noqa: E402
 
 app.command("verify-lean")(verify_lean)
+app.command()(report)
+app.command()(serve)
 
 
 def main() -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 from rich.console import Console
@@ -17,6 +18,7 @@ from rich.text import Text
 
 from evoforge.records import RunCounters
 from evoforge.spec import ProblemSpec
+from evoforge.viewer.serve_file import live_page_url
 
 PLAIN_LINE_SECONDS = 10.0
 
@@ -24,8 +26,10 @@ PLAIN_LINE_SECONDS = 10.0
 class Progress:
     """Turns counters into a live display; used as a context manager around the loop."""
 
-    def __init__(self, spec: ProblemSpec, budget: int, console: Console | None = None) -> None:
+    def __init__(self, spec: ProblemSpec, budget: int, console: Console | None = None,
+                 run_dir: Path | None = None) -> None:
         self.spec = spec
+        self.run_dir = run_dir  # where `evoforge serve` announces its live page (serve.json)
         self.budget = budget
         self.console = console or Console(stderr=True)
         self._live: Live | None = None
@@ -68,6 +72,7 @@ class Progress:
             "tokens": f"{new_tokens / (minutes * 60):.1f} tok/s",
             "queue": f"{int(status.get('queue', 0))} waiting, {int(status.get('evaluating', 0))} running",
             "elapsed": f"{status.get('elapsed', 0) / 60:.1f} min",
+            **({"page": url} if self.run_dir and (url := live_page_url(self.run_dir)) else {}),
         }
 
     def _table(self, figures: dict[str, str]) -> Table:

@@ -19,7 +19,7 @@ if [ ! -f "$stamp" ]; then
     "$VENV/bin/pip" install -q --upgrade pip
     # The CPU torch wheel first: any looser torch spec would fetch a multi-GB CUDA build.
     "$VENV/bin/pip" install -q "torch==2.13.0"
-    "$VENV/bin/pip" install -q -e ".[transformers,symbolic,dev]"
+    "$VENV/bin/pip" install -q -e ".[transformers,symbolic,view,dev]"
     touch "$stamp"
 fi
 if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && ! command -v bwrap >/dev/null 2>&1; then
@@ -27,6 +27,13 @@ if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && ! command -v bwra
     (apt-get install -y -qq bubblewrap >/dev/null 2>&1 || \
      (apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq bubblewrap >/dev/null 2>&1)) || \
      echo "[setup] bubblewrap unavailable; the sandbox keeps its other limits"
+fi
+if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && \
+   ! { command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1; }; then
+    echo "[setup] installing chromium and chromedriver (the report and live-page tests open them headless)"
+    (apt-get install -y -qq chromium chromium-driver >/dev/null 2>&1 || \
+     (apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq chromium chromium-driver >/dev/null 2>&1)) || \
+     echo "[setup] chromium unavailable; the browser tests will fail with that reason"
 fi
 echo "[setup] embedded model and llama.cpp server"
 "$VENV/bin/python" -m evoforge.agents.install

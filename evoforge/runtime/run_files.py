@@ -94,6 +94,7 @@ def creation_meta(config: RunConfig, spec: ProblemSpec) -> dict[str, Any]:
         "spec": {
             "name": spec.name, "path": str(spec.path), "source": spec.source,
             "evolve_name": spec.evolve_name, "run_name": spec.run_name, "seed_code": spec.seed_code,
+            "kind": spec.kind,  # the report picks the kind's panels by it
         },
         "direction": spec.direction.value,
         "report": dataclasses.asdict(spec.report),
