@@ -44,6 +44,12 @@ def _print_error(message: str, label: str = "error:") -> None:
 OUTAGE_HELP = "Minutes an LLM server that has answered may stay away before the run stops."
 
 
+def _fail(message: str) -> typer.Exit:
+    """Print one red sentence; the caller raises the returned Exit (code 2)."""
+    _print_error(message)
+    return typer.Exit(code=2)
+
+
 @contextlib.contextmanager
 def _user_errors(run_dir: Path | None = None) -> Iterator[None]:
     """Turn an error the user can fix into one red sentence and exit 2; bugs keep their traceback."""

@@ -39,10 +39,33 @@ def runs(tmp_path_factory) -> dict[str, Path]:
     completions = write_completions(root / "recorded.jsonl")
     good_rc, good_log = finished_run(make_problem(root / "problem"), root / "good", completions, samples=48)
     assert good_rc == 0, good_log
-    broken_rc, broken_log = finished_run(make_problem(root / "broken_problem", BROKEN_SEED), root / "broken",
+    broken_rc, broken_log = finished_run(make_problem(root / "broken_problem", BROKEN_SEED), root / "refused",
                                          completions, samples=48)
-    assert broken_rc == 1 and "seed program does not score" in broken_log, broken_log
-    return {"good": root / "good", "broken": root / "broken"}
+    assert broken_rc == 2 and "does not score on the training inputs" in broken_log, broken_log
+    broken = _run_with_no_valid_program(root / "broken_problem", root / "broken")
+    return {"good": root / "good", "broken": broken}
+
+
+def _run_with_no_valid_program(problem: Path, run_dir: Path) -> Path:
+    """A run whose only program failed, as runs made before seeds were checked at creation hold:
+    the real creation metadata and the real sandbox's verdict on the broken seed, stored by RunStorage."""
+    from evoforge.code_text import code_hash
+    from evoforge.evaluators import open_evaluator
+    from evoforge.run_config import RunConfig
+    from evoforge.runtime.run_files import creation_meta
+    from evoforge.spec import load_problem
+    from evoforge.storage import RunStorage
+
+    spec = load_problem(str(problem))
+    with open_evaluator(spec, mode="in-process") as evaluator:
+        evaluation = evaluator.evaluate(spec.seed_code)
+    assert not evaluation.ok
+    storage = RunStorage(run_dir / DB_FILENAME)
+    storage.create_run(creation_meta(RunConfig(problem=str(problem), run_dir=run_dir, samples=48), spec))
+    seed_id = storage.add_seed_candidate(spec.seed_code, code_hash(spec.seed_code))
+    storage.record_evaluation(seed_id, evaluation, None)
+    storage.close()
+    return run_dir
 
 
 @pytest.fixture(scope="module")
