@@ -1,8 +1,5 @@
-"""Where the published data sets are, for tests and bench scripts: one setting, `EVOFORGE_DATA`.
+"""Published data sets for tests and bench scripts, found by `evoforge.data_paths` (`EVOFORGE_DATA`).
 
-Default: `../shared/data` next to the repository root (`/work/shared/data`
-for a checkout at `/work/main`); a relative value is taken from the
-repository root too. Production code never guesses: users pass `--dataset`.
 A test that needs a missing set skips with the reason, except under `CI=true`,
 where a missing data set is a failure (a CI run must not pass by skipping).
 """
@@ -11,14 +8,14 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-REPO = Path(__file__).resolve().parents[1]
-DEFAULT = "../shared/data"
+if TYPE_CHECKING:
+    import pytest
 
+from evoforge.data_paths import REPO, published_data_dir
 
-def published_data_dir() -> Path:
-    """The folder `EVOFORGE_DATA` names (or the default), resolved against the repository root."""
-    return (REPO / os.environ.get("EVOFORGE_DATA", DEFAULT)).resolve()
+__all__ = ["REPO", "published_data_dir", "require_published"]
 
 
 def require_published(relative: str) -> Path:
@@ -33,3 +30,13 @@ def require_published(relative: str) -> Path:
     if os.environ.get("CI", "").lower() == "true":
         pytest.fail(reason)
     pytest.skip(reason)
+
+
+def needs_published(relative: str) -> pytest.MarkDecorator:
+    """A mark that skips when `relative` is missing, except under CI=true (where the test then fails)."""
+    import pytest
+
+    path = published_data_dir() / relative
+    missing = not path.exists() and os.environ.get("CI", "").lower() != "true"
+    reason = f"published data {relative} not found at {path}; set EVOFORGE_DATA"
+    return pytest.mark.skipif(missing, reason=reason)

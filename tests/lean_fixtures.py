@@ -14,9 +14,7 @@ import shlex
 import sys
 from pathlib import Path
 
-import pytest
-
-from evoforge.evaluators.lean.problem import data_root
+from tests.data_paths import published_data_dir, require_published
 
 REPO = Path(__file__).resolve().parents[1]
 REPLAY_SCRIPT = REPO / "tests" / "lean_replay_repl.py"
@@ -24,12 +22,9 @@ CONSTRUCTED = REPO / "tests" / "data" / "lean_constructed_answers.jsonl"
 
 
 def transcripts_dir() -> Path:
-    folder = data_root() / "lean" / "repl_transcripts"
-    if not (folder / "readme.in").is_file():
-        pytest.fail(
-            f"the REPL transcripts are not at {folder}; set EVOFORGE_DATA (see shared/data/README.md)"
-        )
-    return folder
+    """The real Lean REPL transcripts the replay answers from (skip where absent; fail under CI=true)."""
+    require_published("lean/repl_transcripts/readme.in")
+    return published_data_dir() / "lean" / "repl_transcripts"
 
 
 def replay_repl(tmp_path: Path, *flags: str, constructed: bool = False, log: Path | None = None) -> Path:

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
 from pathlib import Path
@@ -30,10 +29,9 @@ Entry = tuple[str, dict[str, Any], dict[str, Any]]
 
 
 def default_transcripts() -> Path:
-    data = os.environ.get("EVOFORGE_DATA") or str(
-        Path(__file__).resolve().parents[1].parent / "shared" / "data"
-    )
-    return Path(data) / "lean" / "repl_transcripts"
+    from evoforge.data_paths import published_data_dir
+
+    return published_data_dir() / "lean" / "repl_transcripts"
 
 
 def blocks(text: str) -> list[str]:

@@ -3,20 +3,18 @@
 from __future__ import annotations
 
 import json
-import os
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from evoforge.expressions import feynman
 from evoforge.spec_errors import SpecError
+from tests.data_paths import needs_published, published_data_dir
 
-REPO = Path(__file__).resolve().parents[1]
-DATA = Path(os.environ.get("EVOFORGE_DATA", REPO.parent / "shared" / "data"))
+DATA = published_data_dir()
 FEYNMAN_JSON = DATA / "feynman" / "feynman.json"
 
-needs_data = pytest.mark.skipif(not FEYNMAN_JSON.is_file(), reason=f"no {FEYNMAN_JSON} (set EVOFORGE_DATA)")
+needs_data = needs_published("feynman/feynman.json")
 
 
 @needs_data

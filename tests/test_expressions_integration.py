@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
@@ -11,12 +10,12 @@ from typer.testing import CliRunner
 
 from evoforge.cli import app
 from evoforge.expressions import integrals
+from tests.data_paths import needs_published, published_data_dir
 
-REPO = Path(__file__).resolve().parents[1]
-DATA = Path(os.environ.get("EVOFORGE_DATA", REPO.parent / "shared" / "data"))
+DATA = published_data_dir()
 INTEGRALS = DATA / "integration" / "integrals.json"
 
-pytestmark = pytest.mark.skipif(not INTEGRALS.is_file(), reason=f"no {INTEGRALS} (set EVOFORGE_DATA)")
+pytestmark = needs_published("integration/integrals.json")
 
 
 def verify(tmp_path: Path, integral: str, body: str) -> tuple[int, dict]:

@@ -18,7 +18,10 @@ from evoforge.evaluators.lean.outcome import Status
 from evoforge.evaluators.lean.repl_verifier import ReplVerifier
 from evoforge.evaluators.lean.rules import axioms_used, judge_response
 from evoforge.evaluators.lean.task import ProofTask
+from tests.data_paths import needs_published
 from tests.lean_fixtures import logged_commands, recorded_session, replay_repl
+
+pytestmark = needs_published("lean")  # the REPL transcripts and core_theorems.json
 
 DEMO = ProofTask(
     "demo", "theorem demo (a b: Nat): a + b = b + a", "by rw [Nat.add_comm]", preamble="def f : Nat := 1"

@@ -15,7 +15,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tests.data_paths import needs_published
 from tests.lean_fixtures import REPO, replay_repl
+
+pytestmark = needs_published("lean")  # the REPL transcripts and core_theorems.json
 
 PROBLEM = """
 name = "lean_demo"

@@ -20,7 +20,10 @@ from evoforge.evaluators import open_evaluator
 from evoforge.records import Prompt
 from evoforge.spec import builtin_problem_names, load_problem
 from evoforge.spec_errors import SpecError
+from tests.data_paths import needs_published
 from tests.lean_fixtures import replay_repl, transcripts_dir
+
+pytestmark = needs_published("lean")  # the REPL transcripts and core_theorems.json
 
 LEAN_PROBLEM = """
 name = "lean_replay"

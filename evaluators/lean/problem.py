@@ -10,7 +10,6 @@ spec, so a candidate proof is scored on it by the `lean_proof` evaluator.
 from __future__ import annotations
 
 import json
-import os
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -23,9 +22,9 @@ SEED_PROOF = "by\n  sorry"
 
 
 def data_root() -> Path:
-    """The published data folder: EVOFORGE_DATA, default ../shared/data beside the repository."""
-    given = os.environ.get("EVOFORGE_DATA")
-    return Path(given) if given else Path(__file__).resolve().parents[2].parent / "shared" / "data"
+    from evoforge.data_paths import published_data_dir
+
+    return published_data_dir()
 
 
 def is_lean_folder(folder: Path) -> bool:

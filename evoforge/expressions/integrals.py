@@ -9,7 +9,6 @@ project never copies it. The identities hold on (0, 1); points are drawn in
 from __future__ import annotations
 
 import json
-import os
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,14 +31,10 @@ class Integral:
     sympy_solves: bool | None
 
 
-def shared_data_dir() -> Path:
-    """The one place the shared data folder is found: EVOFORGE_DATA, else ../shared/data."""
-    default = Path(__file__).resolve().parents[2].parent / "shared" / "data"
-    return Path(os.environ.get("EVOFORGE_DATA", default))
-
-
 def default_dataset() -> Path:
-    return shared_data_dir() / "integration" / "integrals.json"
+    from evoforge.data_paths import published_data_dir
+
+    return published_data_dir() / "integration" / "integrals.json"
 
 
 def load(path: Path | None = None) -> list[Integral]:
