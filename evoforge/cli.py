@@ -118,16 +118,16 @@ def run(
 ) -> None:
     """Run an evolutionary search (an option not given takes RunConfig's / LLMConfig's default)."""
     from evoforge.commands.expressions import ExpressionOptions, plan_expression_run, run_expression_suite
-    from evoforge.commands.lean import run_every_theorem, theorem_inputs
+    from evoforge.commands.lean import is_lean_problem, run_every_theorem, theorem_inputs
     from evoforge.run_config import RunConfig
     from evoforge.runtime.session import run_search
 
+    if all_instances and is_lean_problem(problem):
+        return run_every_theorem(run, dict(locals()))
     name = Path(problem).stem if problem.endswith(".py") else Path(problem).name
     with _user_errors():
         options = ExpressionOptions(equation, tier, all_instances, noise, dataset, csv, target, split_column)
         plan = plan_expression_run(problem, options, run_dir or _new_run_dir(name))
-    if plan is None and all_instances:
-        return run_every_theorem(run, dict(locals()))
     inputs = theorem_inputs(theorem, dataset) if theorem else inputs
     llm_settings = {
         "backend": llm, "base_url": base_url, "model": model, "temperature": temperature,

@@ -160,6 +160,14 @@ def theorem_inputs(theorem: str, dataset: Path | None) -> str:
     return json.dumps({"theorems": [theorem], "dataset": str(dataset.resolve()) if dataset else None})
 
 
+def is_lean_problem(problem: str) -> bool:
+    """A lean_proof problem folder, given by path or built-in name (`--all` then means every statement)."""
+    from evoforge.evaluators.lean.problem import is_lean_folder
+    from evoforge.spec import builtin_problems_dir
+
+    return is_lean_folder(Path(problem)) or is_lean_folder(builtin_problems_dir() / problem)
+
+
 def run_every_theorem(run: Callable[..., None], params: dict[str, Any]) -> None:
     """`evoforge run PROBLEM --all`: one search per statement, each in RUN_DIR/NAME, in turn."""
     import inspect
