@@ -67,7 +67,11 @@ class TrialResult:
     """The outcome of running one candidate on one input.
 
     `score` is a finite float or None; `error` says why there is no score
-    (timeout, memory, crash, invalid result ...) in one line.
+    (timeout, memory, crash, invalid result ...) in one line. `data` is what
+    the spec's `@run` returned beside the score, when it returned
+    `{"score": ..., "data": [...]}`: a JSON list (nested at most four deep) of
+    finite ints and floats, checked on both sides of the sandbox boundary
+    (a surrogate needs the design field a candidate produced, not just its score).
     """
 
     input_key: str
@@ -75,6 +79,7 @@ class TrialResult:
     error: str | None = None
     seconds: float = 0.0
     output_tail: str = ""
+    data: list[Any] | None = field(default=None, hash=False)
 
     def __post_init__(self) -> None:
         if self.score is not None and not math.isfinite(self.score):

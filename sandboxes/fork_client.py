@@ -157,5 +157,6 @@ class ForkSandbox(Sandbox):
 
 def _trial(input_key: str, reply: dict[str, Any]) -> TrialResult:
     return TrialResult(input_key, score=reply.get("score"), error=reply.get("error"),
-                       seconds=float(reply.get("seconds", 0.0)), output_tail=reply.get("output_tail", ""))
+                       seconds=float(reply.get("seconds", 0.0)), output_tail=reply.get("output_tail", ""),
+                       data=reply.get("data"))
 

@@ -20,7 +20,7 @@ from types import CodeType
 from typing import Any
 
 from evoforge.sandboxes.guard import TamperedError, TamperGuard, reject_escape_hatches, used_chains
-from evoforge.sandboxes.scores import checked_score, short
+from evoforge.sandboxes.scores import checked_outcome, short
 
 SPEC_MODULE = "evoforge_problem_spec"
 # Imported by every sandbox before its first trial, so that a candidate's `import copy` costs nothing:
@@ -141,7 +141,8 @@ def compile_candidate(code: str) -> CodeType | str:
 
 
 def run_trial(prepared: PreparedSpec, code: str | CodeType, value: Any) -> dict[str, Any]:
-    """{"score": float} or {"error": "..."}: the candidate's whole effect, as data."""
+    """{"score": float}, {"score": float, "data": [...]} or {"error": "..."}: the candidate's whole
+    effect, as data."""
     compiled = compile_candidate(code) if isinstance(code, str) else code
     if isinstance(compiled, str):
         return {"error": compiled}
@@ -157,8 +158,7 @@ def run_trial(prepared: PreparedSpec, code: str | CodeType, value: Any) -> dict[
         return {"error": "recursion limit: the candidate recursed too deeply"}
     except BaseException as error:  # SystemExit, KeyboardInterrupt: all the candidate's doing
         return {"error": short(f"{_name(error)}: {_text(error)}")}
-    score, problem = checked_score(score_value)
-    return {"score": score} if problem is None else {"error": problem}
+    return checked_outcome(score_value)
 
 
 class _Refused(Exception):

@@ -39,7 +39,7 @@ class InProcessSandbox(Sandbox):
         started = time.perf_counter()
         outcome = run_trial(self._program.instantiate(), code, self._inputs[input_key])
         return TrialResult(input_key, outcome.get("score"), outcome.get("error"),
-                           seconds=time.perf_counter() - started)
+                           seconds=time.perf_counter() - started, data=outcome.get("data"))
 
     def close(self) -> None:
         self._inputs = {}

@@ -50,7 +50,8 @@ class SpawnSandbox(Sandbox):
         finally:
             shutil.rmtree(workdir, ignore_errors=True)  # the child may have made it unreadable; best effort
         return TrialResult(input_key, outcome["score"], outcome["error"],  # type: ignore[arg-type]
-                           seconds=time.perf_counter() - started, output_tail=str(outcome["output_tail"]))
+                           seconds=time.perf_counter() - started, output_tail=str(outcome["output_tail"]),
+                           data=outcome["data"])  # type: ignore[arg-type]
 
     def _spawn_and_watch(self, job: dict[str, object], token: str) -> dict[str, object]:
         with tempfile.TemporaryFile() as job_file:

@@ -17,9 +17,8 @@ import time
 from dataclasses import dataclass, field
 
 from evoforge.records import Limits
-from evoforge.sandboxes.scores import ChildResult, decode_child_result
+from evoforge.sandboxes.scores import MAX_RESULT_BYTES, ChildResult, decode_child_result
 
-MAX_RESULT_BYTES = 64 * 1024
 TAIL_BYTES = 2000
 _READ = select.POLLIN | select.POLLHUP | select.POLLERR
 
@@ -74,7 +73,7 @@ def watch_child(pid: int, result_fd: int, output_fd: int, limits: Limits, token:
                 deadline: float | None = None, reap_later: bool = False) -> tuple[dict[str, object], bool]:
     """Wait for the child under the wall clock and caps.
 
-    Returns ({"score", "error", "output_tail", "imported"}, still_to_reap). With
+    Returns ({"score", "error", "output_tail", "imported", "data"}, still_to_reap). With
     `reap_later`, a child that closed its pipes after a complete result is
     not waited for: its exit (tearing down a numpy-sized address space)
     overlaps with the reply instead of delaying it; it has been SIGKILLed
@@ -90,14 +89,18 @@ def watch_child(pid: int, result_fd: int, output_fd: int, limits: Limits, token:
     kill_tree(pid)  # strays that left the group but not the namespace are gone with its init
     tail = streams.tail.decode("utf-8", errors="replace")
     if ending == "closed" and reap_later:
-        score, error, imported = decode_child_result(bytes(streams.result), token)
-        return {"score": score, "error": error, "output_tail": tail, "imported": imported}, True
+        result = decode_child_result(bytes(streams.result), token)
+        return _outcome(result, tail), True
     _, status, usage = os.wait4(pid, 0)
     _drain(streams)
     cpu = usage.ru_utime + usage.ru_stime
-    score, error, imported = _verdict(status, cpu, ending == "timeout", streams, limits, token)
-    tail = streams.tail.decode("utf-8", errors="replace")
-    return {"score": score, "error": error, "output_tail": tail, "imported": imported}, False
+    result = _verdict(status, cpu, ending == "timeout", streams, limits, token)
+    return _outcome(result, streams.tail.decode("utf-8", errors="replace")), False
+
+
+def _outcome(result: ChildResult, tail: str) -> dict[str, object]:
+    return {"score": result.score, "error": result.error, "output_tail": tail, "imported": result.imported,
+            "data": result.data}
 
 
 def reap(pid: int, block: bool) -> bool:

@@ -47,7 +47,7 @@ def test_subclasses_of_numbers_are_refused() -> None:
 def test_child_result_needs_the_token() -> None:
     good = json.dumps({"score": 2.5, "token": TOKEN}).encode()
     forged = json.dumps({"score": 1e9, "token": "guess"}).encode()
-    assert decode_child_result(good, TOKEN) == (2.5, None, ())
+    assert decode_child_result(good, TOKEN) == (2.5, None, (), None)
     forged_error = decode_child_result(forged, TOKEN).error
     assert forged_error.startswith("invalid result: the result channel was written")
 
@@ -58,13 +58,13 @@ def test_child_result_needs_the_token() -> None:
     b"[" * 60_000,
 ])
 def test_malformed_child_results_are_errors(raw: bytes) -> None:
-    score, error, _ = decode_child_result(raw, TOKEN)
+    score, error = decode_child_result(raw, TOKEN)[:2]
     assert score is None and error.startswith("invalid result")
 
 
 def test_child_error_is_kept_short_and_on_one_line() -> None:
     raw = json.dumps({"error": "Boom\n" + "x" * 5000, "token": TOKEN}).encode()
-    score, error, _ = decode_child_result(raw, TOKEN)
+    score, error = decode_child_result(raw, TOKEN)[:2]
     assert score is None and "\n" not in error and len(error) <= 500 and error.startswith("Boom x")
 
 
