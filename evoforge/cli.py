@@ -154,6 +154,8 @@ def show(
     """Show a run: best program, score history, counts."""
     from evoforge.run_report import plot_history, summarize_run
     from evoforge.spec import ReportFormat
+    from evoforge.surrogates.fidelity import line as fidelity_line
+    from evoforge.surrogates.report import plot_best_design
 
     try:
         summary = summarize_run(run_dir)
@@ -179,10 +181,16 @@ def show(
     out.print("best so far (samples: score): " + ", ".join(f"{x}: {shown(y)}" for x, y in summary.history))
     for why, count in summary.top_errors:
         out.print(f"  {count:5d} × {why}")
+    if summary.fidelity:
+        out.print("screen fidelity (re-checked candidates): " + fidelity_line(summary.fidelity))
     if summary.best_code:
         out.print(Syntax(summary.best_code, "python"))
     if plot:
         out.print(f"plot written to {plot}")
+        if summary.fidelity and summary.best_candidate_id is not None:
+            design_plot = plot.with_name(f"{plot.stem}-design{plot.suffix}")
+            if plot_best_design(run_dir, summary.best_candidate_id, summary.problem, design_plot):
+                out.print(f"best design and its solution: {design_plot}")
 
 
 @app.command()
@@ -237,6 +245,11 @@ def _print_evaluation(spec, candidate: Path, results: dict, as_json: bool) -> No
     for key, r in results.items():
         table.add_row(key, r["shown"] or "-", str(r["score"]), r["error"] or "")
     out.print(table)
+
+
+from evoforge.commands.surrogate import app as surrogate_app  # noqa: E402
+
+app.add_typer(surrogate_app, name="surrogate")
 
 
 def main() -> None:

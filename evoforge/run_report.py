@@ -12,6 +12,7 @@ from typing import Any
 
 from evoforge.records import Direction
 from evoforge.storage import RunStorage
+from evoforge.surrogates.report import run_fidelity
 
 
 @dataclass
@@ -39,6 +40,7 @@ class RunSummary:
     top_errors: list[tuple[str, int]] = field(default_factory=list)
     held_out: dict[str, Any] = field(default_factory=dict)
     report: dict[str, Any] = field(default_factory=dict)
+    fidelity: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -82,6 +84,7 @@ def _summary(storage: RunStorage, run_dir: Path) -> RunSummary:
         top_errors=storage.error_counts(),
         held_out=storage.meta("held_out", {}),
         report=storage.meta("report", {}),
+        fidelity=run_fidelity(storage, direction),
     )
 
 

@@ -103,7 +103,8 @@ def _execute(config: RunConfig, spec: ProblemSpec, progress: ProgressHook | None
 @contextlib.contextmanager
 def _actors(config: RunConfig, spec: ProblemSpec) -> Iterator[Pools]:
     database = DatabaseActor.remote(str(config.run_dir), spec, config.database, config.seed)
-    evaluators = [EvaluatorActor.remote(spec, config.sandbox_mode) for _ in range(config.evaluators)]
+    evaluators = [EvaluatorActor.remote(spec, config.sandbox_mode, str(config.run_dir))
+                  for _ in range(config.evaluators)]
     actors = [database, *evaluators]
     try:
         with serve_llm(config.llm, slots=config.samplers * config.samples_per_prompt) as llm:

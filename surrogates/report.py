@@ -1,0 +1,65 @@
+"""What `evoforge show` adds for a surrogate-screened run: fidelity figures and the best design's plot."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from evoforge.records import Direction
+from evoforge.storage import RunStorage
+from evoforge.surrogates.fidelity import from_details
+
+
+def run_fidelity(storage: RunStorage, direction: Direction) -> dict[str, Any]:
+    """Fidelity of the run's screen on its re-checked candidates ({} for runs with no screen)."""
+    programs = storage.programs(only_ok=False)
+    details = [storage.details_of(p.candidate_id) for p in programs]
+    if not any("screen" in d for d in details):
+        return {}
+    sign = 1.0 if direction is Direction.MAXIMIZE else -1.0
+    figures = from_details(details, [p.score for p in programs], sign)
+    versions = [d["surrogate_version"] for d in details if d.get("surrogate_version") is not None]
+    figures["screen"] = next(d["screen"] for d in details if "screen" in d)
+    if versions:
+        figures["surrogate_version"] = max(versions)
+    return figures
+
+
+def plot_best_design(run_dir: Path, candidate_id: int, problem: str, out: Path) -> Path | None:
+    """The best candidate's design field and its exact solution, as a PNG (None if it stored no design)."""
+    from evoforge.surrogates.data import problem_physics
+
+    storage = RunStorage.open_run(run_dir)
+    try:
+        design = storage.details_of(candidate_id).get("design")
+    finally:
+        storage.close()
+    if design is None:
+        return None
+    physics = problem_physics(problem)
+    design = np.asarray(design, dtype=float)
+    solution = physics.solve(design[None])[0]
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
+    if physics.dims == 1:
+        target = getattr(physics, "target", None)
+        axes[0].plot(design)
+        axes[1].plot(solution, label="design's state")
+        if target is not None:
+            axes[1].plot(target, "--", label="observed")
+        axes[1].legend()
+    else:
+        for ax, field in zip(axes, (design, solution), strict=True):
+            fig.colorbar(ax.imshow(field, origin="lower", extent=(0, 1, 0, 1)), ax=ax)
+    axes[0].set_title(f"best design (candidate {candidate_id})")
+    axes[1].set_title("exact solution")
+    fig.tight_layout()
+    fig.savefig(out, dpi=110)
+    plt.close(fig)
+    return out
