@@ -28,7 +28,7 @@ class Budget:
     seed: int = 0
 
 
-DEFAULT_BUDGET = {"burgers": Budget(pairs=768, epochs=60), "heat": Budget(pairs=384, epochs=60)}
+DEFAULT_BUDGET = {"burgers": Budget(pairs=512, epochs=40), "heat": Budget(pairs=256, epochs=40)}
 
 
 def make_data(problem: str, physics: Physics, budget: Budget,

@@ -12,7 +12,8 @@ def test_burgers_converges_in_space_and_time_and_obeys_its_energy_law() -> None:
     x = burgers.grid_points(setting.design_grid)
     u0 = burgers.design_field(np.sin(x) + 0.5 * np.sin(3 * x + 1.0), setting.band)
     reference = burgers.solve(u0, setting, 4096)
-    errors = [np.max(np.abs(burgers.solve(u0, setting, n) - reference[:: 4096 // n])) for n in (256, 512, 1024)]
+    errors = [np.max(np.abs(burgers.solve(u0, setting, n) - reference[:: 4096 // n]))
+              for n in (256, 512, 1024)]
     assert errors[0] > errors[1] > errors[2]
     assert errors[2] < 1e-3 < errors[0]  # the shock is resolved at the scoring grid, not below it
     finer_steps = burgers.solve(u0, burgers.BurgersSetting(horizon=1.5, cfl=0.1), 1024)
