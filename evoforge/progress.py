@@ -16,6 +16,7 @@ from rich.table import Table
 
 from evoforge.records import RunCounters
 from evoforge.spec import ProblemSpec
+from evoforge.surrogates.fidelity import line as fidelity_line
 
 PLAIN_LINE_SECONDS = 10.0
 
@@ -67,6 +68,7 @@ class Progress:
             "tokens": f"{new_tokens / (minutes * 60):.1f} tok/s",
             "queue": f"{int(status.get('queue', 0))} waiting, {int(status.get('evaluating', 0))} running",
             "elapsed": f"{status.get('elapsed', 0) / 60:.1f} min",
+            **({"screen": fidelity_line(counters.screen)} if counters.screen else {}),
         }
 
     def raw(self, better: float | None) -> float | None:

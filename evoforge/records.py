@@ -131,3 +131,4 @@ class RunCounters:
     valid: int = 0
     best_score: float | None = None
     completion_tokens: int = 0
+    screen: dict[str, Any] = field(default_factory=dict)  # a screened run's fidelity (surrogates)

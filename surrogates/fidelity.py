@@ -12,7 +12,6 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 import numpy as np
-from scipy.stats import spearmanr
 
 TOP_K = 10
 
@@ -24,6 +23,8 @@ def fidelity(pairs: Iterable[tuple[float, float]], candidates: int, exact_solves
     figures: dict[str, Any] = {"candidates": candidates, "exact_solves": exact_solves,
                                "solves_saved": candidates - exact_solves, "rechecked": len(data)}
     if len(data) >= 3 and np.ptp(data[:, 0]) > 0 and np.ptp(data[:, 1]) > 0:
+        from scipy.stats import spearmanr  # here: scipy.stats takes a second to import
+
         figures["spearman"] = float(spearmanr(data[:, 0], data[:, 1]).statistic)
     if len(data):
         figures["mae"] = float(np.mean(np.abs(data[:, 0] - data[:, 1])))
@@ -32,22 +33,6 @@ def fidelity(pairs: Iterable[tuple[float, float]], candidates: int, exact_solves
         top_exact = set(np.argsort(-sign * data[:, 1])[:k])
         figures[f"top{k}_overlap"] = len(top_estimated & top_exact) / k
     return figures
-
-
-def from_details(details: Iterable[Mapping[str, Any]], scores: Iterable[float | None],
-                 sign: float = 1.0) -> dict[str, Any]:
-    """Fidelity of a run from its stored evaluations (details written by the cascade evaluator)."""
-    pairs, candidates, exact = [], 0, 0
-    for detail, score in zip(details, scores, strict=True):
-        if "screen" not in detail:
-            continue
-        candidates += 1
-        exact += bool(detail.get("exact"))
-        if detail.get("exact") and detail.get("estimate") is not None and score is not None:
-            pairs.append((detail["estimate"], score))
-    if not candidates:
-        return {}
-    return fidelity(pairs, candidates, exact, sign)
 
 
 def line(figures: Mapping[str, Any]) -> str:
@@ -62,3 +47,22 @@ def line(figures: Mapping[str, Any]) -> str:
     if "mae" in figures:
         parts.append(f"MAE {figures['mae']:.3g}")
     return ", ".join(parts)
+
+
+class ScreenTally:
+    """The run's fidelity kept up to date one evaluation at a time (for the progress line)."""
+
+    def __init__(self, sign: float = 1.0) -> None:
+        self.sign = sign
+        self.pairs: list[tuple[float, float]] = []
+        self.candidates = 0
+        self.exact = 0
+
+    def add(self, details: Mapping[str, Any], score: float | None) -> dict[str, Any]:
+        """Count one evaluation; the figures so far ({} while no screened candidate was seen)."""
+        if "screen" in details:
+            self.candidates += 1
+            self.exact += bool(details.get("exact"))
+            if details.get("exact") and details.get("estimate") is not None and score is not None:
+                self.pairs.append((details["estimate"], score))
+        return fidelity(self.pairs, self.candidates, self.exact, self.sign) if self.candidates else {}

@@ -9,19 +9,26 @@ import numpy as np
 
 from evoforge.records import Direction
 from evoforge.storage import RunStorage
-from evoforge.surrogates.fidelity import from_details
+from evoforge.surrogates.fidelity import ScreenTally
 
 
-def run_fidelity(storage: RunStorage, direction: Direction) -> dict[str, Any]:
-    """Fidelity of the run's screen on its re-checked candidates ({} for runs with no screen)."""
-    programs = storage.programs(only_ok=False)
-    details = [storage.details_of(p.candidate_id) for p in programs]
-    if not any("screen" in d for d in details):
-        return {}
-    sign = 1.0 if direction is Direction.MAXIMIZE else -1.0
-    figures = from_details(details, [p.score for p in programs], sign)
-    versions = [d["surrogate_version"] for d in details if d.get("surrogate_version") is not None]
-    figures["screen"] = next(d["screen"] for d in details if "screen" in d)
+def run_fidelity(storage: RunStorage, direction: Direction,
+                 tally: ScreenTally | None = None) -> dict[str, Any]:
+    """Fidelity of the run's screen on its re-checked candidates ({} for runs with no screen).
+
+    A `tally` given is filled with the stored evaluations, so a resumed run's
+    progress line goes on counting from them.
+    """
+    tally = tally or ScreenTally(1.0 if direction is Direction.MAXIMIZE else -1.0)
+    figures: dict[str, Any] = {}
+    versions = []
+    for program in storage.programs(only_ok=False):
+        details = storage.details_of(program.candidate_id)
+        if "screen" in details:
+            figures = tally.add(details, program.score)
+            figures["screen"] = details["screen"]
+            if details.get("surrogate_version") is not None:
+                versions.append(details["surrogate_version"])
     if versions:
         figures["surrogate_version"] = max(versions)
     return figures
