@@ -14,7 +14,6 @@ is named (benches); `evoforge evaluate` and held-out reports solve exactly.
 
 from __future__ import annotations
 
-import os
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -51,7 +50,7 @@ class SurrogateCascadeEvaluator:
         state_dir = Path(run_dir) / STATE_FOLDER if run_dir is not None else None
         config = stored_config(state_dir) or config
         if config is None and state_dir is not None:
-            config = CascadeConfig(screen=os.environ.get("EVOFORGE_SCREEN", "surrogate"))
+            config = CascadeConfig()
         self.cascade = self._cascade(config, state_dir, surrogate) if config is not None else None
 
     def _cascade(self, config: CascadeConfig, state_dir: Path | None, surrogate: Any) -> Cascade:

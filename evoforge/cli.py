@@ -65,6 +65,7 @@ def run(
     address: Annotated[str | None, typer.Option(help="Join this Ray cluster.")] = None,
     sandbox: Annotated[str, typer.Option(help="fork | spawn")] = "fork",
     unsafe_in_process: Annotated[bool, typer.Option(help="Run candidates in-process (debug).")] = False,
+    screen: Annotated[str | None, typer.Option(help="Surrogate problems: surrogate|coarse|none.")] = None,
 ) -> None:
     """Run an evolutionary search."""
     from evoforge.run_config import RunConfig
@@ -84,6 +85,14 @@ def run(
         samplers=samplers, evaluators=evaluators, samples_per_prompt=samples_per_prompt,
         sandbox_mode="in-process" if unsafe_in_process else sandbox, address=address,
     )
+    if screen is not None:
+        from evoforge.spec import load_problem
+        from evoforge.surrogates.cascade import choose_screen
+
+        try:
+            choose_screen(config.run_dir, screen, load_problem(config.problem, config.inputs_json).kind)
+        except USER_ERRORS as error:
+            raise _fail(str(error)) from None
     _run_session(lambda progress: run_search(config, progress), config.problem, config.inputs_json,
                  config.samples, config.run_dir)
 

@@ -144,6 +144,23 @@ class Cascade:
         self.unlearned = max(0, len(self.pairs) - learned)
 
 
+def choose_screen(run_dir: Path, screen: str, kind: str) -> None:
+    """Record `--screen` for a new run before it starts; its evaluator (and every resume) reads it."""
+    from evoforge.spec_errors import SpecError
+    from evoforge.surrogates.screens import SCREENS
+
+    if kind != "surrogate_program":
+        raise SpecError(f"--screen applies to surrogate-backed problems (kind surrogate_program), "
+                        f"not to kind {kind!r}; drop --screen.")
+    if screen not in SCREENS:
+        raise SpecError(f"--screen {screen!r}: use one of {', '.join(SCREENS)}.")
+    if (Path(run_dir) / "evoforge.db").exists():
+        return  # an existing run keeps the screen it started with; run_search says the dir is taken
+    state_dir = Path(run_dir) / "surrogate"
+    state_dir.mkdir(parents=True, exist_ok=True)
+    (state_dir / "cascade.json").write_text(json.dumps(asdict(CascadeConfig(screen=screen))))
+
+
 def stored_config(state_dir: Path | None) -> CascadeConfig | None:
     """The settings a run started with, so a resume screens the same way."""
     if state_dir is None or not (state_dir / "cascade.json").exists():

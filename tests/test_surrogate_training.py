@@ -55,7 +55,12 @@ def test_data_generation_resumes_to_the_same_pairs(tmp_path: Path) -> None:
     assert json.loads(json.dumps(resumed.settings)) == physics.settings
 
 
-def test_bad_problem_is_one_sentence_and_exit_2(cache: Path) -> None:
+def test_bad_problem_or_screen_is_one_sentence_and_exit_2(cache: Path, tmp_path: Path) -> None:
+    for args, words in ((["bin_packing", "--screen", "coarse"], "applies to surrogate-backed problems"),
+                        (["heat_spreader", "--screen", "fast"], "use one of surrogate, coarse, none")):
+        result = CliRunner().invoke(app, ["run", *args, "--run-dir", str(tmp_path / "run")])
+        assert result.exit_code == 2 and words in result.output
+        assert not (tmp_path / "run").exists()
     result = CliRunner().invoke(app, ["surrogate", "data", "bin_packing"])
     assert result.exit_code == 2
     assert "not a surrogate-backed problem" in result.output
