@@ -62,7 +62,8 @@ def run_screen(problem: str, screen: str, codes: list[str], batch: int, surrogat
                           if "screen" in e.details},
             "exact": {i: e.score for i, e in enumerate(evaluations) if e.details.get("exact")},
             "fidelity": fidelity(pairs, len(designed), len(exact), sign),
-            "version": evaluator.cascade.version if evaluator.cascade else None}
+            "version": evaluator.cascade.version if evaluator.cascade else None,
+            "finetune_seconds": evaluator.cascade.finetune_seconds if evaluator.cascade else 0.0}
 
 
 def speed(problem: str, surrogate: Any) -> dict[str, float]:
@@ -96,6 +97,9 @@ def report(problem: str, stream: str, results: list[dict[str, Any]], speeds: dic
         same = "yes" if r["best"] == baseline["best"] else "no"
         print(f"{r['screen']:<10}{r['exact_solves']:>14}{fewer:>7.1f}x{r['wall_seconds']:>9.1f}"
               f"{r['best']:>13.5g}  {same:<10} {line(r['fidelity'])}")
+    tuned = results[-1]
+    print(f"surrogate fine-tuned online to version {tuned['version']} "
+          f"({tuned['finetune_seconds']:.1f} s of its wall time)")
     whole = _whole_stream(results)
     for name, figures in whole.items():
         print(f"{name} screen on every candidate (vs solver-only's exact scores): {line(figures)}")

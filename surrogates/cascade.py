@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -36,7 +37,7 @@ class CascadeConfig:
     """How much the exact solver re-checks: the top share, a calibration share, a warm-up."""
 
     screen: str = "surrogate"
-    top_fraction: float = 0.06
+    top_fraction: float = 0.05
     calibration: float = 0.02
     warmup: int = 4
     finetune_every: int = 8
@@ -65,6 +66,7 @@ class Cascade:
         self.history: list[float] = []
         self.pairs: list[tuple[np.ndarray, np.ndarray]] = []
         self.unlearned = 0
+        self.finetune_seconds = 0.0
         if state_dir is not None:
             self._restore(state_dir)
 
@@ -121,7 +123,9 @@ class Cascade:
             designs = np.concatenate([designs, self.base[0][pick]])
             solutions = np.concatenate([solutions, self.base[1][pick]])
         surrogate.meta["version"] = surrogate.version + 1
+        started = time.perf_counter()
         fit_epochs(surrogate, designs, solutions, self.config.finetune_epochs, lr=3e-4)
+        self.finetune_seconds += time.perf_counter() - started
         surrogate.meta["finetuned_pairs"] = len(self.pairs)
         self.unlearned = 0
         if self.state_dir is not None:

@@ -112,7 +112,7 @@ class HeatPhysics:
         return np.max(solutions, axis=(-2, -1)).reshape(-1)
 
     def random_designs(self, rng: np.random.Generator, count: int, shifted: bool = False) -> np.ndarray:
-        """Smooth random fields thresholded to the budget (training) or thin random bars (shifted)."""
+        """Solid layouts, half blobs and half bars (training), or smooth grey densities (shifted)."""
         n = self.setting.design_grid
         return np.stack([heat.design_field(_layout(rng, n, shifted), self.setting.volume)
                          for _ in range(count)])
@@ -121,18 +121,21 @@ class HeatPhysics:
 def _layout(rng: np.random.Generator, n: int, shifted: bool) -> np.ndarray:
     centres = (np.arange(n) + 0.5) / n
     x, y = np.meshgrid(centres, centres, indexing="xy")
-    if shifted:
+    if not shifted and rng.random() < 0.5:
         field = np.zeros((n, n))
-        for _ in range(rng.integers(2, 6)):
+        for _ in range(rng.integers(1, 7)):
             x0, y0, angle = rng.uniform(0, 1), rng.uniform(0, 1), rng.uniform(0, np.pi)
             distance = np.abs((x - x0) * np.sin(angle) - (y - y0) * np.cos(angle))
-            field = np.maximum(field, (distance < rng.uniform(0.02, 0.06)).astype(float))
+            reach = np.hypot(x - x0, y - y0) < rng.uniform(0.1, 1.0)
+            field = np.maximum(field, ((distance < rng.uniform(0.015, 0.07)) & reach).astype(float))
         return field
     field = np.zeros((n, n))
     for _ in range(6):
         fx, fy = rng.integers(0, 4, size=2)
         field += rng.normal() * np.cos(np.pi * fx * x + rng.uniform(0, 6.3)) * np.cos(np.pi * fy * y)
     field += rng.uniform(0, 3) * np.exp(-((x - 0.5) ** 2) / 0.01 - y / rng.uniform(0.2, 2.0))
+    if shifted:
+        return rng.uniform(0.3, 1.0) * (field - field.min()) / (np.ptp(field) + 1e-12)
     return (field > np.quantile(field, 1 - rng.uniform(0.08, 0.2))).astype(float) * rng.uniform(0.6, 1.0)
 
 
