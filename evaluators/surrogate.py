@@ -138,8 +138,8 @@ class SurrogateCascadeEvaluator:
         }
         seconds = trial.seconds + screen_seconds
         if not verdict.exact:
-            error = (f"screened out by the {cascade.screen.name} screen (estimate {verdict.estimate:.5g}, "
-                     f"needed {verdict.threshold:.5g} or better); not exactly solved")
+            # one sentence for all of them, so reports count them together; the figures are in details
+            error = f"screened out by the {cascade.screen.name} screen; not exactly solved"
             return Evaluation((replace(trial, error=error, seconds=seconds),), seconds, details)
         physics = next(iter(self.physics.values()))
         started = time.perf_counter()
