@@ -26,8 +26,9 @@ def folder_with(tmp_path: Path, toml: str | None) -> Path:
     return folder
 
 
-def test_builtin_problems_are_the_three_shipped_folders():
-    assert builtin_problem_names() == ["bin_packing", "cap_set", "circle_packing"]
+def test_builtin_problems_are_the_shipped_folders():
+    assert builtin_problem_names() == ["bin_packing", "burgers_control", "cap_set", "circle_packing",
+                                       "heat_spreader"]
 
 
 @pytest.mark.parametrize("name", ["bin_packing", "cap_set", "circle_packing"])

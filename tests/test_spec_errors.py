@@ -148,7 +148,7 @@ def test_bad_kind_names_file_line_and_fix(tmp_path):
     toml = folder / "toy" / "problem.toml"
     toml.write_text('kind = "lean"\n' + toml.read_text())
     message = load_error(folder / "toy", inputs_json=None)
-    assert message.startswith(f"{toml}:1: kind = 'lean' is not supported; use one of ['program']")
+    assert message.startswith(f"{toml}:1: kind = 'lean' is not supported; use one of ['program', ")
 
 
 def test_invalid_toml_names_file_line_and_fix(tmp_path):
@@ -192,7 +192,7 @@ def test_empty_inputs_json_names_the_fix(tmp_path):
 def test_unknown_problem_name_lists_the_built_ins():
     message = load_error("no_such_problem")
     assert message.startswith("no_such_problem: no such problem")
-    assert "bin_packing, cap_set, circle_packing" in message
+    assert "bin_packing, burgers_control, cap_set, circle_packing, heat_spreader" in message
 
 
 def test_folder_without_spec_names_the_fix(tmp_path):
