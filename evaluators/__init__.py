@@ -19,6 +19,7 @@ EVALUATOR_KINDS: dict[str, str] = {
     "program": "evoforge.evaluators.program:ProgramEvaluator",
     "lean_proof": "evoforge.evaluators.lean.proof_evaluator:LeanProofEvaluator",
     "expression": "evoforge.evaluators.expression:ExpressionEvaluator",
+    "surrogate_program": "evoforge.evaluators.surrogate:SurrogateCascadeEvaluator",
 }
 
 
@@ -42,8 +43,13 @@ def check_backend(spec: ProblemSpec) -> None:
 
 def open_evaluator(spec: ProblemSpec, split: str = "train", dataset: Path | None = None,
                    mode: Any = "fork", limits: Limits | None = None,
-                   stop_on_error: bool = False) -> Evaluator:
-    """A ready evaluator for the spec's kind; close it (or use it as a context manager)."""
+                   stop_on_error: bool = False, run_dir: Path | None = None) -> Evaluator:
+    """A ready evaluator for the spec's kind; close it (or use it as a context manager).
+
+    `run_dir` is given in a search: a kind that keeps per-run state (the
+    surrogate cascade's checkpoints) keeps it there, so a resume finds it.
+    """
     module_name, class_name = EVALUATOR_KINDS[spec.kind].split(":")
     factory = getattr(importlib.import_module(module_name), class_name)
-    return factory(spec, split=split, dataset=dataset, mode=mode, limits=limits, stop_on_error=stop_on_error)
+    return factory(spec, split=split, dataset=dataset, mode=mode, limits=limits, stop_on_error=stop_on_error,
+                   run_dir=run_dir)

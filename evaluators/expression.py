@@ -28,7 +28,7 @@ class ExpressionEvaluator:
 
     def __init__(self, spec: ProblemSpec, split: str = "train", dataset: Path | None = None,
                  mode: SandboxMode = SandboxMode.FORK, limits: Limits | None = None,
-                 stop_on_error: bool = False) -> None:
+                 stop_on_error: bool = False, run_dir: Path | None = None) -> None:
         self._programs = ProgramEvaluator(spec, split=split, dataset=dataset, mode=mode, limits=limits,
                                           stop_on_error=stop_on_error)
         self.input_keys = self._programs.input_keys

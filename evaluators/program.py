@@ -21,11 +21,12 @@ class ProgramEvaluator:
     search the program is invalid either way (FunSearch drops it), and a
     candidate that times out on one input usually times out on the rest,
     costing the run minutes for nothing. Reports leave it off to see every input.
+    A program keeps no per-run state, so `run_dir` is not used.
     """
 
     def __init__(self, spec: ProblemSpec, split: str = "train", dataset: Path | None = None,
                  mode: SandboxMode = SandboxMode.FORK, limits: Limits | None = None,
-                 stop_on_error: bool = False) -> None:
+                 stop_on_error: bool = False, run_dir: Path | None = None) -> None:
         self.spec = spec
         self.stop_on_error = stop_on_error
         self._sandbox: Sandbox = open_sandbox(spec, split, dataset, mode, limits)

@@ -115,6 +115,7 @@ def run(
     csv: Annotated[Path | None, typer.Option(help="expression: your table (CSV with a header).")] = None,
     target: Annotated[str | None, typer.Option(help="expression: the column to explain.")] = None,
     split_column: Annotated[str | None, typer.Option(help="expression: train/valid/test/ood column.")] = None,
+    screen: Annotated[str | None, typer.Option(help="Surrogate problems: surrogate|coarse|none.")] = None,
 ) -> None:
     """Run an evolutionary search (an option not given takes RunConfig's / LLMConfig's default)."""
     from evoforge.commands.expressions import ExpressionOptions, plan_expression_run, run_expression_suite
@@ -144,6 +145,11 @@ def run(
                 samplers=samplers, evaluators=evaluators, samples_per_prompt=samples_per_prompt,
                 sandbox_mode="in-process" if unsafe_in_process else sandbox, address=address,
             )
+            if screen is not None:
+                from evoforge.spec import load_problem
+                from evoforge.surrogates.cascade import choose_screen
+
+                choose_screen(config.run_dir, screen, load_problem(config.problem, config.inputs_json).kind)
         return _run_session(lambda progress: run_search(config, progress), config.problem,
                             config.inputs_json, config.samples, config.run_dir)
 
@@ -241,10 +247,22 @@ def show(
     _print_summary(summary)
     if plot:
         _say(out, f"plot written to {plot}")
+        _plot_best_design(summary, run_dir, plot)
+
+
+def _plot_best_design(summary: RunSummary, run_dir: Path, plot: Path) -> None:
+    """Surrogate-screened runs: the best design and its exact solution, beside the score plot."""
+    from evoforge.surrogates.report import plot_best_design
+
+    if summary.fidelity and summary.best_candidate_id is not None:
+        design_plot = plot.with_name(f"{plot.stem}-design{plot.suffix}")
+        if plot_best_design(run_dir, summary.best_candidate_id, summary.problem, design_plot):
+            _say(out, f"best design and its solution: {design_plot}")
 
 
 def _print_summary(summary: RunSummary) -> None:
     from evoforge.spec import ReportFormat
+    from evoforge.surrogates.fidelity import line as fidelity_line
 
     shown = ReportFormat(**summary.report).show
     table = Table(show_header=False, title=Text(f"{summary.problem} · {summary.run_dir}"))
@@ -266,6 +284,8 @@ def _print_summary(summary: RunSummary) -> None:
         out.print(Syntax(summary.best_code, "python"))
     if summary.best_details.get("formula"):  # expression kinds: the fitted formula
         _say(out, f"formula: {summary.best_details['formula']}")
+    if summary.fidelity:
+        _say(out, "screen fidelity (re-checked candidates): " + fidelity_line(summary.fidelity))
 
 
 @app.command()
@@ -341,6 +361,9 @@ from evoforge.commands.report import report, serve  # noqa: E402
 app.command("verify-lean")(verify_lean)
 app.command()(report)
 app.command()(serve)
+from evoforge.commands.surrogate import app as surrogate_app  # noqa: E402
+
+app.add_typer(surrogate_app, name="surrogate")
 
 
 def main() -> None:

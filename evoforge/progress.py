@@ -18,6 +18,7 @@ from rich.text import Text
 
 from evoforge.records import RunCounters
 from evoforge.spec import ProblemSpec
+from evoforge.surrogates.fidelity import line as fidelity_line
 from evoforge.viewer.serve_file import live_page_url
 
 PLAIN_LINE_SECONDS = 10.0
@@ -73,6 +74,7 @@ class Progress:
             "queue": f"{int(status.get('queue', 0))} waiting, {int(status.get('evaluating', 0))} running",
             "elapsed": f"{status.get('elapsed', 0) / 60:.1f} min",
             **({"page": url} if self.run_dir and (url := live_page_url(self.run_dir)) else {}),
+            **({"screen": fidelity_line(counters.screen)} if counters.screen else {}),
         }
 
     def _table(self, figures: dict[str, str]) -> Table:

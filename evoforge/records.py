@@ -142,3 +142,4 @@ class RunCounters:
     valid: int = 0
     best_score: float | None = None  # as the spec's @run returns it
     completion_tokens: int = 0
+    screen: dict[str, Any] = field(default_factory=dict)  # a screened run's fidelity (surrogates)

@@ -16,6 +16,7 @@ from typing import Any
 from evoforge.records import Direction
 from evoforge.spec_errors import UserError
 from evoforge.storage import RunStorage
+from evoforge.surrogates.report import run_fidelity
 
 # Metadata a run stores when it is created, and what the report cannot do without each.
 NEEDED_META = ("config", "direction", "report")
@@ -48,6 +49,7 @@ class RunSummary:
     report: dict[str, Any] = field(default_factory=dict)
     missing: list[str] = field(default_factory=list)
     best_details: dict[str, Any] = field(default_factory=dict)  # the kind's extras (formula, LaTeX ...)
+    fidelity: dict[str, Any] = field(default_factory=dict)  # a screened run's surrogate fidelity
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -102,6 +104,7 @@ def _add_scores(summary: RunSummary, storage: RunStorage, direction: Direction) 
         summary.best_code = best.code
         summary.best_details = storage.details_of(best.candidate_id)
     summary.history = best_so_far(storage.score_history(), direction)
+    summary.fidelity = run_fidelity(storage, direction)
 
 
 def missing_meta_sentence(summary: RunSummary) -> str | None:

@@ -17,9 +17,11 @@ from typing import Any
 
 from evoforge.code_text import code_hash
 from evoforge.database import ProgramsDatabase, ProgramsDatabaseConfig, ResetEvent
-from evoforge.records import Candidate, Completion, Evaluation, Prompt, RunCounters
+from evoforge.records import Candidate, Completion, Direction, Evaluation, Prompt, RunCounters
 from evoforge.spec import ProblemSpec
 from evoforge.storage import DB_FILENAME, RunStorage
+from evoforge.surrogates.fidelity import ScreenTally
+from evoforge.surrogates.report import run_fidelity
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,7 @@ class SearchState:
         for known in self.storage.known_hashes():
             self.database.remember(known)
         self.counters = RunCounters()
+        self._screen = ScreenTally(1.0 if spec.direction is Direction.MAXIMIZE else -1.0)
         self._replay()
 
     # -- rebuild ----------------------------------------------------------
@@ -76,6 +79,7 @@ class SearchState:
         self.counters.evaluated = storage.count("evaluations")
         self.counters.valid = storage.count("evaluations", "ok = 1")
         self.counters.completion_tokens = storage.token_totals()[1]
+        self.counters.screen = run_fidelity(storage, self.spec.direction, self._screen)
         self._count_best()
 
     def _count_best(self) -> None:
@@ -154,6 +158,7 @@ class SearchState:
             if reset is not None:
                 events.append(("reset", reset.to_json()))
         self.storage.record_evaluation(pending.candidate_id, evaluation, score, events)
+        self.counters.screen = self._screen.add(evaluation.details, score) or self.counters.screen
         self.counters.evaluated += 1
         self.counters.valid += int(score is not None)
         self._count_best()

@@ -27,8 +27,8 @@ def folder_with(tmp_path: Path, toml: str | None) -> Path:
 
 
 def test_builtin_problems_are_the_shipped_folders():
-    assert builtin_problem_names() == ["bin_packing", "cap_set", "circle_packing", "expression", "feynman",
-                                       "integration", "lean_core"]
+    assert builtin_problem_names() == ["bin_packing", "burgers_control", "cap_set", "circle_packing",
+                                       "expression", "feynman", "heat_spreader", "integration", "lean_core"]
 
 
 @pytest.mark.parametrize("name", ["bin_packing", "cap_set", "circle_packing"])

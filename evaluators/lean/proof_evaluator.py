@@ -57,6 +57,7 @@ class LeanProofEvaluator:
         mode: Any = None,
         limits: Limits | None = None,
         stop_on_error: bool = False,
+        run_dir: Path | None = None,  # the open_evaluator seam's; a proof check keeps no per-run state
     ) -> None:
         from evoforge.evaluators.lean.backends import open_verifier
 

@@ -10,6 +10,7 @@ and the real work happens in the LLM server and the sandbox processes.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import ray
@@ -37,10 +38,11 @@ class SamplerActor:
 class EvaluatorActor:
     """One evaluator: a warm sandbox for the problem's training inputs."""
 
-    def __init__(self, spec: ProblemSpec, mode: str) -> None:
+    def __init__(self, spec: ProblemSpec, mode: str, run_dir: str | None = None) -> None:
         from evoforge.evaluators import open_evaluator
 
-        self.evaluator = open_evaluator(spec, split="train", mode=mode, stop_on_error=True)
+        self.evaluator = open_evaluator(spec, split="train", mode=mode, stop_on_error=True,
+                                        run_dir=Path(run_dir) if run_dir else None)
 
     def evaluate(self, pending: PendingEvaluation) -> tuple[PendingEvaluation, Evaluation]:
         return pending, self.evaluator.evaluate(pending.code)

@@ -110,7 +110,8 @@ def _search(
 
 @contextlib.contextmanager
 def _actors(config: RunConfig, spec: ProblemSpec) -> Iterator[Pools]:
-    evaluators = [EvaluatorActor.remote(spec, config.sandbox_mode) for _ in range(config.evaluators)]
+    evaluators = [EvaluatorActor.remote(spec, config.sandbox_mode, str(config.run_dir))
+                  for _ in range(config.evaluators)]
     try:
         with _served_llm(config) as llm:
             samplers = [SamplerActor.remote(llm, spec, config.samples_per_prompt)
