@@ -197,7 +197,9 @@ def _run_session(start, problem: str, inputs_json: str | None, budget: int, run_
                 outcome = start(progress.update)
     except KeyboardInterrupt as interrupt:  # Ctrl-C, or SIGTERM (runtime.interrupts.Terminated)
         _say(err, f"\nstopped; continue with: evoforge resume {run_dir}")
-        raise typer.Exit(code=getattr(interrupt, "exit_code", 130)) from None
+        from evoforge.runtime.interrupts import interrupt_exit_code
+
+        raise typer.Exit(code=interrupt_exit_code(interrupt)) from None
     _print_outcome(spec, outcome)
     if outcome.stopped_because:
         _print_error(outcome.stopped_because, label="stopped:")

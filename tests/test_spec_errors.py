@@ -193,7 +193,8 @@ def test_empty_inputs_json_names_the_fix(tmp_path):
 def test_unknown_problem_name_lists_the_built_ins():
     message = load_error("no_such_problem")
     assert message.startswith("no_such_problem: no such problem")
-    assert "bin_packing, burgers_control, cap_set, circle_packing, heat_spreader" in message
+    assert ("bin_packing, burgers_control, cap_set, circle_packing, expression, feynman, heat_spreader, "
+            "integration, lean_core") in message
 
 
 def test_folder_without_spec_names_the_fix(tmp_path):

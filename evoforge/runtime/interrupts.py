@@ -34,5 +34,16 @@ def sigterm_as_interrupt() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
+_terminated = threading.Event()
+
+
 def _raise_terminated(signum: int, frame: FrameType | None) -> None:
+    _terminated.set()
     raise Terminated()
+
+
+def interrupt_exit_code(interrupt: KeyboardInterrupt) -> int:
+    """143 after SIGTERM, 130 after Ctrl-C. The flag covers a library (Ray's wait) that catches the
+    `Terminated` it was interrupted by and raises a plain KeyboardInterrupt in its place."""
+    terminated = isinstance(interrupt, Terminated) or _terminated.is_set()
+    return Terminated.exit_code if terminated else 128 + signal.SIGINT

@@ -64,13 +64,10 @@ def create_run(config: RunConfig, spec: ProblemSpec, seed_evaluation: Evaluation
     db_path = config.run_dir / DB_FILENAME
     try:
         _write_new_run(config, spec, seed_evaluation)
-    except (sqlite3.Error, OSError) as error:
+    except (sqlite3.Error, OSError):
         for suffix in ("", "-wal", "-shm"):
             db_path.with_name(DB_FILENAME + suffix).unlink(missing_ok=True)
-        raise RunError(
-            f"could not create the run in {config.run_dir} ({error}); if the disk is full, "
-            "free some space and start the run again."
-        ) from None
+        raise  # the CLI's one sentence for it (evoforge/user_errors.py): a full disk, a damaged file
 
 
 def _write_new_run(config: RunConfig, spec: ProblemSpec, seed_evaluation: Evaluation) -> None:
