@@ -19,7 +19,7 @@ if [ ! -f "$stamp" ]; then
     "$VENV/bin/pip" install -q --upgrade pip
     # The CPU torch wheel first: any looser torch spec would fetch a multi-GB CUDA build.
     "$VENV/bin/pip" install -q "torch==2.13.0"
-    "$VENV/bin/pip" install -q -e ".[transformers,symbolic,view,dev]"
+    "$VENV/bin/pip" install -q -e ".[transformers,symbolic,surrogates,view,dev]"
     touch "$stamp"
 fi
 if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && ! command -v bwrap >/dev/null 2>&1; then
