@@ -21,6 +21,12 @@ class LLMUnavailable(RuntimeError):
     """The model cannot be reached or loaded; the message says what to do."""
 
 
+# The sampling defaults, defined once: LLMConfig (what a run stores) starts from them too.
+DEFAULT_MAX_TOKENS = 384
+DEFAULT_TEMPERATURE = 1.0
+DEFAULT_TOP_P = 0.95
+
+
 @dataclass(frozen=True)
 class GenerationRequest:
     """One prompt, asked for `n` samples.
@@ -32,9 +38,9 @@ class GenerationRequest:
     prompt: str | None = None
     messages: tuple[tuple[str, str], ...] | None = None
     n: int = 1
-    max_tokens: int = 512
-    temperature: float = 0.8
-    top_p: float = 0.95
+    max_tokens: int = DEFAULT_MAX_TOKENS
+    temperature: float = DEFAULT_TEMPERATURE
+    top_p: float = DEFAULT_TOP_P
     stop: tuple[str, ...] = ()
     seed: int | None = None
 

@@ -11,7 +11,15 @@ import os
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from evoforge.agents.base import CHAT, COMPLETION, LLMBackend, LLMUnavailable
+from evoforge.agents.base import (
+    CHAT,
+    COMPLETION,
+    DEFAULT_MAX_TOKENS,
+    DEFAULT_TEMPERATURE,
+    DEFAULT_TOP_P,
+    LLMBackend,
+    LLMUnavailable,
+)
 from evoforge.agents.llama_server import LlamaServer
 
 # "recorded" replays a JSONL file of completions (--model FILE): for tests of the loop, no model runs.
@@ -33,9 +41,9 @@ class LLMConfig:
     model: str | None = None
     api_key_env: str = "OPENAI_API_KEY"
     mode: str = "auto"
-    temperature: float = 1.0
-    top_p: float = 0.95
-    max_tokens: int = 384
+    temperature: float = DEFAULT_TEMPERATURE
+    top_p: float = DEFAULT_TOP_P
+    max_tokens: int = DEFAULT_MAX_TOKENS
     concurrency: int = 4
     timeout: float = 300.0
     outage_seconds: float = 600.0
