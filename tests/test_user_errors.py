@@ -35,7 +35,7 @@ def ray_wrapped(error: BaseException) -> BaseException:
     """The error as a driver receives it from an actor: Ray's task error, an instance of both."""
     from ray.exceptions import RayTaskError
 
-    return RayTaskError("DatabaseActor.record_batch", "remote traceback", error).as_instanceof_cause()
+    return RayTaskError("EvaluatorActor.evaluate", "remote traceback", error).as_instanceof_cause()
 
 
 @pytest.mark.parametrize("bug", [
