@@ -11,7 +11,7 @@ from tests.data_paths import REPO, published_data_dir, require_published
 
 def test_default_is_shared_data_beside_the_repository(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("EVOFORGE_DATA", raising=False)
-    assert published_data_dir() == REPO.parent / "shared" / "data"
+    assert published_data_dir() == (REPO.parent / "shared" / "data").resolve()
 
 
 def test_a_relative_setting_is_taken_from_the_repository_root(monkeypatch: pytest.MonkeyPatch) -> None:
