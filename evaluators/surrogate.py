@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from evoforge.records import Direction, Evaluation, Limits, TrialResult
+from evoforge.records import Evaluation, Limits, TrialResult
 from evoforge.sandboxes import SandboxMode, open_sandbox
 from evoforge.spec import ProblemSpec
 from evoforge.spec_inputs import resolve_inputs
@@ -46,7 +46,7 @@ class SurrogateCascadeEvaluator:
         designer = replace(spec, inline_inputs={split: designing})
         self._sandbox = open_sandbox(designer, split, None, mode, limits)
         self.input_keys: tuple[str, ...] = self._sandbox.input_keys
-        self.sign = 1.0 if spec.direction is Direction.MAXIMIZE else -1.0
+        self.sign = spec.direction.sign
         state_dir = Path(run_dir) / STATE_FOLDER if run_dir is not None else None
         config = stored_config(state_dir) or config
         if config is None and state_dir is not None:

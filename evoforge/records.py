@@ -23,9 +23,14 @@ class Direction(StrEnum):
     MAXIMIZE = "maximize"
     MINIMIZE = "minimize"
 
+    @property
+    def sign(self) -> float:
+        """+1 when higher raw scores are better, -1 when lower are: for vectorised code (numpy sorts)."""
+        return 1.0 if self is Direction.MAXIMIZE else -1.0
+
     def oriented(self, score: float) -> float:
         """A raw score turned so that higher is better; applied twice it gives the raw score back."""
-        return score if self is Direction.MAXIMIZE else -score
+        return self.sign * score
 
 
 @dataclass(frozen=True)

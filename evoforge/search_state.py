@@ -17,7 +17,7 @@ from typing import Any
 
 from evoforge.code_text import code_hash
 from evoforge.database import ProgramsDatabase, ProgramsDatabaseConfig, ResetEvent
-from evoforge.records import Candidate, Completion, Direction, Evaluation, Prompt, RunCounters
+from evoforge.records import Candidate, Completion, Evaluation, Prompt, RunCounters
 from evoforge.spec import ProblemSpec
 from evoforge.storage import DB_FILENAME, RunStorage
 from evoforge.surrogates.fidelity import ScreenTally
@@ -52,7 +52,7 @@ class SearchState:
         for known in self.storage.known_hashes():
             self.database.remember(known)
         self.counters = RunCounters()
-        self._screen = ScreenTally(1.0 if spec.direction is Direction.MAXIMIZE else -1.0)
+        self._screen = ScreenTally(spec.direction.sign)
         self._replay()
 
     # -- rebuild ----------------------------------------------------------

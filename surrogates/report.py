@@ -19,7 +19,7 @@ def run_fidelity(storage: RunStorage, direction: Direction,
     A `tally` given is filled with the stored evaluations, so a resumed run's
     progress line goes on counting from them.
     """
-    tally = tally or ScreenTally(1.0 if direction is Direction.MAXIMIZE else -1.0)
+    tally = tally or ScreenTally(direction.sign)
     figures: dict[str, Any] = {}
     versions = []
     for program in storage.programs(only_ok=False):

@@ -52,3 +52,24 @@ def recorded_session(name: str) -> tuple[list[dict], list[dict]]:
         return [json.loads(b) for b in path.read_text(encoding="utf-8").split("\n\n") if b.strip()]
 
     return blocks(folder / f"{name}.in"), blocks(folder / f"{name}.expected.out")
+
+
+# One lean_proof problem whose Lean answers the replay holds: "demo" (a + b = b + a, with a preamble).
+DEMO_THEOREM = """
+[limits]
+wall_seconds = 20
+
+[lean]
+default = "demo"
+
+[[lean.theorems]]
+name = "demo"
+preamble = "def f : Nat := 1"
+statement = "theorem demo (a b: Nat): a + b = b + a"
+"""
+
+
+def demo_problem_toml(name: str, extra: str = "") -> str:
+    """problem.toml text for the demo statement (plus `extra` theorem tables)."""
+    header = f'name = "{name}"\nkind = "lean_proof"\ndescription = "statements the replay answers"\n'
+    return header + DEMO_THEOREM + extra

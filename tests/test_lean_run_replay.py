@@ -16,26 +16,11 @@ import sys
 from pathlib import Path
 
 from tests.data_paths import needs_published
-from tests.lean_fixtures import REPO, replay_repl
+from tests.lean_fixtures import REPO, demo_problem_toml, replay_repl
 
 pytestmark = needs_published("lean")  # the REPL transcripts and core_theorems.json
 
-PROBLEM = """
-name = "lean_demo"
-kind = "lean_proof"
-description = "one statement whose Lean answers the replay holds"
-
-[limits]
-wall_seconds = 20
-
-[lean]
-default = "demo"
-
-[[lean.theorems]]
-name = "demo"
-preamble = "def f : Nat := 1"
-statement = "theorem demo (a b: Nat): a + b = b + a"
-"""
+PROBLEM = demo_problem_toml("lean_demo")
 COMPLETIONS = [
     "```lean\ntheorem demo (a b: Nat): a + b = b + a := by\n  simp [sorry]\n```",
     "Fixed:\n```lean\ntheorem demo (a b: Nat): a + b = b + a := by rw [Nat.add_comm]\n```",

@@ -21,30 +21,15 @@ from evoforge.records import Prompt
 from evoforge.spec import builtin_problem_names, load_problem
 from evoforge.spec_errors import SpecError
 from tests.data_paths import needs_published
-from tests.lean_fixtures import replay_repl, transcripts_dir
+from tests.lean_fixtures import demo_problem_toml, replay_repl, transcripts_dir
 
 pytestmark = needs_published("lean")  # the REPL transcripts and core_theorems.json
 
-LEAN_PROBLEM = """
-name = "lean_replay"
-kind = "lean_proof"
-description = "statements whose answers the replay holds"
-
-[limits]
-wall_seconds = 20
-
-[lean]
-default = "demo"
-
-[[lean.theorems]]
-name = "demo"
-preamble = "def f : Nat := 1"
-statement = "theorem demo (a b: Nat): a + b = b + a"
-
+LEAN_PROBLEM = demo_problem_toml("lean_replay", """
 [[lean.theorems]]
 name = "ex"
 statement = "theorem ex : False"
-"""
+""")
 
 
 def test_lean_core_is_built_in_with_the_shared_statements() -> None:
