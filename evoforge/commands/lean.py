@@ -64,8 +64,7 @@ def verify_lean(
         try:
             verifier = open_verifier(settings, backend)
         except FileNotFoundError as error:  # BackendUnavailable: what is missing and how to install it
-            err.print(f"[red]error:[/red] {escape(str(error))}")
-            raise typer.Exit(code=2) from None
+            raise _fail(str(error)) from None
         try:
             _check_all(verifier, todo, out_file, workers)
         finally:
@@ -110,8 +109,9 @@ def _input_lines(path: Path) -> list[str]:
 
 
 def _fail(message: str) -> typer.Exit:
-    err.print(f"[red]error:[/red] {escape(message)}")
-    return typer.Exit(code=2)
+    from evoforge.cli import _fail  # the CLI's one way to print a user error (here: no import cycle)
+
+    return _fail(message)
 
 
 def _done_ids(out_file: Path) -> set[str]:
