@@ -29,10 +29,11 @@ from typing import Any
 
 import numpy as np
 
+from evoforge.commands.expressions import held_out_verdict
 from evoforge.expressions import feynman, integrals
 from evoforge.expressions.fitting import nmse
-from evoforge.expressions.scoring import MACHINE_PRECISION_NMSE
-from evoforge.expressions.symbolic import symbolically_equal
+from evoforge.expressions.scoring import recovery
+from evoforge.expressions.symbolic import parse_truth
 
 EVOFORGE = str(Path(sys.executable).with_name("evoforge"))
 
@@ -103,11 +104,10 @@ def _evoforge_run(problem: str, item: str, tier: str, args: argparse.Namespace) 
         return {"id": item, "tier": tier, "recovered": False, "how": None, "nmse_ood": None,
                 "seconds": seconds, "formula": None, "error": f"exit {done.returncode}: {done.stderr[-300:]}"}
     summary = json.loads(shown.stdout)
-    details = next((r.get("details") or {} for r in summary["held_out"].values() if r.get("details")), {})
-    return {"id": item, "tier": tier, "recovered": bool(details.get("recovered", details.get("verified"))),
-            "how": details.get("recovered_how", details.get("verified_how")),
-            "nmse_ood": details.get("nmse_out_of_domain"), "seconds": seconds,
-            "formula": details.get("formula"), "samples": summary["samples"], "valid": summary["valid"]}
+    verdict = held_out_verdict(summary["held_out"])
+    return {"id": item, "tier": tier, "recovered": bool(verdict["recovered"]),
+            "how": verdict["recovered_how"], "nmse_ood": verdict["nmse_ood"], "seconds": seconds, "formula": verdict["formula"],
+            "samples": summary["samples"], "valid": summary["valid"]}
 
 
 GPLEARN_FUNCTIONS = ("add", "sub", "mul", "div", "sqrt", "log", "sin", "cos", "neg", "inv")
@@ -127,12 +127,9 @@ def _gplearn(equation: feynman.FeynmanEquation, args: argparse.Namespace) -> dic
     x_ood, y_ood = np.asarray(held["eval"]["x"]), np.asarray(held["eval"]["y"])
     error = nmse(model.predict(x_ood), y_ood)
     formula = _gplearn_sympy(str(model._program), equation.names)
-    truth = _truth(equation)
-    if formula is not None and symbolically_equal(formula, truth):
-        how = "symbolic"
-    else:
-        how = "numeric" if error < MACHINE_PRECISION_NMSE else None
-    return {"id": equation.id, "tier": equation.tier, "recovered": how is not None, "how": how,
+    verdict = recovery(formula, parse_truth(equation.formula, equation.names), error)
+    how = verdict["recovered_how"]
+    return {"id": equation.id, "tier": equation.tier, "recovered": verdict["recovered"], "how": how,
             "nmse_ood": error if np.isfinite(error) else None, "seconds": seconds, "formula": str(formula)}
 
 
@@ -150,11 +147,6 @@ def _gplearn_sympy(program: str, names: list[str]) -> Any:
     except (sympy.SympifyError, TypeError, ValueError):
         return None
 
-
-def _truth(equation: feynman.FeynmanEquation) -> Any:
-    from evoforge.expressions.symbolic import parse_truth
-
-    return parse_truth(equation.formula, equation.names)
 
 
 def _sympy_integrate_all(limit: float) -> list[dict[str, Any]]:

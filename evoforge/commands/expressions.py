@@ -157,14 +157,18 @@ def run_expression_suite(plan: ExpressionPlan, run_one: Callable[[str, Path], An
     return rows
 
 
+def held_out_verdict(held_out: dict[str, Any]) -> dict[str, Any]:
+    """Recovered (an equation) or verified (an antiderivative), how, the OOD error and the formula,
+    from a run's held-out report (`RunOutcome.held_out`, or `show --json`'s "held_out")."""
+    details = next((r.get("details") or {} for r in held_out.values() if r.get("details")), {})
+    return {"recovered": details.get("recovered", details.get("verified")),
+            "recovered_how": details.get("recovered_how", details.get("verified_how")),
+            "nmse_ood": details.get("nmse_out_of_domain"), "formula": details.get("formula")}
+
+
 def suite_row(label: str, outcome: Any) -> dict[str, Any]:
-    held = getattr(outcome, "held_out", {}) or {}
-    details = next((r.get("details") or {} for r in held.values() if r.get("details")), {})
-    recovered = details.get("recovered", details.get("verified"))
-    how = details.get("recovered_how", details.get("verified_how"))
-    return {"equation": label, "best_score": outcome.best_score, "recovered": recovered,
-            "recovered_how": how, "nmse_ood": details.get("nmse_out_of_domain"),
-            "formula": details.get("formula"), "stopped": outcome.stopped_because}
+    verdict = held_out_verdict(getattr(outcome, "held_out", {}) or {})
+    return {"equation": label, "best_score": outcome.best_score, **verdict, "stopped": outcome.stopped_because}
 
 
 def _row_text(row: dict[str, Any]) -> str:

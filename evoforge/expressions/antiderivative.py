@@ -18,7 +18,7 @@ import sympy
 
 from evoforge.expressions import channel
 from evoforge.expressions.fitting import ExpressionError, nmse
-from evoforge.expressions.scoring import COMPLEXITY_WEIGHT, NMSE_FLOOR
+from evoforge.expressions.scoring import COMPLEXITY_WEIGHT, NMSE_FLOOR, finite_or_none
 from evoforge.expressions.symbolic import node_count, shown, simplified, to_sympy
 
 NUMERIC_TOLERANCE = 1e-9
@@ -34,7 +34,7 @@ def score_antiderivative(antiderivative: Callable[..., object], task: dict[str, 
     error = nmse(_values(derivative, x, points), _values(integrand, x, points))
     details: dict[str, Any] = {
         "formula": channel.clip(str(shown(candidate))), "latex": channel.clip(sympy.latex(candidate)),
-        "complexity": node_count(candidate), f"nmse_{task.get('name', 'train')}": _finite(error),
+        "complexity": node_count(candidate), f"nmse_{task.get('name', 'train')}": finite_or_none(error),
     }
     if task.get("verify"):
         details.update(verify(derivative, integrand, x, points))
@@ -62,6 +62,3 @@ def _values(expression: sympy.Expr, x: sympy.Symbol, points: np.ndarray) -> np.n
     values = np.broadcast_to(values, points.shape)
     return np.where(np.abs(values.imag) <= 1e-12 * np.abs(values.real), values.real, np.nan)
 
-
-def _finite(value: float) -> float | None:
-    return value if math.isfinite(value) else None

@@ -95,13 +95,14 @@ def select(equations: list[FeynmanEquation], equation: str | None = None, tier: 
     return list(equations)
 
 
-def equation_seed(equation: FeynmanEquation, seed: int) -> int:
-    return seed * 1_000_003 + zlib.crc32(equation.id.encode())
+def item_seed(item_id: str, seed: int) -> int:
+    """The recorded seed of one equation's (or integral's) points: the run seed and the item's id."""
+    return seed * 1_000_003 + zlib.crc32(item_id.encode())
 
 
 def inputs(equation: FeynmanEquation, split: str, noise: float = 0.0, seed: int = 0) -> dict[str, Any]:
     """The named inputs of one split for `scoring.score_equation` (see its docstring)."""
-    rng = np.random.default_rng(equation_seed(equation, seed))
+    rng = np.random.default_rng(item_seed(equation.id, seed))
     train, valid = (_noisy(_points(equation, SIZES[k], rng, False), noise, rng) for k in ("train", "valid"))
     common = {"names": equation.names, "train": train, "seed": seed, "noise": noise}
     if split == "train":

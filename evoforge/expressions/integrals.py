@@ -9,13 +9,13 @@ project never copies it. The identities hold on (0, 1); points are drawn in
 from __future__ import annotations
 
 import json
-import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from evoforge.expressions.feynman import item_seed
 from evoforge.spec_errors import SpecError
 
 DOMAIN = (0.2, 0.9)
@@ -62,7 +62,7 @@ def select(integrals: list[Integral], integral_id: str | None) -> list[Integral]
 
 def inputs(integral: Integral, split: str, seed: int = 0) -> dict[str, Any]:
     """Training points for the score; held out: fresh points and a full verification."""
-    rng = np.random.default_rng(seed * 1_000_003 + zlib.crc32(integral.id.encode()))
+    rng = np.random.default_rng(item_seed(integral.id, seed))
     train = np.sort(rng.uniform(*DOMAIN, TRAIN_POINTS)).tolist()
     if split == "train":
         return {"derivative": {"task": "antiderivative", "name": "train", "integrand": integral.integrand,

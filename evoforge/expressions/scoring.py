@@ -53,18 +53,18 @@ def score_equation(equation: Callable[..., object], task: dict[str, Any]) -> flo
     if task["task"] == "fit":
         x_valid, y_valid = _points(task["valid"])
         error = nmse(predict(equation, x_valid, fit.params), y_valid)
-        details["nmse_valid"] = _finite(error)
+        details["nmse_valid"] = finite_or_none(error)
         complexity = details.get("complexity", UNEXPRESSIBLE_COMPLEXITY)
         score = -math.log10(error + NMSE_FLOOR) - COMPLEXITY_WEIGHT * complexity
     else:
         x_eval, y_eval = _points(task["eval"])
         predicted = predict(equation, x_eval, fit.params)
         error = nmse(predicted, y_eval)
-        details[f"nmse_{task.get('name', 'eval')}"] = _finite(error)
+        details[f"nmse_{task.get('name', 'eval')}"] = finite_or_none(error)
         if task.get("truth"):
             if formula is not None and not _formula_matches(formula, names, x_eval, predicted):
                 formula, details["formula_error"] = None, "the sympy formula disagrees with the function"
-            details.update(_recovery(formula, parse_truth(task["truth"], names), error))
+            details.update(recovery(formula, parse_truth(task["truth"], names), error))
         score = -math.log10(error + NMSE_FLOOR)
     channel.emit(details)
     if not math.isfinite(score):
@@ -76,7 +76,7 @@ def _points(points: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
     return np.asarray(points["x"], dtype=float), np.asarray(points["y"], dtype=float)
 
 
-def _finite(value: float) -> float | None:
+def finite_or_none(value: float) -> float | None:
     return value if math.isfinite(value) else None
 
 
@@ -122,7 +122,9 @@ def _formula_matches(formula: Any, names: list[str], x: np.ndarray, predicted: n
                 and np.allclose(values.imag, 0.0, atol=1e-9 * (np.abs(predicted).max() or 1.0)))
 
 
-def _recovery(formula: Any, truth: Any, eval_nmse: float) -> dict[str, Any]:
+def recovery(formula: Any, truth: Any, eval_nmse: float) -> dict[str, Any]:
+    """Recovered symbolically (sympy proves it), else numerically (out-of-domain error at machine
+    precision), else not: the one verdict runs and the gplearn baseline are judged by."""
     if formula is not None and symbolically_equal(formula, truth):
         return {"recovered": True, "recovered_how": "symbolic"}
     if eval_nmse < MACHINE_PRECISION_NMSE:
