@@ -106,7 +106,8 @@ def _evoforge_run(problem: str, item: str, tier: str, args: argparse.Namespace) 
     summary = json.loads(shown.stdout)
     verdict = held_out_verdict(summary["held_out"])
     return {"id": item, "tier": tier, "recovered": bool(verdict["recovered"]),
-            "how": verdict["recovered_how"], "nmse_ood": verdict["nmse_ood"], "seconds": seconds, "formula": verdict["formula"],
+            "how": verdict["recovered_how"], "nmse_ood": verdict["nmse_ood"], "seconds": seconds,
+            "formula": verdict["formula"],
             "samples": summary["samples"], "valid": summary["valid"]}
 
 

@@ -168,7 +168,8 @@ def held_out_verdict(held_out: dict[str, Any]) -> dict[str, Any]:
 
 def suite_row(label: str, outcome: Any) -> dict[str, Any]:
     verdict = held_out_verdict(getattr(outcome, "held_out", {}) or {})
-    return {"equation": label, "best_score": outcome.best_score, **verdict, "stopped": outcome.stopped_because}
+    return {"equation": label, "best_score": outcome.best_score, **verdict,
+            "stopped": outcome.stopped_because}
 
 
 def _row_text(row: dict[str, Any]) -> str:
