@@ -181,3 +181,23 @@ def test_replay_folder_of_lean_files(tmp_path: Path) -> None:
     assert set(rows) == {"ex.lean", "thm.lean"}
     assert rows["ex.lean"]["status"] == "REJECTED" and "exact?" in rows["ex.lean"]["messages"][0]["data"]
     assert rows["thm.lean"]["status"] == "REJECTED" and rows["thm.lean"]["rule"] == "sorry"
+
+
+def test_bad_inputs_are_one_sentence_and_exit_2(tmp_path: Path) -> None:
+    """An unknown backend, a line that is JSON but no object, an OUT file with a broken line."""
+    items = tmp_path / "items.jsonl"
+    items.write_text(json.dumps({"id": "a", **CASES[0]}) + "\n")
+    unknown = evoforge("verify-lean", str(items), "--out", str(tmp_path / "o.jsonl"), "--backend", "foo")
+    assert unknown.returncode == 2 and "--backend foo: use one of repl, leandojo" in unknown.stderr
+
+    not_object = tmp_path / "list.jsonl"
+    not_object.write_text("[1, 2]\n")
+    listed = evoforge("verify-lean", str(not_object), "--out", str(tmp_path / "o.jsonl"))
+    assert listed.returncode == 2 and "list.jsonl:1: each line must be a JSON object" in listed.stderr
+
+    broken_out = tmp_path / "broken.jsonl"
+    broken_out.write_text('{"id": "a", "status": "VERIFIED"}\nnot json\n')
+    broken = evoforge("verify-lean", str(items), "--out", str(broken_out))
+    assert broken.returncode == 2 and "broken.jsonl:2: not a verify-lean result line" in broken.stderr
+    for result in (unknown, listed, broken):
+        assert "Traceback" not in result.stderr

@@ -45,9 +45,12 @@ def verify_lean(
     backend: Annotated[str, typer.Option(help="repl | leandojo")] = "repl",
 ) -> None:
     """Verify Lean proofs in bulk: status, Lean's messages and time per item, then counts per status."""
-    from evoforge.evaluators.lean.backends import open_verifier
+    from evoforge.evaluators.lean.backends import BACKENDS, open_verifier
     from evoforge.evaluators.lean.discovery import LeanSettings
+    from evoforge.evaluators.lean.outcome import BackendUnavailable
 
+    if backend not in BACKENDS:
+        raise _fail(f"--backend {backend}: use one of {', '.join(BACKENDS)}.")
     items, tasks = _read_items(input_file, allow_native_decide)
     done = _done_ids(out_file)
     todo = [(item, task) for item, task in zip(items, tasks, strict=True) if item["id"] not in done]
@@ -63,7 +66,7 @@ def verify_lean(
         )
         try:
             verifier = open_verifier(settings, backend)
-        except FileNotFoundError as error:  # BackendUnavailable: what is missing and how to install it
+        except BackendUnavailable as error:  # what is missing and how to install it
             raise _fail(str(error)) from None
         try:
             _check_all(verifier, todo, out_file, workers)
@@ -84,9 +87,11 @@ def _read_items(path: Path, allow_native_decide: bool) -> tuple[list[dict[str, A
             continue
         try:
             item = json.loads(line)
+            if type(item) is not dict:
+                raise TaskError("each line must be a JSON object")
             item["id"] = str(item.get("id", f"line-{number}"))
             tasks.append(task_from_json(item, allow_native_decide))
-        except (json.JSONDecodeError, TaskError, OSError, ValueError, TypeError, AttributeError) as error:
+        except (json.JSONDecodeError, TaskError, OSError, ValueError, TypeError) as error:
             raise _fail(f"{path}:{number}: {error}; fix this line (nothing was checked).") from None
         if item["id"] in seen:
             raise _fail(
@@ -122,7 +127,24 @@ def _done_ids(out_file: Path) -> set[str]:
     if text and not text.endswith("\n"):
         text = text[: text.rfind("\n") + 1]
         out_file.write_text(text, encoding="utf-8")
-    return {json.loads(line)["id"] for line in text.splitlines() if line.strip()}
+    return {result["id"] for result in _results(out_file, text)}
+
+
+def _results(out_file: Path, text: str) -> list[dict[str, Any]]:
+    """OUT's result lines; one that is not (edited by hand, another file) stops the command, saying where."""
+    results = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            result = json.loads(line)
+        except json.JSONDecodeError:
+            result = None
+        if type(result) is not dict or not isinstance(result.get("id"), str) or "status" not in result:
+            raise _fail(f"{out_file}:{number}: not a verify-lean result line; fix or remove it, or give "
+                        "another --out.")
+        results.append(result)
+    return results
 
 
 def _check_all(verifier: Any, todo: list[tuple[dict[str, Any], Any]], out_file: Path, workers: int) -> None:
@@ -147,7 +169,7 @@ def _line(item: dict[str, Any], name: str, result: VerifyResult) -> dict[str, An
 def _print_summary(out_file: Path) -> None:
     counts: Counter[str] = Counter()
     if out_file.is_file():
-        counts.update(json.loads(line)["status"] for line in out_file.read_text("utf-8").splitlines() if line)
+        counts.update(result["status"] for result in _results(out_file, out_file.read_text("utf-8")))
     table = Table("status", "count", title=str(out_file))
     for status in Status:
         table.add_row(status.value, str(counts.get(status.value, 0)))
