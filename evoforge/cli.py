@@ -126,9 +126,10 @@ def run(
     if all_instances and is_lean_problem(problem):
         return run_every_theorem(run, dict(locals()))
     name = Path(problem).stem if problem.endswith(".py") else Path(problem).name
+    run_dir = run_dir or _new_run_dir(name)
     with _user_errors():
         options = ExpressionOptions(equation, tier, all_instances, noise, dataset, csv, target, split_column)
-        plan = plan_expression_run(problem, options, run_dir or _new_run_dir(name))
+        plan = plan_expression_run(problem, options, run_dir)
     inputs = theorem_inputs(theorem, dataset) if theorem else inputs
     llm_settings = {
         "backend": llm, "base_url": base_url, "model": model, "temperature": temperature,
@@ -154,7 +155,7 @@ def run(
                             config.inputs_json, config.samples, config.run_dir)
 
     if plan is None:
-        session(problem, run_dir or _new_run_dir(name))
+        session(problem, run_dir)
     else:  # one line per equation (formula, recovered, out-of-domain error), then a summary
         run_expression_suite(plan, lambda folder, directory: session(folder, directory, None), out.print)
 
@@ -169,15 +170,18 @@ def resume(
     samples: Annotated[int | None, typer.Option(help="New total sample budget.")] = None,
     minutes: Annotated[float | None, typer.Option(help="New total minutes budget.")] = None,
     llm_outage_minutes: Annotated[float | None, typer.Option(help=OUTAGE_HELP)] = None,
+    base_url: Annotated[str | None, typer.Option(help="A new OpenAI-compatible endpoint.")] = None,
+    model: Annotated[str | None, typer.Option(help="A new model name or path.")] = None,
 ) -> None:
-    """Continue a stopped or killed run where it left off."""
+    """Continue a stopped or killed run where it left off (on a server that moved: --base-url)."""
     from evoforge.runtime.session import load_run_config, resume_search
 
     with _user_errors(run_dir):
         config = load_run_config(run_dir)
     _run_session(
         lambda progress: resume_search(run_dir, progress, samples=samples, minutes=minutes,
-                                       llm_outage_minutes=llm_outage_minutes),
+                                       llm_outage_minutes=llm_outage_minutes,
+                                       llm={"base_url": base_url, "model": model}),
         config.problem, config.inputs_json, samples or config.samples, run_dir,
     )
 

@@ -42,6 +42,12 @@ class RunConfig:
     database: dict[str, Any] = field(default_factory=dict)
     address: str | None = None
 
+    def __post_init__(self) -> None:
+        if self.samples < 1:
+            raise RunError(f"--samples {self.samples}: a run needs a budget of at least one sample.")
+        if self.minutes is not None and self.minutes <= 0:
+            raise RunError(f"--minutes {self.minutes}: give a positive number of minutes, or leave it out.")
+
     @classmethod
     def from_options(cls, problem: str, run_dir: Path, llm: dict[str, Any], **options: Any) -> RunConfig:
         """A config from command-line options; one left as None takes the default defined here."""

@@ -218,3 +218,10 @@ def test_sqlite_file_of_another_program_says_it_holds_no_run(tmp_path: Path) -> 
         conn.execute("CREATE TABLE meta (key TEXT, value TEXT)")
     code, _, stderr = evoforge("show", str(db.parent))
     assert_one_sentence(code, stderr, f"{db} holds no evoforge run (it has no prompts, samples")
+
+
+@pytest.mark.parametrize("budget", [["--samples", "0"], ["--samples", "-3"], ["--minutes", "0"]])
+def test_a_budget_that_allows_nothing_is_refused_before_anything_starts(tmp_path, budget) -> None:
+    result = CliRunner().invoke(app, ["run", "bin_packing", "--run-dir", str(tmp_path / "run"), *budget])
+    assert result.exit_code == 2 and budget[0] in result.output
+    assert not (tmp_path / "run").exists()

@@ -38,7 +38,7 @@ def test_a_server_that_never_answered_fails_fast_in_one_sentence_and_the_run_res
     message = " ".join(run.stderr.split())
     assert run.returncode == 2, run.stderr[-3000:]
     assert f"LLM server {url} has not answered at all" in message
-    assert f"The run is saved; continue it with `evoforge resume {run_dir}`" in message
+    assert f"The run is saved; continue it with `evoforge resume {run_dir}` (add --base-url URL" in message
     assert "Traceback" not in run.stderr and "RayTaskError" not in run.stderr
     with sqlite3.connect(run_dir / DB_FILENAME) as conn:  # the run exists, whole, with its seed scored
         stored = json.loads(conn.execute("SELECT value FROM meta WHERE key = 'config'").fetchone()[0])
@@ -47,6 +47,15 @@ def test_a_server_that_never_answered_fails_fast_in_one_sentence_and_the_run_res
     again = subprocess.run([sys.executable, "-m", "evoforge.cli", "resume", str(run_dir)],
                            capture_output=True, text=True, timeout=300)
     assert again.returncode == 2 and "has not answered at all" in again.stderr
+    moved = f"http://127.0.0.1:{free_port()}/v1"  # the user points the run at where the server is now
+    followed = subprocess.run(
+        [sys.executable, "-m", "evoforge.cli", "resume", str(run_dir), "--base-url", moved],
+        capture_output=True, text=True, timeout=300)
+    followed_message = " ".join(followed.stderr.split())
+    assert followed.returncode == 2 and f"LLM server {moved} has not answered" in followed_message
+    with sqlite3.connect(run_dir / DB_FILENAME) as conn:
+        stored = json.loads(conn.execute("SELECT value FROM meta WHERE key = 'config'").fetchone()[0])
+    assert stored["llm"]["base_url"] == moved and stored["llm"]["outage_seconds"] == 30 * 60
 
 
 @pytest.mark.slow

@@ -46,8 +46,9 @@ def test_bugs_get_no_sentence_and_keep_their_traceback(bug: BaseException) -> No
     assert user_error_sentence(bug) is None
 
 
-def test_a_bug_inside_an_actor_stays_a_bug() -> None:
+def test_a_bug_inside_an_actor_stays_a_bug_and_a_user_error_keeps_its_sentence() -> None:
     assert user_error_sentence(ray_wrapped(KeyError("x"))) is None
+    assert user_error_sentence(ray_wrapped(SpecError("p.toml:3: fix it."))) == "p.toml:3: fix it."
 
 
 def test_spec_and_llm_errors_are_their_own_sentence() -> None:

@@ -129,11 +129,7 @@ class RunLoop:
     def _record_samples(self, ref: Any) -> None:
         sampler, prompt, _ = self.sampling.pop(ref)
         self.idle_samplers.append(sampler)
-        try:
-            batch = _result(ref, "a sampler")
-        except (LLMUnavailable, SearchStopped):
-            self._stop_sampling = True
-            raise
+        batch = _result(ref, "a sampler")  # LLMUnavailable / SearchStopped: run() cancels the rest
         fresh = self.state.record_batch(prompt, batch.prompt_text, list(batch.completions),
                                         list(batch.candidates), budget=self.config.samples)
         self.queue.extend(fresh)

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from evoforge.records import Evaluation
-from evoforge.run_config import RunConfig
+from evoforge.run_config import RunConfig, llm_settings
 from evoforge.search_state import SearchState
 from evoforge.spec import ProblemSpec, load_problem
 from evoforge.spec_errors import RunError, SpecError
@@ -116,14 +116,18 @@ def load_run_config(run_dir: Path) -> RunConfig:
 
 
 def reopen_run(run_dir: Path, overrides: dict[str, Any]) -> tuple[RunConfig, ProblemSpec]:
-    """The config (overrides of the budget and `llm_outage_minutes` applied and stored) and the spec.
+    """The config (overrides of the budget, `llm` settings and `llm_outage_minutes` applied and
+    stored) and the spec: a server that moved is followed with `resume --base-url`.
 
     The caller holds the run's lock.
     """
     config = load_run_config(run_dir)
+    llm_changes = {key: value for key, value in overrides.pop("llm", {}).items() if value is not None}
     outage_minutes = overrides.pop("llm_outage_minutes", None)
     if outage_minutes is not None:
-        config = replace(config, llm={**config.llm, "outage_seconds": outage_minutes * 60})
+        llm_changes["outage_seconds"] = outage_minutes * 60
+    if llm_changes:
+        config = replace(config, llm=llm_settings({**config.llm, **llm_changes}))
     config = replace(config, **{k: v for k, v in overrides.items() if v is not None})
     storage = RunStorage.open_run(run_dir, readonly=False)
     try:

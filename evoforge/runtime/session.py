@@ -103,7 +103,8 @@ def _search(
         return str(error)
     except LLMUnavailable as error:
         raise LLMUnavailable(
-            f"{error} The run is saved; continue it with `evoforge resume {config.run_dir}`."
+            f"{error} The run is saved; continue it with `evoforge resume {config.run_dir}` "
+            "(add --base-url URL if the server is elsewhere)."
         ) from None
     return None
 
