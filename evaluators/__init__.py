@@ -35,8 +35,7 @@ class Evaluator(Protocol):
 
 def check_backend(spec: ProblemSpec) -> None:
     """Fail at once, before a run starts anything, if the kind's backend is missing (e.g. no Lean)."""
-    module_name, class_name = EVALUATOR_KINDS[spec.kind].split(":")
-    preflight = getattr(getattr(importlib.import_module(module_name), class_name), "preflight", None)
+    preflight = getattr(_evaluator_class(spec.kind), "preflight", None)
     if preflight is not None:
         preflight(spec)
 
@@ -49,7 +48,10 @@ def open_evaluator(spec: ProblemSpec, split: str = "train", dataset: Path | None
     `run_dir` is given in a search: a kind that keeps per-run state (the
     surrogate cascade's checkpoints) keeps it there, so a resume finds it.
     """
-    module_name, class_name = EVALUATOR_KINDS[spec.kind].split(":")
-    factory = getattr(importlib.import_module(module_name), class_name)
-    return factory(spec, split=split, dataset=dataset, mode=mode, limits=limits, stop_on_error=stop_on_error,
-                   run_dir=run_dir)
+    return _evaluator_class(spec.kind)(spec, split=split, dataset=dataset, mode=mode, limits=limits,
+                                       stop_on_error=stop_on_error, run_dir=run_dir)
+
+
+def _evaluator_class(kind: str) -> Any:
+    module_name, class_name = EVALUATOR_KINDS[kind].split(":")
+    return getattr(importlib.import_module(module_name), class_name)
