@@ -52,7 +52,7 @@ def generate(physics: Physics, path: Path, count: int, seed: int = 0, shifted: i
     """Make (or finish making) `count` training pairs and `shifted` extra pairs, saved at `path`."""
     shifted = max(CHUNK, count // 8) if shifted is None else shifted
     parts = path.with_suffix(".parts")
-    parts.mkdir(parents=True, exist_ok=True)
+    _start_parts(parts, {"seed": seed, "settings": physics.settings})
     plan = [(False, i) for i in range(-(-count // CHUNK))] + [(True, i) for i in range(-(-shifted // CHUNK))]
     for done, (is_shifted, index) in enumerate(plan):
         tick(done, len(plan))
@@ -60,10 +60,22 @@ def generate(physics: Physics, path: Path, count: int, seed: int = 0, shifted: i
     tick(len(plan), len(plan))
     pairs = _assemble(physics, parts, seed, count, shifted)
     save(pairs, path)
-    for chunk in parts.glob("*.npz"):
-        chunk.unlink()
+    for leftover in parts.iterdir():
+        leftover.unlink()
     parts.rmdir()
     return pairs
+
+
+def _start_parts(parts: Path, made_with: dict[str, Any]) -> None:
+    """Chunks left by an interrupted `generate` are reused only if made with the same seed and solver
+    settings; others are removed, so a pair set never mixes two settings under one record."""
+    record = parts / "made_with.json"
+    wanted = json.dumps(made_with, sort_keys=True)
+    if parts.is_dir() and (not record.is_file() or record.read_text() != wanted):
+        for stale in parts.iterdir():
+            stale.unlink()
+    parts.mkdir(parents=True, exist_ok=True)
+    record.write_text(wanted)
 
 
 def _chunk(physics: Physics, parts: Path, seed: int, index: int, shifted: bool) -> None:

@@ -67,3 +67,18 @@ def test_bad_problem_or_screen_is_one_sentence_and_exit_2(cache: Path, tmp_path:
     assert "not a surrogate-backed problem" in result.output
     result = CliRunner().invoke(app, ["surrogate", "train", "heat_spreader", "--pairs", "3"])
     assert result.exit_code == 2 and "--pairs must be at least 16" in result.output
+
+
+def test_an_interrupted_generation_is_not_reused_under_another_seed(tmp_path: Path) -> None:
+    setting = burgers.BurgersSetting(horizon=0.3, grid=256)
+    physics = BurgersPhysics(setting, np.zeros(setting.design_grid))
+
+    def interrupt(done: int, total: int) -> None:
+        if done == 1:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        data.generate(physics, tmp_path / "a.npz", count=16, seed=5, shifted=16, tick=interrupt)
+    other_seed = data.generate(physics, tmp_path / "a.npz", count=16, seed=6, shifted=16)
+    fresh = data.generate(physics, tmp_path / "b.npz", count=16, seed=6, shifted=16)
+    assert other_seed.seed == 6 and np.array_equal(other_seed.designs, fresh.designs)
