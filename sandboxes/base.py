@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import logging
 from abc import ABC, abstractmethod
 from enum import StrEnum
 from types import TracebackType
 
 from evoforge.records import TrialResult
 
-log = logging.getLogger("evoforge.sandboxes")
 _warned: set[str] = set()
 
 
@@ -23,7 +21,9 @@ def warn_once(message: str) -> None:
     """Say once per process that an isolation layer is missing; repeating it helps nobody."""
     if message not in _warned:
         _warned.add(message)
-        log.warning("sandbox: %s", message)
+        import logging  # here, not at the top: see WARM_IMPORTS in harness.py
+
+        logging.getLogger("evoforge.sandboxes").warning("sandbox: %s", message)
 
 
 class Sandbox(ABC):

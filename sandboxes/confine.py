@@ -14,7 +14,6 @@ import os
 import resource
 import shutil
 import signal
-import subprocess
 import sys
 from pathlib import Path
 
@@ -117,6 +116,8 @@ def _remove_tree(path: str) -> None:
     try:
         shutil.rmtree(path)
     except RecursionError:  # thousands of nested directories: rm walks them without recursion
+        import subprocess  # here, not at the top: see WARM_IMPORTS in harness.py
+
         subprocess.run(["rm", "-rf", "--one-file-system", path], check=False, env={"PATH": "/usr/bin:/bin"})
 
 

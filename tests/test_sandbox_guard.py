@@ -109,6 +109,20 @@ def test_guard_final_check_covers_every_builtin() -> None:
         builtins.max = original
 
 
+def test_guard_final_check_catches_a_deleted_or_moved_builtin() -> None:
+    """The final check compares builtins by position; a deletion or a re-insertion still fails."""
+    guard = TamperGuard({}, set())
+    original = builtins.abs
+    del builtins.abs
+    try:
+        with pytest.raises(TamperedError, match=r"builtins\.abs"):
+            guard.check_all()
+    finally:
+        builtins.abs = original  # back under its name, but now last in the builtins dict
+    with pytest.raises(TamperedError, match=r"^builtins$"):
+        guard.check_all()
+
+
 def test_a_swallowed_tamper_error_is_still_recorded() -> None:
     spec = SPEC.replace("return float(helper([solve(i) for i in range(n)]))",
                         "try:\n        return float(helper([solve(i) for i in range(n)]))\n"

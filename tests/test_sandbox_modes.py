@@ -143,3 +143,22 @@ def test_limits_that_would_fail_every_trial_are_refused(tmp_path: Path) -> None:
         open_sandbox(write_spec(tmp_path), limits=Limits(max_open_files=2))
     with pytest.raises(ValueError, match="positive"):
         open_sandbox(write_spec(tmp_path), limits=Limits(wall_seconds=0))
+
+
+def test_the_fork_server_runs_no_after_fork_hook_of_threading(tmp_path: Path) -> None:
+    """The server as it starts for real must not load `threading`: its after-fork hook would run in
+    every forked trial (about a fifth of the per-trial overhead, see bench/sandbox_overhead.py)."""
+    import pickle
+    import subprocess
+    import sys
+
+    from evoforge.sandboxes.confine import scrubbed_environment
+
+    setup = {"spec": write_spec(tmp_path), "split": "train", "dataset": None, "limits": LIMITS,
+             "private_root": True, "pid_namespaces": True}
+    report = ("import pickle, sys\nfrom evoforge.sandboxes import forkserver\n"
+              "forkserver.start(pickle.load(sys.stdin.buffer))\n"
+              "print(sorted({'threading', 'logging', 'subprocess'} & set(sys.modules)))")
+    started = subprocess.run([sys.executable, "-P", "-c", report], input=pickle.dumps(setup), cwd="/",
+                             capture_output=True, env=scrubbed_environment(), timeout=120, check=True)
+    assert started.stdout.decode().strip() == "[]"
