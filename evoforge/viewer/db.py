@@ -12,14 +12,12 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-from evoforge.storage import DB_FILENAME
+from evoforge.storage import existing_run_db
 
 
 def connect_readonly(run_dir: Path) -> sqlite3.Connection:
     """A read-only connection to RUN_DIR's database, or one sentence saying there is none."""
-    path = Path(run_dir) / DB_FILENAME
-    if not path.exists():
-        raise FileNotFoundError(f"{run_dir}: no evoforge run here (no {DB_FILENAME}).")
+    path = existing_run_db(run_dir)
     conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
     conn.row_factory = sqlite3.Row
     return conn
