@@ -7,6 +7,7 @@ the live page can never slow or block the run's single writer.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sqlite3
 from pathlib import Path
@@ -39,4 +40,6 @@ def change_token(conn: sqlite3.Connection) -> str:
         " (SELECT COUNT(*) FROM candidates), (SELECT COALESCE(MAX(id), 0) FROM events),"
         " (SELECT group_concat(value, '|') FROM meta WHERE key IN ('updated', 'held_out'))"
     ).fetchone()
-    return "/".join(str(x) for x in row)
+    # Hashed: the held-out report can hold kilobytes (an expression's details), and the page sends
+    # every run's token back in the poll's URL.
+    return hashlib.blake2b("/".join(str(x) for x in row).encode(), digest_size=8).hexdigest()
