@@ -37,6 +37,7 @@ sys.path.insert(0, str(REPO))
 from tests.report_fixtures import EVOFORGE, evoforge_run, headless_chromium, make_problem, write_completions  # noqa: E402
 
 SAMPLERS, PER_PROMPT = 4, 8
+RAY_ADDRESS: list[str] = []  # --address: every run joins this Ray cluster instead of starting its own
 
 
 def _db_samples(run_dir: Path) -> int:
@@ -114,7 +115,8 @@ def one_run(root: Path, name: str, samples: int, delay: float, with_page: bool) 
     cpu_before = _page_cpu(serve, driver) if with_page else (0.0, 0.0)
     try:
         run = evoforge_run(problem, run_dir, completions, samples, delay=delay,
-                           extra=("--samplers", str(SAMPLERS), "--samples-per-prompt", str(PER_PROMPT)))
+                           extra=("--samplers", str(SAMPLERS), "--samples-per-prompt", str(PER_PROMPT),
+                                  *(("--address", RAY_ADDRESS[0]) if RAY_ADDRESS else ())))
         while run.poll() is None:
             if driver is not None:
                 in_db = _db_samples(run_dir)
@@ -192,7 +194,11 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=3000)
     parser.add_argument("--rate", type=float, default=100.0, help="paced samples/s for the first series")
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--address", help="a running Ray cluster for every run (saves its start-up; on an "
+                        "over-subscribed machine a fresh Ray can time out while starting)")
     args = parser.parse_args()
+    if args.address:
+        RAY_ADDRESS.append(args.address)
     root = Path(tempfile.mkdtemp(prefix="evoforge-bench-live-"))
     try:
         make_problem(root / "problem")

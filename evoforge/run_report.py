@@ -9,6 +9,7 @@ than picking the "best" program in what may be the wrong direction.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -125,16 +126,22 @@ def missing_meta_sentence(summary: RunSummary) -> str | None:
 
 def best_so_far(history: list[tuple[int, float | None]], direction: Direction) -> list[tuple[int, float]]:
     """(samples drawn, best score so far) at each improvement."""
-    points: list[tuple[int, float]] = []
+    chosen = improvements([score for _, score in history], direction)
+    return [(history[i][0], float(history[i][1] or 0.0)) for i in chosen]
+
+
+def improvements(scores: Sequence[float | None], direction: Direction) -> list[int]:
+    """Indices of the scores that beat every earlier one (None: no score): the one best-so-far rule,
+    which `evoforge show` and the report and live page (evoforge/viewer) both use."""
+    chosen: list[int] = []
     best: float | None = None
-    for samples, score in history:
+    for index, score in enumerate(scores):
         if score is None:
             continue
-        improved = best is None or direction.oriented(score) > direction.oriented(best)
-        if improved:
+        if best is None or direction.oriented(score) > direction.oriented(best):
             best = score
-            points.append((samples, score))
-    return points
+            chosen.append(index)
+    return chosen
 
 
 def plot_history(summary: RunSummary, out: Path, scale: float = 1.0, label: str = "score") -> Path:

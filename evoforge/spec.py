@@ -34,10 +34,14 @@ class ReportFormat:
     label: str = "score"
     decimals: int | None = None
 
+    def value(self, score: float | None) -> float | None:
+        """The raw score in the problem's units (charts plot it; `show` writes it)."""
+        return None if score is None else score * self.scale + 0.0  # + 0.0 turns -0.0 into 0.0
+
     def show(self, score: float | None) -> str:
-        if score is None:
+        value = self.value(score)
+        if value is None:
             return "-"
-        value = score * self.scale + 0.0  # + 0.0 turns -0.0 into 0.0
         if self.decimals is not None:
             return f"{value:.{self.decimals}f}{self.unit}"
         return f"{value:.4g}{self.unit}" if self.unit else f"{value:.6g}"

@@ -59,6 +59,14 @@ class RunFileError(UserError):
     """A run's SQLite file is damaged or is not a run; the message names the file and what to do."""
 
 
+def existing_run_db(run_dir: Path) -> Path:
+    """RUN_DIR's database file, or FileNotFoundError with the one sentence saying there is no run."""
+    path = Path(run_dir) / DB_FILENAME
+    if not path.exists():
+        raise FileNotFoundError(f"{run_dir}: no evoforge run here (no {DB_FILENAME}).")
+    return path
+
+
 def is_damaged_file_error(error: sqlite3.DatabaseError) -> bool:
     """SQLite's verdict that a file's bytes are not a (whole) database, as opposed to a bug in a query."""
     name = getattr(error, "sqlite_errorname", "")
@@ -116,9 +124,7 @@ class RunStorage:
         about 0.3 s for 500 MB), so a damaged or truncated file is named up
         front instead of failing halfway through a resume or a report.
         """
-        path = Path(run_dir) / DB_FILENAME
-        if not path.exists():
-            raise FileNotFoundError(f"{run_dir}: no evoforge run here (no {DB_FILENAME}).")
+        path = existing_run_db(run_dir)
         storage = cls(path, readonly=True)
         try:
             storage._check_is_run()

@@ -88,6 +88,19 @@ def finished_run(problem: Path, run_dir: Path, completions: Path, samples: int) 
     raise AssertionError("unreachable")
 
 
+def run_to_end(args: list[str], run_dir: Path, env: dict[str, str] | None = None) -> tuple[int, str]:
+    """`evoforge ARGS` to its end: (exit code, stderr). Up to two retries when Ray itself failed to
+    start, after removing the run's database files (other files the test put in RUN_DIR stay)."""
+    for attempt in range(3):
+        done = subprocess.run([*EVOFORGE, *args], cwd=REPO, capture_output=True, text=True, timeout=900,
+                              env={**os.environ, "RAY_USAGE_STATS_ENABLED": "0", **(env or {})})
+        if RAY_START_TIMEOUT not in " ".join(done.stderr.split()) or attempt == 2:
+            return done.returncode, done.stderr
+        for leftover in run_dir.glob("evoforge.*"):
+            leftover.unlink()
+    raise AssertionError("unreachable")
+
+
 def headless_chromium(width: int = 1400, height: int = 2400) -> webdriver.Chrome:
     """Debian's chromium through its chromedriver, headless."""
     options = webdriver.ChromeOptions()

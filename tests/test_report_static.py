@@ -9,6 +9,7 @@ browser: drawn chart markers, the genealogy table, the explanation.
 from __future__ import annotations
 
 import sqlite3
+import time
 from pathlib import Path
 
 import pytest
@@ -185,3 +186,40 @@ def test_report_of_a_missing_run_is_one_sentence_and_exit_2(tmp_path: Path) -> N
     result = CliRunner().invoke(app, ["report", str(tmp_path / "nothing")])
     assert result.exit_code == 2
     assert "no evoforge run here" in " ".join(result.output.split())
+
+
+def test_genealogy_shows_the_strategy_a_run_records_per_sample(runs, browser, tmp_path) -> None:
+    """Runs that record a prompt strategy per sample (samples.strategy) show it on each step; the
+    column is added here to a copy of the real run, as a run made with strategies stores it."""
+    import shutil
+
+    copy = tmp_path / "with_strategy"
+    shutil.copytree(runs["good"], copy)
+    with sqlite3.connect(copy / DB_FILENAME) as conn:
+        conn.execute("ALTER TABLE samples ADD COLUMN strategy TEXT")
+        conn.execute("UPDATE samples SET strategy = CASE WHEN id % 2 THEN 'diff' ELSE 'funsearch' END")
+    page = _report(copy, tmp_path / "report-strategy.html", "--no-held-out")
+    _open(browser, page)
+    rows = browser.find_elements(By.CSS_SELECTOR, "#run-0 .lineage-table tbody tr")
+    sample = int(rows[0].find_elements(By.CSS_SELECTOR, "td")[2].text)
+    assert rows[0].find_element(By.CSS_SELECTOR, ".strategy").text == ("diff" if sample % 2 else "funsearch")
+    assert rows[-1].find_element(By.CSS_SELECTOR, ".strategy").text == "seed"
+
+
+def test_a_live_poll_rebuilds_nothing_while_only_held_out_scores_arrive(runs) -> None:
+    """The finished run does not change: polls while its held-out scores come in refresh only them."""
+    from evoforge.viewer.server import LiveRuns
+
+    live = LiveRuns([runs["good"]], held_out=True)
+    try:
+        first = live.entry(0)["view"]
+        deadline = time.monotonic() + 120
+        while live.entry(0)["view"]["held_out_history"]["pending"]:
+            assert time.monotonic() < deadline, "held-out scoring did not finish"
+            time.sleep(0.05)
+        last = live.entry(0)["view"]
+    finally:
+        live.close()
+    assert live.rebuilds == 1
+    assert last["token"] != first["token"]  # so the page fetches the new held-out points
+    assert len(last["held_out_history"]["points"]) > len(first["held_out_history"]["points"])

@@ -7,19 +7,18 @@ the live page can never slow or block the run's single writer.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sqlite3
 from pathlib import Path
 from typing import Any
 
-from evoforge.storage import DB_FILENAME
+from evoforge.storage import existing_run_db
 
 
 def connect_readonly(run_dir: Path) -> sqlite3.Connection:
     """A read-only connection to RUN_DIR's database, or one sentence saying there is none."""
-    path = Path(run_dir) / DB_FILENAME
-    if not path.exists():
-        raise FileNotFoundError(f"{run_dir}: no evoforge run here (no {DB_FILENAME}).")
+    path = existing_run_db(run_dir)
     conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
     conn.row_factory = sqlite3.Row
     return conn
@@ -41,4 +40,6 @@ def change_token(conn: sqlite3.Connection) -> str:
         " (SELECT COUNT(*) FROM candidates), (SELECT COALESCE(MAX(id), 0) FROM events),"
         " (SELECT group_concat(value, '|') FROM meta WHERE key IN ('updated', 'held_out'))"
     ).fetchone()
-    return "/".join(str(x) for x in row)
+    # Hashed: the held-out report can hold kilobytes (an expression's details), and the page sends
+    # every run's token back in the poll's URL.
+    return hashlib.blake2b("/".join(str(x) for x in row).encode(), digest_size=8).hexdigest()

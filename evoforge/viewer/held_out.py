@@ -46,6 +46,12 @@ class HeldOutScores:
                       for p in chosen if (key, p["candidate_id"]) in self._scores]
         return {"points": points, "pending": len(chosen) - len(points), "of": len(improvements)}
 
+    def scored(self, run_dir: Path) -> int:
+        """How many held-out scores this run has so far: a live page refreshes when it grows."""
+        key = str(Path(run_dir).resolve())
+        with self._lock:
+            return sum(1 for run, _ in self._scores if run == key)
+
     def _score(self, run_dir: Path, key: str, improvements: list[dict[str, Any]]) -> None:
         try:
             evaluator, fmt = _open_test_evaluator(run_dir)
@@ -59,7 +65,8 @@ class HeldOutScores:
                 evaluation = evaluator.evaluate(codes[point["candidate_id"]])
                 raw = evaluation.score
                 self._store(key, [point], {"held_out_shown": fmt.shown(raw), "held_out_raw": raw,
-                                           "error": evaluation.first_error})
+                                           "error": evaluation.first_error,
+                                           "held_out_details": evaluation.details or None})
         finally:
             evaluator.close()
 

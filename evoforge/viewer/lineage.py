@@ -25,7 +25,7 @@ MAX_STEPS = 200
 
 def lineage_of(conn: sqlite3.Connection, candidate_id: int, fmt: ScoreFormat) -> list[dict[str, Any]]:
     """Steps from `candidate_id` back to the seed (first element: the program itself)."""
-    strategy_sql = "p.strategy" if "strategy" in columns_of(conn, "prompts") else "NULL"
+    strategy_sql = _strategy_column(conn)
     steps: list[dict[str, Any]] = []
     seen: set[int] = set()
     current: int | None = candidate_id
@@ -41,6 +41,14 @@ def lineage_of(conn: sqlite3.Connection, candidate_id: int, fmt: ScoreFormat) ->
     for step, older in itertools.pairwise(steps):
         step["diff"] = _diff(older["code"], step["code"], older["candidate_id"], step["candidate_id"])
     return steps
+
+
+def _strategy_column(conn: sqlite3.Connection) -> str:
+    """Where this run recorded the prompt strategy: per sample (current runs), per prompt, or nowhere
+    (runs made before strategies were recorded: the page says "not recorded")."""
+    if "strategy" in columns_of(conn, "samples"):
+        return "s.strategy"
+    return "p.strategy" if "strategy" in columns_of(conn, "prompts") else "NULL"
 
 
 def _candidate(conn: sqlite3.Connection, candidate_id: int, strategy_sql: str) -> sqlite3.Row | None:
@@ -75,7 +83,7 @@ def _step(
     seed = row["sample_id"] is None
     return {
         "candidate_id": row["id"], "seed": seed, "island": row["island_id"], "sample": row["sample_id"],
-        "shown": fmt.shown(row["score"]), "raw": row["score"],
+        "shown": fmt.shown(row["score"]), "text": fmt.text(row["score"]), "raw": row["score"],
         "model": "spec (seed)" if seed else (row["model"] or NOT_RECORDED),
         "strategy": "seed" if seed else (row["strategy"] or NOT_RECORDED),
         "prompt_parents": parents, "parent_id": parent["id"] if parent else None,

@@ -1,6 +1,7 @@
 """Panels a candidate kind adds to the report and the live page.
 
-A kind (expression, Lean, surrogate) registers a panel with one call:
+The built-in kinds (expression, Lean, surrogate) list their panels in
+`_builtin_panels`; a plug-in registers one with one call:
 
     register_panel("expression", "formula", "Best formula", extract_formula)
 
@@ -30,7 +31,20 @@ class Panel:
     extract: PanelExtractor
 
 
-PANELS: dict[str, list[Panel]] = {}
+def _builtin_panels() -> dict[str, list[Panel]]:
+    """The kinds' own panels: a kind adds its panel here, with its renderer in static/panels/."""
+    from evoforge.viewer.expression_panel import formula_panel
+    from evoforge.viewer.fidelity_panel import fidelity_panel
+    from evoforge.viewer.lean_panel import proof_status_panel
+
+    return {
+        "expression": [Panel("formula", "Best formula", formula_panel)],
+        "lean_proof": [Panel("proof-status", "Proof checks", proof_status_panel)],
+        "surrogate_program": [Panel("fidelity", "Surrogate fidelity over the run", fidelity_panel)],
+    }
+
+
+PANELS: dict[str, list[Panel]] = _builtin_panels()
 
 
 def register_panel(kind: str, panel_id: str, title: str, extract: PanelExtractor) -> None:

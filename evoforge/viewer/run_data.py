@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import math
 import sqlite3
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any, Protocol
 
+from evoforge.records import Direction
+from evoforge.run_report import improvements
+from evoforge.spec import ReportFormat
 from evoforge.viewer import lineage, run_stats
 from evoforge.viewer.db import change_token, connect_readonly, read_meta
 from evoforge.viewer.panels import panels_for
@@ -22,39 +25,40 @@ from evoforge.viewer.panels import panels_for
 
 @dataclass(frozen=True)
 class ScoreFormat:
-    """How raw scores are shown: the problem's scale, unit and label, and which way is better."""
+    """The run's own `ReportFormat` (how a score is shown) and `Direction` (which way is better).
 
-    scale: float = 1.0
-    unit: str = ""
-    label: str = "score"
-    decimals: int | None = None
-    maximize: bool = True
+    Only a pairing: the formatting is `ReportFormat`'s and "better" is `Direction.oriented`, the
+    same ones `evoforge show` uses, so the pages and the terminal can never disagree.
+    """
+
+    report: ReportFormat = field(default_factory=ReportFormat)
+    direction: Direction = Direction.MAXIMIZE
 
     @classmethod
     def from_meta(cls, meta: dict[str, Any]) -> ScoreFormat:
-        report = meta.get("report") or {}
-        return cls(
-            scale=float(report.get("scale", 1.0)), unit=str(report.get("unit", "")),
-            label=str(report.get("label", "score")), decimals=report.get("decimals"),
-            maximize=meta.get("direction", "maximize") == "maximize",
-        )
+        known = {f.name for f in fields(ReportFormat)}
+        report = {k: v for k, v in (meta.get("report") or {}).items() if k in known}
+        return cls(ReportFormat(**report), Direction(meta.get("direction") or "maximize"))
 
     def shown(self, raw: float | None) -> float | None:
-        """The raw score in the problem's units; None for no score or a non-finite one (JSON-safe)."""
-        if raw is None or not math.isfinite(raw):
-            return None
-        return raw * self.scale + 0.0
+        """The raw score in the problem's units, for charts; None for no score or a non-finite one."""
+        return self.report.value(raw) if raw is not None and math.isfinite(raw) else None
+
+    def text(self, raw: float | None) -> str:
+        """The score as `evoforge show` writes it ("3.98%")."""
+        return self.report.show(raw)
 
     def better(self, a: float, b: float | None) -> bool:
         """Whether raw score `a` beats raw score `b` (None: nothing to beat)."""
-        return b is None or (a > b if self.maximize else a < b)
+        return b is None or self.direction.oriented(a) > self.direction.oriented(b)
 
     def to_json(self) -> dict[str, Any]:
-        data = asdict(self)
+        report = self.report
         # A negative scale flips the axis: "higher is better" is about what the reader sees.
-        data["higher_is_better"] = self.maximize == (self.scale >= 0)
-        data["axis_title"] = f"{self.label} ({self.unit})" if self.unit else self.label
-        return data
+        higher = (self.direction is Direction.MAXIMIZE) == (report.scale >= 0)
+        return {**asdict(report), "maximize": self.direction is Direction.MAXIMIZE,
+                "higher_is_better": higher,
+                "axis_title": f"{report.label} ({report.unit})" if report.unit else report.label}
 
 
 class HeldOutSource(Protocol):
@@ -153,17 +157,12 @@ def evaluation_series(conn: sqlite3.Connection, fmt: ScoreFormat, start: float) 
 
 def best_so_far(evaluations: dict[str, list[Any]], fmt: ScoreFormat) -> list[dict[str, Any]]:
     """Each evaluation that beat every earlier one on training: the run's improvements."""
-    points: list[dict[str, Any]] = []
-    best: float | None = None
-    for i, raw in enumerate(evaluations["raw"]):
-        if raw is None or not evaluations["ok"][i] or not fmt.better(raw, best):
-            continue
-        best = raw
-        points.append({
-            "candidate_id": evaluations["candidate_id"][i], "samples": evaluations["samples"][i],
-            "minutes": evaluations["minutes"][i], "raw": raw, "shown": evaluations["shown"][i],
-        })
-    return points
+    scores = [raw if ok else None for raw, ok in zip(evaluations["raw"], evaluations["ok"], strict=True)]
+    return [{
+        "candidate_id": evaluations["candidate_id"][i], "samples": evaluations["samples"][i],
+        "minutes": evaluations["minutes"][i], "raw": evaluations["raw"][i], "shown": evaluations["shown"][i],
+        "text": fmt.text(evaluations["raw"][i]),
+    } for i in improvements(scores, fmt.direction)]
 
 
 def explain_empty(view: RunView) -> str | None:

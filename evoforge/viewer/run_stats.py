@@ -143,7 +143,7 @@ def _island(island: int, members: list[sqlite3.Row], signatures: dict[int, tuple
     return {
         "island": island, "programs": len(members), "resets": resets,
         "best_candidate_id": best["id"] if best else None,
-        "best_shown": fmt.shown(best["score"]) if best else None,
+        "best_text": fmt.text(best["score"]) if best else "-",
         "clusters": len(distinct), "distinct_code": len({r["code_hash"] for r in members}),
         "diversity": round(len(distinct) / len(members), 3) if members else None,
     }

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import socket
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,26 +25,52 @@ from evoforge.viewer.page import embed_json, plotly_bundle, render_page, run_ent
 from evoforge.viewer.serve_file import announced
 
 
+@dataclass
+class _Cached:
+    token: str  # the database's change token when the entry was built
+    held_out: int  # held-out scores known then
+    entry: dict[str, Any]
+
+
 class LiveRuns:
-    """The runs a server shows, each view cached until its change token moves."""
+    """The runs a server shows, each view cached until the run or its held-out scores move on.
+
+    A poll costs one cheap query (the change token) while nothing changed; new held-out scores
+    only refresh the held-out part of the cached view, never the whole of it.
+    """
 
     def __init__(self, run_dirs: list[Path], held_out: bool = True) -> None:
         self.run_dirs = [Path(d) for d in run_dirs]
         self.held_out = HeldOutScores(background=True) if held_out else None
-        self._cache: dict[int, tuple[str, dict[str, Any]]] = {}
+        self._cache: dict[int, _Cached] = {}
         self._lock = threading.Lock()
+        self.rebuilds = 0  # whole views built: what a poll costs when the run moved on
 
     def entry(self, index: int) -> dict[str, Any]:
-        """The run's entry, rebuilt only when its database changed since the last one."""
+        """The run's entry; its view's token changes whenever anything the page shows did."""
+        run_dir = self.run_dirs[index]
         token = self._token(index)
+        held = self.held_out.scored(run_dir) if self.held_out is not None else 0
         with self._lock:
             cached = self._cache.get(index)
-            if cached is not None and cached[0] == token and not self._held_out_pending(cached[1]):
-                return cached[1]
-        entry = run_entry(self.run_dirs[index], self.held_out)
+        if cached is not None and cached.token == token and cached.held_out == held:
+            return cached.entry
+        if cached is not None and cached.token == token and "view" in cached.entry:
+            entry = self._with_new_held_out(run_dir, cached.entry)
+        else:
+            entry = run_entry(run_dir, self.held_out)
+            self.rebuilds += 1
+        if "view" in entry:
+            entry["view"]["token"] = f"{token}/{held}"
         with self._lock:
-            self._cache[index] = (token, entry)
+            self._cache[index] = _Cached(token, held, entry)
         return entry
+
+    def _with_new_held_out(self, run_dir: Path, entry: dict[str, Any]) -> dict[str, Any]:
+        view = dict(entry["view"])
+        assert self.held_out is not None
+        view["held_out_history"] = self.held_out.history(run_dir, view["best_so_far"])
+        return {"view": view}
 
     def changes(self, known: list[str]) -> list[dict[str, Any]]:
         """Every run's entry, or {"unchanged": true} where the page already has its token."""
@@ -64,10 +91,6 @@ class LiveRuns:
             return change_token(conn)
         finally:
             conn.close()
-
-    @staticmethod
-    def _held_out_pending(entry: dict[str, Any]) -> bool:
-        return bool(entry.get("view", {}).get("held_out_history", {}).get("pending"))
 
     def close(self) -> None:
         if self.held_out is not None:
@@ -101,23 +124,34 @@ def make_app(runs: LiveRuns) -> FastAPI:
     return app
 
 
-def bind(host: str, port: int) -> socket.socket:
-    """A listening socket; port 0 picks a free one (the URL then says which)."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
-    sock.listen(128)
+def listening_socket(host: str, port: int) -> socket.socket:
+    """A listening TCP socket on `host` (IPv4 or IPv6: "127.0.0.1", "::1", "::"); port 0 picks a
+    free one. Made before anything else, so a busy port or an unknown host costs nothing."""
+    family, kind, proto, _, address = socket.getaddrinfo(
+        host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)[0]
+    sock = socket.socket(family, kind, proto)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if family == socket.AF_INET6 and host in ("::", ""):
+            sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)  # "::" serves IPv4 too
+        sock.bind(address)
+        sock.listen(128)
+    except OSError:
+        sock.close()
+        raise
     return sock
 
 
-def serve(run_dirs: list[Path], host: str = "127.0.0.1", port: int = 8765, held_out: bool = True,
-          on_ready: Any = None) -> None:
-    """Serve the live page until interrupted."""
+def page_url(sock: socket.socket) -> str:
+    host, port = sock.getsockname()[:2]
+    return f"http://[{host}]:{port}/" if sock.family == socket.AF_INET6 else f"http://{host}:{port}/"
+
+
+def serve(sock: socket.socket, run_dirs: list[Path], held_out: bool = True, on_ready: Any = None) -> None:
+    """Serve the live page on the listening `sock` until interrupted."""
     runs = LiveRuns(run_dirs, held_out=held_out)
-    sock = bind(host, port)
-    url = f"http://{host}:{sock.getsockname()[1]}/"
-    config = uvicorn.Config(make_app(runs), log_level="warning", access_log=False)
-    server = uvicorn.Server(config)
+    url = page_url(sock)
+    server = uvicorn.Server(uvicorn.Config(make_app(runs), log_level="warning", access_log=False))
     try:
         with announced(run_dirs, url):
             if on_ready is not None:

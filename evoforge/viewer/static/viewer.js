@@ -12,27 +12,21 @@
       ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
   }
 
-  function fmtScore(fmt, value) {
-    if (value == null) return "–";
-    const text = fmt.decimals != null ? value.toFixed(fmt.decimals) : Number(value.toPrecision(4)).toString();
-    return text + (fmt.unit || "");
-  }
-
   function num(value, digits) {
     return value == null ? "–" : Number(value).toLocaleString(undefined, { maximumFractionDigits: digits });
   }
 
   // Cards keep this order whatever arrives first on a live page (charts appear once there is a score).
-  const CARD_ORDER = ["summary", "scores-samples", "scores-time", "rates", "throughput", "lineage", "islands",
+  const CARD_ORDER = ["summary", "kind-panels", "scores-samples", "scores-time", "rates", "throughput", "lineage", "islands",
     "errors", "details"];
 
   function skeleton(runEl) {
     if (runEl.dataset.built) return;
     CARD_ORDER.forEach((cls) => {
-      const section = document.createElement("section");
-      section.className = "card " + cls;
-      section.hidden = true;
-      section.innerHTML = '<div class="card-head"></div><div class="card-body"></div>';
+      const section = document.createElement(cls === "kind-panels" ? "div" : "section");
+      section.className = cls === "kind-panels" ? cls : "card " + cls;
+      section.hidden = cls !== "kind-panels";
+      if (cls !== "kind-panels") section.innerHTML = '<div class="card-head"></div><div class="card-body"></div>';
       runEl.appendChild(section);
     });
     runEl.dataset.built = "1";
@@ -168,6 +162,9 @@
     return '<div class="figure"><b>' + value + "</b><span>" + esc(label) + "</span></div>";
   }
 
+  // What the kinds' panel renderers (static/panels/*.js) draw with.
+  window.EvoforgeUI = { esc: esc, figure: figure, layout: layout, PLOT_CONFIG: PLOT_CONFIG };
+
   function drawThroughput(el, view) {
     const t = view.throughput;
     const c = card(el, "throughput", "Throughput",
@@ -216,7 +213,7 @@
       return '<tr class="lineage-step' + (s.seed ? " seed" : "") + '"><td class="num">' + (i + 1) + "</td><td>" +
         (s.seed ? '<span class="seed-tag">seed</span> ' : "") + "#" + s.candidate_id + '</td><td class="num">' +
         (s.sample == null ? "–" : s.sample) + '</td><td class="num">' + (s.island == null ? "all" : s.island) +
-        '</td><td class="num">' + esc(fmtScore(fmt, s.shown)) + '</td><td class="num">' +
+        '</td><td class="num">' + esc(s.text) + '</td><td class="num">' +
         (delta == null ? "" : (delta >= 0 ? "+" : "") + Number(delta.toPrecision(3))) + "</td><td>" + recorded(s.model) +
         '</td><td class="strategy">' + recorded(s.strategy) + "</td><td>" + change + code + "</td></tr>";
     });
@@ -231,7 +228,7 @@
       "Diversity: distinct score signatures (FunSearch clusters) per valid program on the island.");
     if (!view.islands.length) { fill(c, '<p class="empty">No island holds a sampled program yet.</p>'); return; }
     const rows = view.islands.map((i) => '<tr><td class="num">' + i.island + '</td><td class="num">' + i.programs +
-      '</td><td class="num">' + esc(fmtScore(fmt, i.best_shown)) + '</td><td class="num">#' + i.best_candidate_id +
+      '</td><td class="num">' + esc(i.best_text) + '</td><td class="num">#' + i.best_candidate_id +
       '</td><td class="num">' + i.clusters + '</td><td class="num">' + i.distinct_code + '</td><td class="num">' +
       (i.diversity == null ? "–" : i.diversity.toFixed(2)) + '</td><td class="num">' + i.resets + "</td></tr>");
     fill(c, "<table><thead><tr><th>island</th><th>valid programs</th><th>best " +
@@ -263,8 +260,13 @@
     const c = card(el, "details", "Best candidate's evaluation details",
       "What the problem's kind (" + esc(view.kind) + ") recorded beyond the score.");
     fill(c, keyValueTable(view.best_details));
+  }
+
+  // The kind's own panels (evoforge/viewer/panels.py), right under the run's summary.
+  function drawPanels(el, view) {
+    const box = el.querySelector(":scope > .kind-panels");
     view.panels.forEach((p) => {
-      const panel = card(el, "panel-" + p.id, p.title, "");
+      const panel = card(box, "panel-" + p.id, p.title, "");
       const draw = window.EvoforgePanels[p.id];
       if (draw && !(p.data && p.data.error)) draw(panel.querySelector(".card-body"), p.data, view);
       else fill(panel, keyValueTable(p.data));
@@ -280,7 +282,7 @@
       '</div><div class="figures">' + figure(n.samples + (n.budget ? " / " + n.budget : ""), "samples") +
       figure(n.evaluated, "evaluated") + figure(n.valid, "valid") + figure(n.duplicates, "duplicates") +
       figure(n.unparsed, "unparsable") + figure(n.pending, "pending") +
-      figure(esc(fmtScore(fmt, best && best.shown)), "best training " + fmt.axis_title + " (" + betterWord(fmt) + ")") +
+      figure(esc(best ? best.text : "-"), "best training " + fmt.axis_title + " (" + betterWord(fmt) + ")") +
       heldKeys.map((k) => figure(esc(view.held_out[k].shown || "error"), "final best on held-out input '" + k + "'")).join("") +
       figure(esc(n.models.join(", ") || "–"), "model") + "</div>");
     let note = el.querySelector(":scope > .explanation");
@@ -321,7 +323,8 @@
       [drawLineage, [view.lineage.map((s) => s.candidate_id)]],
       [drawIslands, [view.islands]],
       [drawErrors, [view.errors.map((x) => [x.message, x.count])]],
-      [drawDetails, [view.best_details, view.panels]],
+      [drawDetails, [view.best_details]],
+      [drawPanels, [view.panels]],
     ];
     // Redraw only what changed since the last poll, and charts (most of a redraw's cost) at most every
     // CHART_MS on a live page, with a trailing redraw so the last state is always drawn.
