@@ -32,8 +32,7 @@ import numpy as np
 from evoforge.commands.expressions import held_out_verdict
 from evoforge.expressions import feynman, integrals
 from evoforge.expressions.fitting import nmse
-from evoforge.expressions.scoring import recovery
-from evoforge.expressions.symbolic import parse_truth
+from evoforge.expressions.symbolic import parse_truth, recovery
 
 EVOFORGE = str(Path(sys.executable).with_name("evoforge"))
 

@@ -305,6 +305,7 @@ def evaluate(
     equation: Annotated[str | None, typer.Option(help="feynman: the equation id, e.g. I.10.7.")] = None,
     csv: Annotated[Path | None, typer.Option(help="expression: your table (CSV with a header).")] = None,
     target: Annotated[str | None, typer.Option(help="expression: the column to explain.")] = None,
+    noise: Annotated[float, typer.Option(help="feynman: fit on training points with this noise.")] = 0.0,
 ) -> None:
     """Score a hand-written function on the problem's held-out inputs (or --dataset files)."""
     from evoforge.candidate_file import read_candidate_function
@@ -314,7 +315,8 @@ def evaluate(
 
     mode = SandboxMode.IN_PROCESS if unsafe_in_process else SandboxMode.FORK
     with _user_errors():
-        options = ExpressionOptions(equation=equation, dataset=(dataset or [None])[0], csv=csv, target=target)
+        options = ExpressionOptions(equation=equation, dataset=(dataset or [None])[0], csv=csv, target=target,
+                                    noise=noise)
         folder = evaluate_folder(problem, options)
         problem, dataset = (folder, None) if folder else (problem, dataset)
         spec = load_problem(problem, inputs)
