@@ -344,12 +344,14 @@ def _score_candidate(
             results[t.input_key] = {
                 "score": t.score, "shown": spec.report.show(t.score) if t.score is not None else None,
                 "error": t.error, "seconds": round(t.seconds, 4),
-                **({"details": evaluation.details} if evaluation.details else {}),
+                **({"details": evaluation.input_details(t.input_key)} if evaluation.details else {}),
             }
     return results
 
 
 def _print_evaluation(spec, candidate: Path, results: dict, as_json: bool) -> None:
+    from evoforge.commands.expressions import evaluation_lines
+
     if as_json:
         payload = {"problem": spec.name, "candidate": str(candidate), "metric": spec.report.label,
                    "scale": spec.report.scale, "unit": spec.report.unit, "results": results}
@@ -361,6 +363,8 @@ def _print_evaluation(spec, candidate: Path, results: dict, as_json: bool) -> No
     for key, r in results.items():
         table.add_row(Text(key), Text(r["shown"] or "-"), str(r["score"]), Text(r["error"] or ""))
     out.print(table)
+    for line in evaluation_lines(results):  # expression kinds: the formula and the verdict
+        _say(out, line)
 
 
 from evoforge.commands.lean import verify_lean  # noqa: E402

@@ -15,7 +15,7 @@ Two kinds of input, made by the trusted inputs module:
   law's form, with constants the noise cannot tell from the true ones.
 
 Points are {"x": [[...] per point], "y": [...]}. The details (constants,
-errors, formula, LaTeX, recovery) leave through `channel.emit`.
+errors, formula, LaTeX, recovery) leave as the trial's data (`details.result`).
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from evoforge.expressions import channel
+from evoforge.expressions import details as carried
 from evoforge.expressions.fitting import ExpressionError, fit_constants, nmse, predict
 from evoforge.expressions.noisy import noisy_recovery
 from evoforge.expressions.symbolic import node_count, parse_truth, recovery, shown, simplified, to_sympy
@@ -36,8 +36,8 @@ NMSE_FLOOR = 1e-30
 UNEXPRESSIBLE_COMPLEXITY = 100  # what code sympy cannot follow (branches, lookups) counts as in nodes
 
 
-def score_equation(equation: Callable[..., object], task: dict[str, Any]) -> float:
-    """The `@run` body of an expression problem: fit, score, emit the details."""
+def score_equation(equation: Callable[..., object], task: dict[str, Any]) -> dict[str, Any]:
+    """The `@run` body of an expression problem: fit, score; {"score", "data": the details}."""
     names = list(task["names"])
     train = _points(task["train"])
     fit = fit_constants(equation, *train, seed=int(task.get("seed", 0)))
@@ -54,10 +54,9 @@ def score_equation(equation: Callable[..., object], task: dict[str, Any]) -> flo
     else:
         error = _held_out(equation, task, fit.params, formula, train, len(used), details)
         score = -math.log10(error + NMSE_FLOOR)
-    channel.emit(details)
     if not math.isfinite(score):
-        raise ExpressionError("the fitted equation's error is not finite (overflow or NaN)")
-    return score
+        return carried.failed(details, "the fitted equation's error is not finite (overflow or NaN)")
+    return carried.result(score, details)
 
 
 def _held_out(equation: Callable[..., object], task: dict[str, Any], params: np.ndarray, formula: Any,
@@ -104,9 +103,9 @@ def _formula(equation: Callable[..., object], names: list[str], params: np.ndarr
     simple = simplified(expression)
     used = sorted(str(s) for s in skeleton.free_symbols if str(s).startswith("c") and str(s) not in names)
     details.update({
-        "formula": channel.clip(str(shown(simple))),
-        "latex": channel.clip(sympy.latex(shown(simple, 4))),
-        "skeleton": channel.clip(str(skeleton)),
+        "formula": carried.clip(str(shown(simple))),
+        "latex": carried.clip(sympy.latex(shown(simple, 4))),
+        "skeleton": carried.clip(str(skeleton)),
         "constants_used": used,
         "complexity": node_count(simple),
     })
