@@ -123,12 +123,12 @@ def run(
     from evoforge.run_config import RunConfig
     from evoforge.runtime.session import run_search
 
-    if all_instances and is_lean_problem(problem):
-        return run_every_theorem(run, dict(locals()))
+    every_theorem = all_instances and is_lean_problem(problem)
     name = Path(problem).stem if problem.endswith(".py") else Path(problem).name
     run_dir = run_dir or _new_run_dir(name)
     with _user_errors():
-        options = ExpressionOptions(equation, tier, all_instances, noise, dataset, csv, target, split_column)
+        options = ExpressionOptions(equation, tier, all_instances and not every_theorem, noise, dataset, csv,
+                                    target, split_column)
         plan = plan_expression_run(problem, options, run_dir)
     inputs = theorem_inputs(theorem, dataset) if theorem else inputs
     llm_settings = {
@@ -137,7 +137,7 @@ def run(
         "outage_seconds": llm_outage_minutes * 60 if llm_outage_minutes is not None else None,
     }
 
-    def session(problem: str, run_dir: Path, dataset: Path | None = dataset):
+    def session(problem: str, run_dir: Path, dataset: Path | None = dataset, inputs: str | None = inputs):
         with _user_errors():
             config = RunConfig.from_options(
                 problem=str(Path(problem).resolve()) if Path(problem).exists() else problem,
@@ -154,7 +154,10 @@ def run(
         return _run_session(lambda progress: run_search(config, progress), config.problem,
                             config.inputs_json, config.samples, config.run_dir)
 
-    if plan is None:
+    if every_theorem:  # one search per statement, each in RUN_DIR/NAME
+        run_every_theorem(problem, dataset, run_dir, lambda theorem, directory: session(
+            problem, directory, inputs=theorem_inputs(theorem, dataset)))
+    elif plan is None:
         session(problem, run_dir)
     else:  # one line per equation (formula, recovered, out-of-domain error), then a summary
         run_expression_suite(plan, lambda folder, directory: session(folder, directory, None), out.print)
