@@ -10,8 +10,11 @@ Arms, on the same points and with budgets set by flags:
   evoforge on chosen integrals with `evoforge run integration --equation ID`.
 
 Prints a Markdown table per arm; wall times are measured here, in one run.
-Example (the budget used for the README): nice -n 10 .venv/bin/python
-bench/feynman_recovery.py --llm-equations 6 --samples 40 --gplearn-population 500
+Examples (the README's second run, two processes side by side):
+  nice -n 10 .venv/bin/python bench/feynman_recovery.py --llm-suite --samples 4 \
+      --gplearn-population 0 --no-integrals
+  nice -n 15 .venv/bin/python bench/feynman_recovery.py --llm-equations 0 \
+      --gplearn-population 500 --gplearn-generations 10 --integrate-seconds 30
 """
 
 from __future__ import annotations
