@@ -10,8 +10,8 @@ from dataclasses import dataclass
 
 from evoforge.agents.base import COMPLETION, GenerationRequest, LLMBackend
 from evoforge.agents.config import LLMConfig, make_backend
-from evoforge.agents.parsing import parse_candidate
-from evoforge.agents.prompts import COMPLETION_STOPS, RenderedPrompt, build_prompt
+from evoforge.agents.prompts import COMPLETION_STOPS, RenderedPrompt
+from evoforge.kinds import kind_hook
 from evoforge.records import Candidate, Completion, Prompt
 from evoforge.spec import ProblemSpec
 
@@ -43,11 +43,8 @@ class Sampler:
         self.samples_per_prompt = samples_per_prompt
         self.mode = getattr(backend, "default_mode", COMPLETION) if mode == "auto" else mode
         self.temperature, self.top_p, self.max_tokens, self.seed = temperature, top_p, max_tokens, seed
-        self._build, self._parse_text = build_prompt, parse_candidate
-        if spec.kind == "lean_proof":
-            from evoforge.agents.lean_prompts import build_lean_prompt, parse_lean_completion
-
-            self._build, self._parse_text = build_lean_prompt, parse_lean_completion
+        self._build = kind_hook(spec.kind, "build_prompt")  # the kind's prompt and parser (evoforge/kinds.py)
+        self._parse_text = kind_hook(spec.kind, "parse_completion")
 
     @classmethod
     def from_config(cls, config: LLMConfig, spec: ProblemSpec, samples_per_prompt: int) -> Sampler:

@@ -10,8 +10,11 @@ Arms, on the same points and with budgets set by flags:
   evoforge on chosen integrals with `evoforge run integration --equation ID`.
 
 Prints a Markdown table per arm; wall times are measured here, in one run.
-Example (the budget used for the README): nice -n 10 .venv/bin/python
-bench/feynman_recovery.py --llm-equations 6 --samples 40 --gplearn-population 500
+Examples (the README's second run, two processes side by side):
+  nice -n 10 .venv/bin/python bench/feynman_recovery.py --llm-suite --samples 4 \
+      --gplearn-population 0 --no-integrals
+  nice -n 15 .venv/bin/python bench/feynman_recovery.py --llm-equations 0 \
+      --gplearn-population 500 --gplearn-generations 10 --integrate-seconds 30
 """
 
 from __future__ import annotations
@@ -32,8 +35,7 @@ import numpy as np
 from evoforge.commands.expressions import held_out_verdict
 from evoforge.expressions import feynman, integrals
 from evoforge.expressions.fitting import nmse
-from evoforge.expressions.scoring import recovery
-from evoforge.expressions.symbolic import parse_truth
+from evoforge.expressions.symbolic import parse_truth, recovery
 
 EVOFORGE = str(Path(sys.executable).with_name("evoforge"))
 
@@ -42,7 +44,10 @@ def main() -> None:
     args = _arguments()
     equations = feynman.core30()
     report: dict[str, Any] = {"budget": vars(args)}
-    if (args.llm_equations or args.llm_ids) and not args.no_feynman:
+    if args.llm_suite and not args.no_feynman:
+        report["evoforge"] = _evoforge_suite(args)
+        _print_recovery("evoforge (embedded model, one `run feynman --all`)", report["evoforge"])
+    elif (args.llm_equations or args.llm_ids) and not args.no_feynman:
         chosen = _spread(equations, args.llm_offset + args.llm_equations)[args.llm_offset:]
         chosen = [e for e in equations if e.id in args.llm_ids] + chosen
         report["evoforge"] = [_progress(_evoforge_run("feynman", e.id, e.tier, args)) for e in chosen]
@@ -68,6 +73,8 @@ def _progress(row: dict[str, Any]) -> dict[str, Any]:
 def _arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     parser.add_argument("--llm-equations", type=int, default=6, help="core30 equations for the LLM arm")
+    parser.add_argument("--llm-suite", action="store_true",
+                        help="LLM arm: all of core30 in one `evoforge run feynman --all` (one Ray start)")
     parser.add_argument("--llm-ids", nargs="*", default=[], help="core30 ids for the LLM arm, first")
     parser.add_argument("--llm-offset", type=int, default=0, help="skip this many (a bench run in parts)")
     parser.add_argument("--samples", type=int, default=40, help="LLM samples per equation / integral")
@@ -99,16 +106,49 @@ def _evoforge_run(problem: str, item: str, tier: str, args: argparse.Namespace) 
                    "--run-dir", str(run_dir), *args.run_options.split()]
         done = subprocess.run(command, capture_output=True, text=True)
         seconds = time.perf_counter() - started
-        shown = subprocess.run([EVOFORGE, "show", str(run_dir), "--json"], capture_output=True, text=True)
-    if done.returncode != 0 or shown.returncode != 0:  # a run that stopped is reported as such
+        if done.returncode != 0:  # a run that stopped is reported as such
+            why = f"exit {done.returncode}: {done.stderr[-300:]}"
+            return {"id": item, "tier": tier, "recovered": False, "how": None, "nmse_ood": None,
+                    "seconds": seconds, "formula": None, "error": why}
+        return _shown_row(run_dir, item, tier, seconds)
+
+
+def _evoforge_suite(args: argparse.Namespace) -> list[dict[str, Any]]:
+    """Every core30 equation in one process (Ray starts once: on a loaded machine its start-up
+    costs more than a small budget's samples); an equation's wall time runs from the previous
+    equation's summary line to its own."""
+    tiers = {e.id: e.tier for e in feynman.core30()}
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="bench-recovery-") as scratch:
+        run_dir = Path(scratch) / "suite"
+        command = [EVOFORGE, "run", "feynman", "--all", "--samples", str(args.samples),
+                   "--run-dir", str(run_dir), *args.run_options.split()]
+        started = time.perf_counter()
+        with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True) as suite:
+            for line in suite.stdout or ():
+                label = line.split(maxsplit=1)[0] if line.strip() else ""
+                if label in tiers:
+                    now = time.perf_counter()
+                    rows.append(_progress(_shown_row(run_dir / _safe_label(label), label, tiers[label],
+                                                     now - started)))
+                    started = now
+    return rows
+
+
+def _safe_label(label: str) -> str:
+    return "".join(c if c.isalnum() or c in "._-" else "_" for c in label)
+
+
+def _shown_row(run_dir: Path, item: str, tier: str, seconds: float) -> dict[str, Any]:
+    shown = subprocess.run([EVOFORGE, "show", str(run_dir), "--json"], capture_output=True, text=True)
+    if shown.returncode != 0:
         return {"id": item, "tier": tier, "recovered": False, "how": None, "nmse_ood": None,
-                "seconds": seconds, "formula": None, "error": f"exit {done.returncode}: {done.stderr[-300:]}"}
+                "seconds": seconds, "formula": None, "error": f"show: {shown.stderr[-300:]}"}
     summary = json.loads(shown.stdout)
     verdict = held_out_verdict(summary["held_out"])
     return {"id": item, "tier": tier, "recovered": bool(verdict["recovered"]),
             "how": verdict["recovered_how"], "nmse_ood": verdict["nmse_ood"], "seconds": seconds,
-            "formula": verdict["formula"],
-            "samples": summary["samples"], "valid": summary["valid"]}
+            "formula": verdict["formula"], "samples": summary["samples"], "valid": summary["valid"]}
 
 
 GPLEARN_FUNCTIONS = ("add", "sub", "mul", "div", "sqrt", "log", "sin", "cos", "neg", "inv")

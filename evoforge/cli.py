@@ -123,12 +123,12 @@ def run(
     from evoforge.run_config import RunConfig
     from evoforge.runtime.session import run_search
 
-    if all_instances and is_lean_problem(problem):
-        return run_every_theorem(run, dict(locals()))
+    every_theorem = all_instances and is_lean_problem(problem)
     name = Path(problem).stem if problem.endswith(".py") else Path(problem).name
     run_dir = run_dir or _new_run_dir(name)
     with _user_errors():
-        options = ExpressionOptions(equation, tier, all_instances, noise, dataset, csv, target, split_column)
+        options = ExpressionOptions(equation, tier, all_instances and not every_theorem, noise, dataset, csv,
+                                    target, split_column)
         plan = plan_expression_run(problem, options, run_dir)
     inputs = theorem_inputs(theorem, dataset) if theorem else inputs
     llm_settings = {
@@ -137,7 +137,7 @@ def run(
         "outage_seconds": llm_outage_minutes * 60 if llm_outage_minutes is not None else None,
     }
 
-    def session(problem: str, run_dir: Path, dataset: Path | None = dataset):
+    def session(problem: str, run_dir: Path, dataset: Path | None = dataset, inputs: str | None = inputs):
         with _user_errors():
             config = RunConfig.from_options(
                 problem=str(Path(problem).resolve()) if Path(problem).exists() else problem,
@@ -154,7 +154,10 @@ def run(
         return _run_session(lambda progress: run_search(config, progress), config.problem,
                             config.inputs_json, config.samples, config.run_dir)
 
-    if plan is None:
+    if every_theorem:  # one search per statement, each in RUN_DIR/NAME
+        run_every_theorem(problem, dataset, run_dir, lambda theorem, directory: session(
+            problem, directory, inputs=theorem_inputs(theorem, dataset)))
+    elif plan is None:
         session(problem, run_dir)
     else:  # one line per equation (formula, recovered, out-of-domain error), then a summary
         run_expression_suite(plan, lambda folder, directory: session(folder, directory, None), out.print)
@@ -305,6 +308,7 @@ def evaluate(
     equation: Annotated[str | None, typer.Option(help="feynman: the equation id, e.g. I.10.7.")] = None,
     csv: Annotated[Path | None, typer.Option(help="expression: your table (CSV with a header).")] = None,
     target: Annotated[str | None, typer.Option(help="expression: the column to explain.")] = None,
+    noise: Annotated[float, typer.Option(help="feynman: fit on training points with this noise.")] = 0.0,
 ) -> None:
     """Score a hand-written function on the problem's held-out inputs (or --dataset files)."""
     from evoforge.candidate_file import read_candidate_function
@@ -314,7 +318,8 @@ def evaluate(
 
     mode = SandboxMode.IN_PROCESS if unsafe_in_process else SandboxMode.FORK
     with _user_errors():
-        options = ExpressionOptions(equation=equation, dataset=(dataset or [None])[0], csv=csv, target=target)
+        options = ExpressionOptions(equation=equation, dataset=(dataset or [None])[0], csv=csv, target=target,
+                                    noise=noise)
         folder = evaluate_folder(problem, options)
         problem, dataset = (folder, None) if folder else (problem, dataset)
         spec = load_problem(problem, inputs)
@@ -342,12 +347,14 @@ def _score_candidate(
             results[t.input_key] = {
                 "score": t.score, "shown": spec.report.show(t.score) if t.score is not None else None,
                 "error": t.error, "seconds": round(t.seconds, 4),
-                **({"details": evaluation.details} if evaluation.details else {}),
+                **({"details": evaluation.input_details(t.input_key)} if evaluation.details else {}),
             }
     return results
 
 
 def _print_evaluation(spec, candidate: Path, results: dict, as_json: bool) -> None:
+    from evoforge.commands.expressions import evaluation_lines
+
     if as_json:
         payload = {"problem": spec.name, "candidate": str(candidate), "metric": spec.report.label,
                    "scale": spec.report.scale, "unit": spec.report.unit, "results": results}
@@ -359,6 +366,8 @@ def _print_evaluation(spec, candidate: Path, results: dict, as_json: bool) -> No
     for key, r in results.items():
         table.add_row(Text(key), Text(r["shown"] or "-"), str(r["score"]), Text(r["error"] or ""))
     out.print(table)
+    for line in evaluation_lines(results):  # expression kinds: the formula and the verdict
+        _say(out, line)
 
 
 from evoforge.commands.lean import verify_lean  # noqa: E402

@@ -119,6 +119,12 @@ class Evaluation:
     def ok(self) -> bool:
         return bool(self.trials) and all(t.score is not None for t in self.trials)
 
+    def input_details(self, input_key: str) -> dict[str, Any]:
+        """One input's details: what holds for every input, plus its own `details["per_input"][key]`
+        (a kind whose inputs differ files them there, so reports show each input its own)."""
+        common = {k: v for k, v in self.details.items() if k != "per_input"}
+        return {**common, **(self.details.get("per_input") or {}).get(input_key, {})}
+
     @property
     def signature(self) -> tuple[float, ...]:
         """Per-input scores in input order: FunSearch clusters programs by this."""

@@ -99,11 +99,13 @@ def builtin_problem_names() -> list[str]:
 
 def load_problem(target: str | Path, inputs_json: str | None = None) -> ProblemSpec:
     """Load a built-in name, a problem folder, or a FunSearch spec file."""
-    path = Path(target)
-    from evoforge.evaluators.lean.problem import is_lean_folder, load_lean_problem  # kind = "lean_proof"
+    from evoforge.kinds import folder_kind, kind_hook
 
-    if is_lean_folder(folder := path if path.is_dir() else builtin_problems_dir() / str(target)):
-        return load_lean_problem(folder, inputs_json)
+    path = Path(target)
+    folder = path if path.is_dir() else builtin_problems_dir() / str(target)
+    read_folder = kind_hook(folder_kind(folder) or "", "load_folder")
+    if read_folder is not None:  # a kind whose folder has no spec.py (lean_proof) reads it itself
+        return read_folder(folder, inputs_json)
     if path.is_file():
         spec = _load_spec_file(path, config={}, name=path.stem)
     elif path.is_dir():

@@ -43,11 +43,14 @@ def evaluate(tmp_path: Path, equation: str, code: str) -> dict:
 @pytest.mark.parametrize("equation", sorted(CORRECT))
 def test_a_correct_equation_is_recovered_symbolically_with_tiny_error_out_of_domain(tmp_path, equation):
     results = evaluate(tmp_path, equation, CORRECT[equation])
-    details = results["out_of_domain"]["details"]
+    details, inside = results["out_of_domain"]["details"], results["in_domain"]["details"]
     assert results["out_of_domain"]["error"] is None
     assert details["recovered"] is True and details["recovered_how"] == "symbolic"
-    assert details["nmse_out_of_domain"] < 1e-12 and details["nmse_in_domain"] < 1e-12
-    assert details["formula"] and details["latex"]
+    assert details["nmse_out_of_domain"] < 1e-12 and inside["nmse_in_domain"] < 1e-12
+    assert details["formula"] and details["latex"] and inside["formula"] == details["formula"]
+    # each input shows its own figures: the verdict is about the out-of-domain points only
+    assert "nmse_out_of_domain" not in inside and "recovered" not in inside
+    assert "nmse_in_domain" not in details
 
 
 @pytest.mark.parametrize("equation", sorted(WRONG))
@@ -73,6 +76,27 @@ def test_a_lookup_table_of_the_training_targets_fails_out_of_domain(tmp_path):
     assert details["recovered"] is False
     assert details["nmse_out_of_domain"] > 0.1
     assert "formula" not in details and "not" in details["formula_error"]
+
+
+def test_an_error_that_is_not_finite_out_of_domain_keeps_the_formula_and_the_verdict(tmp_path):
+    """NaN beyond mu = 1.2 (outside the sampled range only): one sentence, and the details stay."""
+    code = "def equation(mu, Nn, params):\n    return params[0] * mu * Nn + 0 * np.sqrt(1.2 - mu)\n"
+    results = evaluate(tmp_path, "I.12.1", code)
+    assert results["in_domain"]["error"] is None and results["in_domain"]["details"]["nmse_in_domain"] < 1e-12
+    ood = results["out_of_domain"]
+    assert ood["score"] is None and ood["error"] == (
+        "ExpressionError: the fitted equation's error is not finite (overflow or NaN)")
+    assert ood["details"]["nmse_out_of_domain"] is None and ood["details"]["recovered"] is False
+    assert ood["details"]["formula"]
+
+
+def test_the_plain_evaluate_table_is_followed_by_the_fitted_formula_and_the_verdict(tmp_path):
+    candidate = tmp_path / "friction.py"
+    candidate.write_text("import numpy as np\n\n\n" + CORRECT["I.12.1"])
+    result = CliRunner().invoke(app, ["evaluate", "feynman", str(candidate), "--equation", "I.12.1"])
+    assert result.exit_code == 0, result.output
+    assert "formula (fitted constants): Nn*mu" in result.stdout
+    assert "recovered: True (symbolic)" in result.stdout
 
 
 MALFORMED = {

@@ -47,9 +47,9 @@ def test_the_run_finds_the_law_and_show_json_gives_its_formula_and_latex(finishe
 
 def test_every_evaluation_keeps_its_details_and_malformed_ones_their_error(finished_run) -> None:
     with sqlite3.connect(finished_run / "evoforge.db") as db:
-        rows = db.execute("SELECT ok, details FROM evaluations").fetchall()
-    details = [json.loads(d) for _, d in rows]
-    assert any("complex values" in str(d.get("errors")) for d in details)
+        rows = db.execute("SELECT ok, details, error FROM evaluations").fetchall()
+    details = [json.loads(d) for _, d, _ in rows]
+    assert any("complex values" in (error or "") for _, _, error in rows)
     fitted = [d for ok, d in zip((r[0] for r in rows), details, strict=True) if ok]
     assert fitted and all("nmse_valid" in d and "constants" in d for d in fitted)
 

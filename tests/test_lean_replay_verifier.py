@@ -87,7 +87,8 @@ def test_replay_crash_once_is_retried_on_a_restarted_process(tmp_path: Path) -> 
 def test_replay_crashing_item_does_not_lose_the_queue(tmp_path: Path) -> None:
     lean, _ = verifier(tmp_path, "--exit-on", "exact?", processes=2, constructed=True)
     with lean:
-        results = lean.verify_many([F_DEF, EXACT, DEMO, EXACT, F_DEF], workers=2)
+        streamed = dict(lean.verify_stream([F_DEF, EXACT, DEMO, EXACT, F_DEF], workers=2))
+    results = [streamed[k] for k in range(5)]
     statuses = [r.status for r in results]
     assert statuses == [
         Status.VERIFIED,

@@ -132,3 +132,33 @@ def test_feedback_from_a_recorded_unsolved_goals_answer() -> None:
     assert note.startswith("REJECTED: unsolved goals\ngoals left:\ncase pos")
     assert note.count("case pos") == 1 and "case neg" in note
     assert partial_score(result) == 0.5 / (3 * 3)  # two errors, two goals left
+
+
+def test_the_evaluator_streams_every_statement_and_stop_on_error_starts_no_further_check(
+    tmp_path: Path, monkeypatch
+) -> None:
+    """The REPLAY exits on `exact?`: no score (INTERNAL_ERROR) for either statement."""
+    from tests.lean_fixtures import logged_commands
+
+    folder = tmp_path / "lean_replay"
+    folder.mkdir()
+    (folder / "problem.toml").write_text(LEAN_PROBLEM)
+    log = tmp_path / "commands.jsonl"
+    monkeypatch.setenv("EVOFORGE_LEAN_REPL", str(replay_repl(tmp_path, "--exit-on", "exact?", log=log)))
+    both = load_problem(str(folder), '["demo", "ex"]')
+
+    def checked_statements() -> list[str]:
+        return [name for c in logged_commands(log) for name in ("demo", "ex")
+                if f"theorem {name}" in c.get("cmd", "") and "exact?" in c.get("cmd", "")]
+
+    with open_evaluator(both, stop_on_error=True) as evaluator:
+        evaluator.workers = 1  # one check at a time: "demo" is first
+        stopped = evaluator.evaluate("by exact?")
+    assert [t.input_key for t in stopped.trials] == ["demo"] and stopped.score is None
+    assert "INTERNAL_ERROR" in stopped.trials[0].error
+    assert set(checked_statements()) == {"demo"}  # "ex" was never sent to Lean
+    log.unlink()
+    with open_evaluator(both) as evaluator:
+        every = evaluator.evaluate("by exact?")
+    assert [t.input_key for t in every.trials] == ["demo", "ex"]
+    assert all(t.score is None for t in every.trials) and set(checked_statements()) == {"demo", "ex"}

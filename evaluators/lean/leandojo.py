@@ -9,6 +9,7 @@ then LeanDojo's verdict; a tactic error or an incomplete proof is REJECTED.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -84,8 +85,10 @@ class LeanDojoVerifier:
                 return str(path.relative_to(root))
         raise BackendUnavailable(f"no file of {root} states `theorem {name}`")
 
-    def verify_many(self, tasks: list[ProofTask], workers: int = 1) -> list[VerifyResult]:
-        return [self.verify(task) for task in tasks]
+    def verify_stream(self, tasks: list[ProofTask], workers: int = 1) -> Iterator[tuple[int, VerifyResult]]:
+        """One check at a time (LeanDojo's Dojo is not shared between threads), in order."""
+        for index, task in enumerate(tasks):
+            yield index, self.verify(task)
 
     def close(self) -> None:
         pass

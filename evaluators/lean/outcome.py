@@ -8,6 +8,7 @@ install steps), or something in evoforge or the REPL broke.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Protocol
@@ -130,6 +131,8 @@ class Verifier(Protocol):
 
     def verify(self, task: Any) -> VerifyResult: ...
 
-    def verify_many(self, tasks: list[Any], workers: int = 1) -> list[VerifyResult]: ...
+    def verify_stream(self, tasks: list[Any], workers: int = 1) -> Iterator[tuple[int, VerifyResult]]:
+        """(index, result) per task as each check ends; closing the stream early starts no more."""
+        ...
 
     def close(self) -> None: ...

@@ -29,13 +29,9 @@ def data_root() -> Path:
 
 def is_lean_folder(folder: Path) -> bool:
     """A folder with problem.toml saying kind = "lean_proof" and no spec.py."""
-    toml = folder / "problem.toml"
-    if not toml.is_file() or (folder / "spec.py").is_file():
-        return False
-    try:
-        return tomllib.loads(toml.read_text(encoding="utf-8")).get("kind") == LEAN_KIND
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError):
-        return False
+    from evoforge.kinds import folder_kind
+
+    return folder_kind(folder) == LEAN_KIND
 
 
 def load_lean_problem(folder: Path, inputs_json: str | None = None) -> ProblemSpec:

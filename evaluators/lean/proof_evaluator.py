@@ -61,10 +61,12 @@ class LeanProofEvaluator:
     ) -> None:
         from evoforge.evaluators.lean.backends import open_verifier
 
-        self.spec = spec
+        self.spec, self.stop_on_error = spec, stop_on_error
         self.theorems: dict[str, dict[str, Any]] = dict(spec.inline_inputs.get(split) or {})
         self.input_keys: tuple[str, ...] = tuple(self.theorems)
-        self.verifier = open_verifier(lean_settings(spec, limits))
+        settings = lean_settings(spec, limits)
+        self.workers = settings.processes
+        self.verifier = open_verifier(settings)
 
     @staticmethod
     def preflight(spec: ProblemSpec) -> None:
@@ -74,26 +76,34 @@ class LeanProofEvaluator:
         find_repl(lean_settings(spec, None))
 
     def evaluate(self, code: str) -> Evaluation:
+        """Every statement through the verifier's `verify_stream` (its pool's processes at once);
+        with `stop_on_error`, no further check starts after one that gives no score."""
         started = time.perf_counter()
+        tasks = [self._task(key, code) for key in self.input_keys]
+        results: dict[int, VerifyResult] = {}
+        for index, result in self.verifier.verify_stream(tasks, self.workers):
+            results[index] = result
+            if self.stop_on_error and partial_score(result) is None:
+                break  # the stream cancels the checks not yet started
         trials, details = [], {}
-        notes = ""
-        for key in self.input_keys:
-            theorem = self.theorems[key]
-            task = ProofTask(
-                theorem["name"],
-                theorem["statement"],
-                "",
-                preamble=theorem.get("preamble") or "",
-                imports=theorem.get("imports") or "",
-            ).with_candidate(code)
-            result = self.verifier.verify(task)
+        for index in sorted(results):
+            key, result = self.input_keys[index], results[index]
             score = partial_score(result)
             error = None if score is not None else f"{result.status.value}: {result.first_error()}"
             trials.append(TrialResult(key, score, error, result.seconds, output_tail=feedback(result)))
             details[key] = result.to_json()
-            notes = notes or feedback(result)
-        details["feedback"] = notes
+        details["feedback"] = next((t.output_tail for t in trials if t.output_tail), "")
         return Evaluation(tuple(trials), seconds=time.perf_counter() - started, details=details)
+
+    def _task(self, key: str, code: str) -> ProofTask:
+        theorem = self.theorems[key]
+        return ProofTask(
+            theorem["name"],
+            theorem["statement"],
+            "",
+            preamble=theorem.get("preamble") or "",
+            imports=theorem.get("imports") or "",
+        ).with_candidate(code)
 
     def close(self) -> None:
         self.verifier.close()

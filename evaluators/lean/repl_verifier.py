@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import Any
 
 from evoforge.evaluators.lean.discovery import LeanSettings, find_repl
@@ -98,15 +98,28 @@ class ReplVerifier:
         raise AssertionError("unreachable")
 
     def verify_stream(self, tasks: list[ProofTask], workers: int = 1) -> Iterator[tuple[int, VerifyResult]]:
-        """(index, result) as each check finishes, `workers` at a time."""
-        with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-            futures = {pool.submit(self.verify, task): k for k, task in enumerate(tasks)}
-            for future in as_completed(futures):
-                yield futures[future], future.result()
+        """(index, result) as each check finishes, at most `workers` in flight. The next check is
+        submitted only when the consumer takes a result, so one that stops early (closes the
+        stream: `stop_on_error`) starts no further check."""
+        waiting = iter(enumerate(tasks))
+        running: dict[Future[VerifyResult], int] = {}
+        pool = ThreadPoolExecutor(max_workers=max(1, workers))
 
-    def verify_many(self, tasks: list[ProofTask], workers: int = 1) -> list[VerifyResult]:
-        results: dict[int, VerifyResult] = dict(self.verify_stream(tasks, workers))
-        return [results[k] for k in range(len(tasks))]
+        def submit_next() -> None:
+            for index, task in waiting:
+                running[pool.submit(self.verify, task)] = index
+                return
+
+        try:
+            for _ in range(max(1, workers)):
+                submit_next()
+            while running:
+                finished, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    yield running.pop(future), future.result()
+                    submit_next()
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
 
     def close(self) -> None:
         self.pool.close()

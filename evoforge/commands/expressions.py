@@ -160,10 +160,24 @@ def run_expression_suite(plan: ExpressionPlan, run_one: Callable[[str, Path], An
 def held_out_verdict(held_out: dict[str, Any]) -> dict[str, Any]:
     """Recovered (an equation) or verified (an antiderivative), how, the OOD error and the formula,
     from a run's held-out report (`RunOutcome.held_out`, or `show --json`'s "held_out")."""
-    details = next((r.get("details") or {} for r in held_out.values() if r.get("details")), {})
+    details: dict[str, Any] = {}
+    for report in held_out.values():  # each input reports its own (the verdict: out of domain)
+        details.update(report.get("details") or {})
     return {"recovered": details.get("recovered", details.get("verified")),
             "recovered_how": details.get("recovered_how", details.get("verified_how")),
             "nmse_ood": details.get("nmse_out_of_domain"), "formula": details.get("formula")}
+
+
+def evaluation_lines(results: dict[str, dict[str, Any]]) -> list[str]:
+    """Under `evaluate`'s table: the simplified formula with its fitted constants, and the verdict."""
+    verdict = held_out_verdict(results)
+    if not verdict["formula"]:
+        return []
+    lines = [f"formula (fitted constants): {verdict['formula']}"]
+    if verdict["recovered"] is not None:
+        how = f" ({verdict['recovered_how']})" if verdict["recovered"] else ""
+        lines.append(f"recovered: {bool(verdict['recovered'])}{how}")
+    return lines
 
 
 def suite_row(label: str, outcome: Any) -> dict[str, Any]:

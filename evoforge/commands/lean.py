@@ -190,23 +190,16 @@ def is_lean_problem(problem: str) -> bool:
     return is_lean_folder(Path(problem)) or is_lean_folder(builtin_problems_dir() / problem)
 
 
-def run_every_theorem(run: Callable[..., None], params: dict[str, Any]) -> None:
-    """`evoforge run PROBLEM --all`: one search per statement, each in RUN_DIR/NAME, in turn."""
-    import inspect
-
+def run_every_theorem(problem: str, dataset: Path | None, base: Path,
+                      run_one: Callable[[str, Path], Any]) -> None:
+    """`evoforge run PROBLEM --all`: `run_one(name, base / name)` per statement, in turn; a search
+    stopped by bad input (exit 2) stops them all, any other failure goes on to the next statement."""
     from evoforge.evaluators.lean.problem import theorem_names
 
-    params = {k: v for k, v in params.items() if k in inspect.signature(run).parameters}
-    dataset = params.get("dataset")
-    names = theorem_names(params["problem"], str(dataset) if dataset else None)
-    base = (
-        params.get("run_dir")
-        or Path("runs") / f"{Path(params['problem']).name}-all-{time.strftime('%Y%m%d-%H%M%S')}"
-    )
-    for name in names:
+    for name in theorem_names(problem, str(dataset) if dataset else None):
         err.print(f"[bold]{name}[/bold]")
         try:
-            run(**{**params, "theorem": name, "all_instances": False, "run_dir": Path(base) / name})
+            run_one(name, Path(base) / name)
         except typer.Exit as stop:
             if stop.exit_code == 2:
                 raise

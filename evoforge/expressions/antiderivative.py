@@ -16,16 +16,16 @@ from typing import Any
 import numpy as np
 import sympy
 
-from evoforge.expressions import channel
-from evoforge.expressions.fitting import ExpressionError, nmse
+from evoforge.expressions import details as carried
+from evoforge.expressions.fitting import nmse
 from evoforge.expressions.scoring import COMPLEXITY_WEIGHT, NMSE_FLOOR, finite_or_none
 from evoforge.expressions.symbolic import node_count, shown, simplified, to_sympy
 
 NUMERIC_TOLERANCE = 1e-9
 
 
-def score_antiderivative(antiderivative: Callable[..., object], task: dict[str, Any]) -> float:
-    """The `@run` body of the integration problem: differentiate, compare, emit the details."""
+def score_antiderivative(antiderivative: Callable[..., object], task: dict[str, Any]) -> dict[str, Any]:
+    """The `@run` body of the integration problem: differentiate, compare; {"score", "data": details}."""
     x = sympy.Symbol("x", real=True)
     integrand = sympy.sympify(task["integrand"], locals={"x": x})
     candidate = simplified(to_sympy(antiderivative, ["x"], params=None, with_params=False))
@@ -33,16 +33,15 @@ def score_antiderivative(antiderivative: Callable[..., object], task: dict[str, 
     points = np.asarray(task["points"], dtype=float)
     error = nmse(_values(derivative, x, points), _values(integrand, x, points))
     details: dict[str, Any] = {
-        "formula": channel.clip(str(shown(candidate))), "latex": channel.clip(sympy.latex(candidate)),
+        "formula": carried.clip(str(shown(candidate))), "latex": carried.clip(sympy.latex(candidate)),
         "complexity": node_count(candidate), f"nmse_{task.get('name', 'train')}": finite_or_none(error),
     }
     if task.get("verify"):
         details.update(verify(derivative, integrand, x, points))
-    channel.emit(details)
     if not math.isfinite(error):
-        raise ExpressionError("the derivative of the antiderivative is not finite at the points")
-    return -math.log10(error + NMSE_FLOOR) - (0.0 if task.get("verify") else COMPLEXITY_WEIGHT *
-                                              details["complexity"])
+        return carried.failed(details, "the derivative of the antiderivative is not finite at the points")
+    penalty = 0.0 if task.get("verify") else COMPLEXITY_WEIGHT * details["complexity"]
+    return carried.result(-math.log10(error + NMSE_FLOOR) - penalty, details)
 
 
 def verify(derivative: sympy.Expr, integrand: sympy.Expr, x: sympy.Symbol, points: np.ndarray

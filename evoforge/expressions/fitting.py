@@ -95,9 +95,31 @@ def fit_constants(equation: Callable[..., object], x: np.ndarray, y: np.ndarray,
     return best
 
 
+Scale = float | np.ndarray  # one for all points, or one per point (a weighted fit)
+
+
+def refit(equation: Callable[..., object], x: np.ndarray, y: np.ndarray, start: np.ndarray,
+          scale: Scale | None = None) -> np.ndarray:
+    """One least-squares descent from `start`, residuals divided by `scale` (the noisy-data rule's refits)."""
+    start = np.asarray(start, dtype=float)
+    return _least_squares(equation, x, y, _scale(y) if scale is None else scale, start)
+
+
+def residual_sum(equation: Callable[..., object], x: np.ndarray, y: np.ndarray, params: np.ndarray,
+                 scale: Scale = 1.0) -> float:
+    """Sum of squared residuals over `scale` at `params` (inf where the candidate gives no finite values)."""
+    with np.errstate(all="ignore"):
+        value = float(np.sum(((predict(equation, x, params) - y) / scale) ** 2))
+    return value if np.isfinite(value) else float("inf")
+
+
+def _scale(y: np.ndarray) -> float:
+    return float(np.std(y)) or float(np.sqrt(np.mean(y**2))) or 1.0
+
+
 def _best_fit(equation: Callable[..., object], x: np.ndarray, y: np.ndarray, starts: list[np.ndarray]
               ) -> Fit | None:
-    scale = float(np.std(y)) or float(np.sqrt(np.mean(y**2))) or 1.0
+    scale = _scale(y)
     deadline = time.monotonic() + MAX_SECONDS
     best: Fit | None = None
     for start in starts:
@@ -112,7 +134,7 @@ def _best_fit(equation: Callable[..., object], x: np.ndarray, y: np.ndarray, sta
     return best
 
 
-def _least_squares(equation: Callable[..., object], x: np.ndarray, y: np.ndarray, scale: float,
+def _least_squares(equation: Callable[..., object], x: np.ndarray, y: np.ndarray, scale: Scale,
                    start: np.ndarray) -> np.ndarray:
     def residuals(params: np.ndarray) -> np.ndarray:
         values = (predict(equation, x, params) - y) / scale

@@ -10,10 +10,12 @@ Two kinds of input, made by the trusted inputs module:
   are fitted on the same `train`; the score is -log10 NMSE on `eval` (in or
   out of the sampled domain), and where `truth` is given, recovery is decided:
   "symbolic" when sympy proves the fitted formula equal to the truth,
-  "numeric" when only the error on `eval` is at machine precision.
+  "numeric" when only the error on `eval` is at machine precision. On noisy
+  training data (`noise` > 0) the rule is `noisy.noisy_recovery`'s: the
+  law's form, with constants the noise cannot tell from the true ones.
 
 Points are {"x": [[...] per point], "y": [...]}. The details (constants,
-errors, formula, LaTeX, recovery) leave through `channel.emit`.
+errors, formula, LaTeX, recovery) leave as the trial's data (`details.result`).
 """
 
 from __future__ import annotations
@@ -24,28 +26,21 @@ from typing import Any
 
 import numpy as np
 
-from evoforge.expressions import channel
+from evoforge.expressions import details as carried
 from evoforge.expressions.fitting import ExpressionError, fit_constants, nmse, predict
-from evoforge.expressions.symbolic import (
-    node_count,
-    parse_truth,
-    shown,
-    simplified,
-    symbolically_equal,
-    to_sympy,
-)
+from evoforge.expressions.noisy import noisy_recovery
+from evoforge.expressions.symbolic import node_count, parse_truth, recovery, shown, simplified, to_sympy
 
 COMPLEXITY_WEIGHT = 0.02
 NMSE_FLOOR = 1e-30
-MACHINE_PRECISION_NMSE = 1e-20  # relative RMS error about 1e-10: only rounding is left
 UNEXPRESSIBLE_COMPLEXITY = 100  # what code sympy cannot follow (branches, lookups) counts as in nodes
 
 
-def score_equation(equation: Callable[..., object], task: dict[str, Any]) -> float:
-    """The `@run` body of an expression problem: fit, score, emit the details."""
+def score_equation(equation: Callable[..., object], task: dict[str, Any]) -> dict[str, Any]:
+    """The `@run` body of an expression problem: fit, score; {"score", "data": the details}."""
     names = list(task["names"])
-    x_train, y_train = _points(task["train"])
-    fit = fit_constants(equation, x_train, y_train, seed=int(task.get("seed", 0)))
+    train = _points(task["train"])
+    fit = fit_constants(equation, *train, seed=int(task.get("seed", 0)))
     details: dict[str, Any] = {"nmse_train": fit.nmse}
     formula = _formula(equation, names, fit.params, details)
     used = details.pop("constants_used", [f"c{i}" for i in range(len(fit.params))])
@@ -57,19 +52,33 @@ def score_equation(equation: Callable[..., object], task: dict[str, Any]) -> flo
         complexity = details.get("complexity", UNEXPRESSIBLE_COMPLEXITY)
         score = -math.log10(error + NMSE_FLOOR) - COMPLEXITY_WEIGHT * complexity
     else:
-        x_eval, y_eval = _points(task["eval"])
-        predicted = predict(equation, x_eval, fit.params)
-        error = nmse(predicted, y_eval)
-        details[f"nmse_{task.get('name', 'eval')}"] = finite_or_none(error)
-        if task.get("truth"):
-            if formula is not None and not _formula_matches(formula, names, x_eval, predicted):
-                formula, details["formula_error"] = None, "the sympy formula disagrees with the function"
-            details.update(recovery(formula, parse_truth(task["truth"], names), error))
+        error = _held_out(equation, task, fit.params, formula, train, len(used), details)
         score = -math.log10(error + NMSE_FLOOR)
-    channel.emit(details)
     if not math.isfinite(score):
-        raise ExpressionError("the fitted equation's error is not finite (overflow or NaN)")
-    return score
+        return carried.failed(details, "the fitted equation's error is not finite (overflow or NaN)")
+    return carried.result(score, details)
+
+
+def _held_out(equation: Callable[..., object], task: dict[str, Any], params: np.ndarray, formula: Any,
+              train: tuple[np.ndarray, np.ndarray], constants_used: int, details: dict[str, Any]) -> float:
+    """The NMSE on the held-out points into `details`, and where a truth is given, the recovery verdict:
+    the noise-free rule (`recovery`) on clean training data, `noisy_recovery`'s on noisy data."""
+    names = list(task["names"])
+    x_eval, y_eval = _points(task["eval"])
+    predicted = predict(equation, x_eval, params)
+    error = nmse(predicted, y_eval)
+    details[f"nmse_{task.get('name', 'eval')}"] = finite_or_none(error)
+    if not task.get("truth"):
+        return error
+    if formula is not None and not _formula_matches(formula, names, x_eval, predicted):
+        formula, details["formula_error"] = None, "the sympy formula disagrees with the function"
+    truth = parse_truth(task["truth"], names)
+    if task.get("noise"):
+        details.update(noisy_recovery(equation, names, truth, params, train, (x_eval, y_eval), constants_used,
+                                      provable=formula is not None))
+    else:
+        details.update(recovery(formula, truth, error))
+    return error
 
 
 def _points(points: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
@@ -94,9 +103,9 @@ def _formula(equation: Callable[..., object], names: list[str], params: np.ndarr
     simple = simplified(expression)
     used = sorted(str(s) for s in skeleton.free_symbols if str(s).startswith("c") and str(s) not in names)
     details.update({
-        "formula": channel.clip(str(shown(simple))),
-        "latex": channel.clip(sympy.latex(shown(simple, 4))),
-        "skeleton": channel.clip(str(skeleton)),
+        "formula": carried.clip(str(shown(simple))),
+        "latex": carried.clip(sympy.latex(shown(simple, 4))),
+        "skeleton": carried.clip(str(skeleton)),
         "constants_used": used,
         "complexity": node_count(simple),
     })
@@ -120,13 +129,3 @@ def _formula_matches(formula: Any, names: list[str], x: np.ndarray, predicted: n
     values = np.broadcast_to(values, predicted.shape)
     return bool(np.allclose(values.real, predicted, rtol=1e-6, atol=0, equal_nan=True)
                 and np.allclose(values.imag, 0.0, atol=1e-9 * (np.abs(predicted).max() or 1.0)))
-
-
-def recovery(formula: Any, truth: Any, eval_nmse: float) -> dict[str, Any]:
-    """Recovered symbolically (sympy proves it), else numerically (out-of-domain error at machine
-    precision), else not: the one verdict runs and the gplearn baseline are judged by."""
-    if formula is not None and symbolically_equal(formula, truth):
-        return {"recovered": True, "recovered_how": "symbolic"}
-    if eval_nmse < MACHINE_PRECISION_NMSE:
-        return {"recovered": True, "recovered_how": "numeric"}
-    return {"recovered": False, "recovered_how": None}

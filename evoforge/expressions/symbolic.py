@@ -37,6 +37,7 @@ PROOF_NODE_LIMIT = 160  # larger formulas are not sent to sympy.simplify for a p
 SIMPLIFY_SECONDS = 3.0
 PROOF_SECONDS = 8.0
 DIGIT_LADDER = (12, 9, 7, 5)  # significant digits constants are compared at
+MACHINE_PRECISION_NMSE = 1e-20  # relative RMS error about 1e-10: only rounding is left
 
 
 def _unwrapped(value: object) -> object:
@@ -207,3 +208,13 @@ def _equal_at_some_precision(candidate: sympy.Expr, exact_truth: sympy.Expr) -> 
 def _rationalized(expression: sympy.Expr, digits: int) -> sympy.Expr:
     numbers = expression.atoms(sympy.Float)
     return expression.xreplace({f: sympy.Rational(f"{float(f):.{digits - 1}e}") for f in numbers})
+
+
+def recovery(formula: sympy.Expr | None, truth: sympy.Expr, eval_nmse: float) -> dict[str, object]:
+    """Recovered symbolically (sympy proves it), else numerically (out-of-domain error at machine
+    precision), else not: the one verdict runs and the gplearn baseline are judged by."""
+    if formula is not None and symbolically_equal(formula, truth):
+        return {"recovered": True, "recovered_how": "symbolic"}
+    if eval_nmse < MACHINE_PRECISION_NMSE:
+        return {"recovered": True, "recovered_how": "numeric"}
+    return {"recovered": False, "recovered_how": None}

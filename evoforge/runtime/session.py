@@ -165,7 +165,7 @@ def _trial_report(spec: ProblemSpec, evaluation: Evaluation) -> dict[str, Any]:
             "score": t.score,
             "shown": spec.report.show(t.score) if t.score is not None else None,
             "error": t.error,
-            **({"details": evaluation.details} if evaluation.details else {}),
+            **({"details": evaluation.input_details(t.input_key)} if evaluation.details else {}),
         }
         for t in evaluation.trials
     }

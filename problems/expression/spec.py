@@ -13,8 +13,8 @@ from evoforge.expressions.scoring import score_equation
 
 
 @run
-def evaluate(task: dict) -> float:
-    """Fit `equation`'s constants, then score it (see evoforge.expressions.scoring)."""
+def evaluate(task: dict) -> dict:
+    """Fit `equation`'s constants, and score it: {"score", "data": details} (evoforge.expressions.scoring)."""
     return score_equation(equation, task)
 
 

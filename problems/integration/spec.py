@@ -13,8 +13,8 @@ from evoforge.expressions.antiderivative import score_antiderivative
 
 
 @run
-def evaluate(task: dict) -> float:
-    """Differentiate `antiderivative` and compare it with the integrand."""
+def evaluate(task: dict) -> dict:
+    """Differentiate `antiderivative` and compare it with the integrand: {"score", "data": its details}."""
     return score_antiderivative(antiderivative, task)
 
 

@@ -1,0 +1,50 @@
+"""What differs per candidate kind beyond its evaluator (`evaluators.EVALUATOR_KINDS`), in one table.
+
+A kind's hooks: how the LLM is prompted (`build_prompt`), how its completion
+is parsed into a candidate (`parse_completion`), and how a problem folder of
+that kind without a spec.py is read (`load_folder`). A kind not listed, or a
+hook a kind does not name, takes `DEFAULT_HOOKS` (programs). Entries are
+"module:function" strings, imported only when used, so a program run never
+loads a Lean module.
+"""
+
+from __future__ import annotations
+
+import importlib
+import tomllib
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+DEFAULT_HOOKS: dict[str, str] = {
+    "build_prompt": "evoforge.agents.prompts:build_prompt",
+    "parse_completion": "evoforge.agents.parsing:parse_candidate",
+}
+KIND_HOOKS: dict[str, dict[str, str]] = {
+    "lean_proof": {
+        "build_prompt": "evoforge.agents.lean_prompts:build_lean_prompt",
+        "parse_completion": "evoforge.agents.lean_prompts:parse_lean_completion",
+        "load_folder": "evoforge.evaluators.lean.problem:load_lean_problem",
+    },
+}
+
+
+def kind_hook(kind: str, hook: str) -> Callable[..., Any] | None:
+    """The kind's function for `hook` (else the default one), or None when neither names one."""
+    target = KIND_HOOKS.get(kind, {}).get(hook) or DEFAULT_HOOKS.get(hook)
+    if target is None:
+        return None
+    module_name, function_name = target.split(":")
+    return getattr(importlib.import_module(module_name), function_name)
+
+
+def folder_kind(folder: Path) -> str | None:
+    """The kind problem.toml names in a folder without spec.py (such a kind reads it itself), else None."""
+    toml = folder / "problem.toml"
+    if not toml.is_file() or (folder / "spec.py").is_file():
+        return None
+    try:
+        kind = tomllib.loads(toml.read_text(encoding="utf-8")).get("kind")
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError):
+        return None
+    return kind if isinstance(kind, str) else None
