@@ -52,18 +52,18 @@ class Ownership:
 
 
 class CheckpointWatch:
-    """Tells a follower when the owner has written a new checkpoint (size and mtime changed)."""
+    """Tells a follower when the owner has written a new checkpoint (each save renames a new file in)."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self._seen = self._stamp()
 
-    def _stamp(self) -> tuple[int, int] | None:
+    def _stamp(self) -> tuple[int, int, int] | None:
         try:
             stat = self.path.stat()
         except FileNotFoundError:
             return None
-        return stat.st_mtime_ns, stat.st_size
+        return stat.st_ino, stat.st_mtime_ns, stat.st_size
 
     def changed(self) -> bool:
         stamp = self._stamp()
