@@ -2,8 +2,9 @@
 
 The driver holds the run's state (`SearchState`) and calls it directly; only
 sampling and evaluation go to Ray actors. Each turn of the loop starts what
-can start (evaluations of queued candidates, sampling requests while the
-bounded queue has room), waits for the first result and records it. Neither
+can start (evaluations of queued candidates, up to the kind's batch size per
+evaluator call, one for most kinds; sampling requests while the bounded
+queue has room), waits for the first result and records it. Neither
 pool waits on the other unless the queue is full (the LLM is faster than
 evaluation) or empty (evaluation is faster than the LLM). The budget counts
 stored samples, so completions lost to a crash are neither counted nor charged.
