@@ -24,13 +24,29 @@ EVALUATOR_KINDS: dict[str, str] = {
 
 
 class Evaluator(Protocol):
-    """What every kind offers: score one candidate text on each input of a split."""
+    """What every kind offers: score one candidate text on each input of a split.
+
+    A kind that gains from seeing candidates together (the surrogate cascade
+    screens a batch in one forward pass) also offers `evaluate_batch` and says
+    how many it wants at once in `batch_size`; see `evaluate_all`.
+    """
 
     input_keys: tuple[str, ...]
 
     def evaluate(self, code: str) -> Evaluation: ...
 
     def close(self) -> None: ...
+
+
+def evaluate_all(evaluator: Evaluator, codes: list[str]) -> list[Evaluation]:
+    """Evaluations of `codes` in order: the kind's own `evaluate_batch`, else one at a time."""
+    batched = getattr(evaluator, "evaluate_batch", None)
+    return batched(codes) if batched is not None else [evaluator.evaluate(code) for code in codes]
+
+
+def batch_size(evaluator: Evaluator) -> int:
+    """How many candidates a run hands the evaluator at once (one, unless the kind says more)."""
+    return max(1, int(getattr(evaluator, "batch_size", 1)))
 
 
 def check_backend(spec: ProblemSpec) -> None:

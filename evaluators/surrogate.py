@@ -25,7 +25,14 @@ from evoforge.records import Evaluation, Limits, TrialResult
 from evoforge.sandboxes import SandboxMode, open_sandbox
 from evoforge.spec import ProblemSpec
 from evoforge.spec_inputs import resolve_inputs
-from evoforge.surrogates.cascade import CHECKPOINT, Cascade, CascadeConfig, Verdict, stored_config
+from evoforge.surrogates.cascade import (
+    CHECKPOINT,
+    Cascade,
+    CascadeConfig,
+    Verdict,
+    code_id,
+    stored_config,
+)
 from evoforge.surrogates.physics import Physics, physics_for
 from evoforge.surrogates.screens import CoarseScreen, NoScreen, Screen, SurrogateScreen
 
@@ -106,7 +113,12 @@ class SurrogateCascadeEvaluator:
                           details={"exact": True, "design": _rounded(first)})
 
     def _screened(self, codes: list[str], designed: list[tuple[list[TrialResult], Any]]) -> list[Evaluation]:
-        """Failed designs keep their error; the rest are estimated as one batch, then chosen or not."""
+        """Failed designs keep their error; the rest are estimated in one forward pass, then chosen or not.
+
+        Every evaluation of the batch records the batch (its id and size) and
+        the surrogate version that screened it; when the owner fine-tunes once
+        the batch is done, they also record the version it made (`finetuned_to`).
+        """
         cascade, key = self.cascade, self.input_keys[0]
         assert cascade is not None
         evaluations = [Evaluation(tuple(trials), seconds=sum(t.seconds for t in trials))
@@ -114,28 +126,33 @@ class SurrogateCascadeEvaluator:
         ready = [i for i, (_, designs) in enumerate(designed) if designs is not None]
         if not ready:
             return evaluations
+        cascade.refresh()
         designs = np.stack([designed[i][1][key] for i in ready])
         started = time.perf_counter()
         estimates = cascade.screen.estimates(designs)
         screen_seconds = (time.perf_counter() - started) / len(ready)
         verdicts = cascade.select(estimates, [codes[i] for i in ready])
+        batch = {"screen": cascade.screen.name, "surrogate_version": cascade.version,
+                 "screen_batch": _batch_id([codes[i] for i in ready]), "screen_batch_size": len(ready),
+                 "surrogate_owner": cascade.owner}
         for j, i in enumerate(ready):
             trial = designed[i][0][0]
-            evaluations[i] = self._verdict(trial, designs[j], verdicts[j], codes[i], screen_seconds)
+            evaluations[i] = self._verdict(trial, designs[j], verdicts[j], codes[i], screen_seconds, batch)
+        finetuned_to = cascade.after_batch()
+        if finetuned_to is not None:
+            for i in ready:
+                evaluations[i].details["finetuned_to"] = finetuned_to
         return evaluations
 
     def _verdict(self, trial: TrialResult, design: np.ndarray, verdict: Verdict, code: str,
-                 screen_seconds: float) -> Evaluation:
+                 screen_seconds: float, batch: dict[str, Any]) -> Evaluation:
         """Solve a chosen design exactly, or record why not.
 
         A chosen design is solved alone, so its score never depends on its batch-mates."""
         cascade = self.cascade
         assert cascade is not None
-        details: dict[str, Any] = {
-            "screen": cascade.screen.name, "exact": verdict.exact, "reason": verdict.reason,
-            "estimate": verdict.estimate, "threshold": verdict.threshold,
-            "surrogate_version": cascade.version,
-        }
+        details: dict[str, Any] = {**batch, "exact": verdict.exact, "reason": verdict.reason,
+                                   "estimate": verdict.estimate, "threshold": verdict.threshold}
         seconds = trial.seconds + screen_seconds
         if not verdict.exact:
             # one sentence for all of them, so reports count them together; the figures are in details
@@ -150,7 +167,14 @@ class SurrogateCascadeEvaluator:
         cascade.learn(design, solution[0], code)
         return Evaluation((replace(trial, score=score, seconds=seconds),), seconds, details)
 
+    @property
+    def batch_size(self) -> int:
+        """How many candidates a run hands this evaluator at once: a screened search's batch, else one."""
+        return self.cascade.config.batch if self.cascade is not None else 1
+
     def close(self) -> None:
+        if self.cascade is not None:
+            self.cascade.close()
         self._sandbox.close()
 
     def __enter__(self) -> SurrogateCascadeEvaluator:
@@ -186,17 +210,19 @@ def _starting_surrogate(problem: str, physics: Physics, state_dir: Path | None,
 
     if state_dir is not None and (state_dir / CHECKPOINT).exists():
         surrogate = Surrogate.load(state_dir / CHECKPOINT)
-    else:
+    else:  # the cascade's owner keeps it as the run's first checkpoint
         surrogate = given or build.ensure_surrogate(problem, physics,
                                                     say=lambda line: print(line, flush=True))
-        if state_dir is not None:
-            state_dir.mkdir(parents=True, exist_ok=True)
-            surrogate.save(state_dir / CHECKPOINT)
     base = None
     if store.data_path(problem).exists():
         pairs = data.load(store.data_path(problem))
         base = (pairs.designs, pairs.solutions) if pairs.settings == physics.settings else None
     return surrogate, base
+
+
+def _batch_id(codes: list[str]) -> str:
+    """A screened batch's id, fixed by its candidates: rows sharing it were one forward pass."""
+    return code_id("\0".join(code_id(code) for code in codes))[:12]
 
 
 def _rounded(design: np.ndarray) -> list[Any]:

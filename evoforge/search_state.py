@@ -20,8 +20,8 @@ from evoforge.database import ProgramsDatabase, ProgramsDatabaseConfig, ResetEve
 from evoforge.records import Candidate, Completion, Evaluation, Prompt, RunCounters
 from evoforge.spec import ProblemSpec
 from evoforge.storage import DB_FILENAME, RunStorage
-from evoforge.surrogates.fidelity import ScreenTally
-from evoforge.surrogates.report import run_fidelity
+from evoforge.surrogates.fidelity import ScreenTally, reported_version
+from evoforge.surrogates.report import keep_newest_version, run_fidelity
 
 
 @dataclass(frozen=True)
@@ -80,6 +80,7 @@ class SearchState:
         self.counters.valid = storage.count("evaluations", "ok = 1")
         self.counters.completion_tokens = storage.token_totals()[1]
         self.counters.screen = run_fidelity(storage, self.spec.direction, self._screen)
+        keep_newest_version(storage, self.counters.screen.get("surrogate_version"))
         self._count_best()
 
     def _count_best(self) -> None:
@@ -158,6 +159,7 @@ class SearchState:
             if reset is not None:
                 events.append(("reset", reset.to_json()))
         self.storage.record_evaluation(pending.candidate_id, evaluation, score, events)
+        keep_newest_version(self.storage, reported_version(evaluation.details))
         self.counters.screen = self._screen.add(evaluation.details, score) or self.counters.screen
         self.counters.evaluated += 1
         self.counters.valid += int(score is not None)

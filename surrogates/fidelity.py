@@ -40,6 +40,8 @@ def line(figures: Mapping[str, Any]) -> str:
     if not figures:
         return ""
     parts = [f"exact {figures['exact_solves']}/{figures['candidates']}"]
+    if figures.get("surrogate_version") is not None:
+        parts.append(f"surrogate v{figures['surrogate_version']}")
     if "spearman" in figures:
         parts.append(f"ρ {figures['spearman']:.2f}")
     parts += [f"{key.replace('_overlap', '')} {value:.0%}" for key, value in figures.items()
@@ -57,6 +59,7 @@ class ScreenTally:
         self.pairs: list[tuple[float, float]] = []
         self.candidates = 0
         self.exact = 0
+        self.version: int | None = None
 
     def add(self, details: Mapping[str, Any], score: float | None) -> dict[str, Any]:
         """Count one evaluation; the figures so far ({} while no screened candidate was seen)."""
@@ -65,4 +68,19 @@ class ScreenTally:
             self.exact += bool(details.get("exact"))
             if details.get("exact") and details.get("estimate") is not None and score is not None:
                 self.pairs.append((details["estimate"], score))
-        return fidelity(self.pairs, self.candidates, self.exact, self.sign) if self.candidates else {}
+            self.version = max_version(self.version, reported_version(details))
+        if not self.candidates:
+            return {}
+        figures = fidelity(self.pairs, self.candidates, self.exact, self.sign)
+        return {**figures, "surrogate_version": self.version} if self.version is not None else figures
+
+
+def reported_version(details: Mapping[str, Any]) -> int | None:
+    """The newest surrogate version an evaluation knew of: the one that screened it, or the one
+    its batch's fine-tuning made."""
+    return max_version(details.get("surrogate_version"), details.get("finetuned_to"))
+
+
+def max_version(*versions: int | None) -> int | None:
+    known = [int(v) for v in versions if v is not None]
+    return max(known) if known else None

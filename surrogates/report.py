@@ -9,7 +9,9 @@ import numpy as np
 
 from evoforge.records import Direction
 from evoforge.storage import RunStorage
-from evoforge.surrogates.fidelity import ScreenTally
+from evoforge.surrogates.fidelity import ScreenTally, max_version
+
+VERSION_KEY = "surrogate_version"
 
 
 def run_fidelity(storage: RunStorage, direction: Direction,
@@ -21,17 +23,23 @@ def run_fidelity(storage: RunStorage, direction: Direction,
     """
     tally = tally or ScreenTally(direction.sign)
     figures: dict[str, Any] = {}
-    versions = []
     for program in storage.programs(only_ok=False):
         details = storage.details_of(program.candidate_id)
         if "screen" in details:
-            figures = tally.add(details, program.score)
-            figures["screen"] = details["screen"]
-            if details.get("surrogate_version") is not None:
-                versions.append(details["surrogate_version"])
-    if versions:
-        figures["surrogate_version"] = max(versions)
-    return figures
+            figures = {**tally.add(details, program.score), "screen": details["screen"]}
+    version = max_version(figures.get("surrogate_version"), storage.meta(VERSION_KEY))
+    return {**figures, "surrogate_version": version} if version is not None else figures
+
+
+def keep_newest_version(storage: RunStorage, version: int | None) -> None:
+    """Record in the run's meta table the newest surrogate version an evaluation reported.
+
+    The checkpoint in RUN_DIR/surrogate/ is the model; this is the database's
+    record of it. Written after each evaluation, and mended from the stored
+    evaluations when a run is reopened (a kill -9 between the two writes).
+    """
+    if version is not None and version > storage.meta(VERSION_KEY, -1):
+        storage.set_meta(VERSION_KEY, version)
 
 
 def plot_best_design(run_dir: Path, candidate_id: int, problem: str, out: Path) -> Path | None:

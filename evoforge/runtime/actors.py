@@ -44,8 +44,16 @@ class EvaluatorActor:
         self.evaluator = open_evaluator(spec, split="train", mode=mode, stop_on_error=True,
                                         run_dir=Path(run_dir) if run_dir else None)
 
-    def evaluate(self, pending: PendingEvaluation) -> tuple[PendingEvaluation, Evaluation]:
-        return pending, self.evaluator.evaluate(pending.code)
+    def batch_size(self) -> int:
+        from evoforge.evaluators import batch_size
+
+        return batch_size(self.evaluator)
+
+    def evaluate_batch(self, batch: list[PendingEvaluation]) -> list[tuple[PendingEvaluation, Evaluation]]:
+        """Each candidate with its evaluation; a batch of one for most kinds (see `batch_size`)."""
+        from evoforge.evaluators import evaluate_all
+
+        return list(zip(batch, evaluate_all(self.evaluator, [p.code for p in batch]), strict=True))
 
     def close(self) -> None:
         self.evaluator.close()

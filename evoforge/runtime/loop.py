@@ -2,8 +2,9 @@
 
 The driver holds the run's state (`SearchState`) and calls it directly; only
 sampling and evaluation go to Ray actors. Each turn of the loop starts what
-can start (evaluations of queued candidates, sampling requests while the
-bounded queue has room), waits for the first result and records it. Neither
+can start (evaluations of queued candidates, up to the kind's batch size per
+evaluator call, one for most kinds; sampling requests while the bounded
+queue has room), waits for the first result and records it. Neither
 pool waits on the other unless the queue is full (the LLM is faster than
 evaluation) or empty (evaluation is faster than the LLM). The budget counts
 stored samples, so completions lost to a crash are neither counted nor charged.
@@ -36,6 +37,12 @@ class SearchStopped(RuntimeError):
 class Pools:
     samplers: list[Any]
     evaluators: list[Any]
+    batch: int = 1  # the most queued candidates one evaluator call takes (the kind's batch_size)
+
+
+def evaluation_batch(evaluator: Any) -> int:
+    """The evaluators' batch size, asked of one of them (it waits for the actor to be ready)."""
+    return int(_result(evaluator.batch_size.remote(), "an evaluator"))
 
 
 class RunLoop:
@@ -53,6 +60,7 @@ class RunLoop:
         self.sampling: dict[Any, tuple[Any, Any, int]] = {}  # future -> (sampler, prompt, n)
         self.evaluating: dict[Any, Any] = {}  # future -> evaluator
         self.idle_samplers, self.idle_evaluators = list(pools.samplers), list(pools.evaluators)
+        self.batch = pools.batch
         self._session_start = self._elapsed_saved = time.monotonic()
         self._elapsed_before = state.elapsed_seconds()
         self._stop_sampling = False
@@ -91,8 +99,9 @@ class RunLoop:
     # -- starting work ------------------------------------------------------
     def _start_evaluations(self) -> None:
         while self.idle_evaluators and self.queue:
-            evaluator, pending = self.idle_evaluators.pop(), self.queue.popleft()
-            self.evaluating[evaluator.evaluate.remote(pending)] = evaluator
+            evaluator = self.idle_evaluators.pop()
+            batch = [self.queue.popleft() for _ in range(min(self.batch, len(self.queue)))]
+            self.evaluating[evaluator.evaluate_batch.remote(batch)] = evaluator
 
     def _start_sampling(self) -> None:
         if self._out_of_time():
@@ -123,8 +132,8 @@ class RunLoop:
 
     def _record_evaluation(self, ref: Any) -> None:
         self.idle_evaluators.append(self.evaluating.pop(ref))
-        pending, evaluation = _result(ref, "an evaluator")
-        self.state.record_evaluation(pending, evaluation)
+        for pending, evaluation in _result(ref, "an evaluator"):
+            self.state.record_evaluation(pending, evaluation)
 
     def _record_samples(self, ref: Any) -> None:
         sampler, prompt, _ = self.sampling.pop(ref)

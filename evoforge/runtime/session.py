@@ -23,7 +23,7 @@ from evoforge.records import Evaluation, RunCounters
 from evoforge.run_config import RunConfig
 from evoforge.runtime.actors import EvaluatorActor, SamplerActor
 from evoforge.runtime.interrupts import sigterm_as_interrupt
-from evoforge.runtime.loop import Pools, ProgressHook, RunLoop, SearchStopped
+from evoforge.runtime.loop import Pools, ProgressHook, RunLoop, SearchStopped, evaluation_batch
 from evoforge.runtime.ray_session import start_ray
 from evoforge.runtime.run_files import (
     create_run,
@@ -118,7 +118,7 @@ def _actors(config: RunConfig, spec: ProblemSpec) -> Iterator[Pools]:
             samplers = [SamplerActor.remote(llm, spec, config.samples_per_prompt)
                         for _ in range(config.samplers)]
             try:
-                yield Pools(samplers, evaluators)
+                yield Pools(samplers, evaluators, evaluation_batch(evaluators[0]))
             finally:
                 for sampler in samplers:  # it holds only a client: stop it now, even mid-request
                     ray.kill(sampler)
