@@ -361,12 +361,14 @@ def _print_evaluation(spec, candidate: Path, results: dict, as_json: bool) -> No
     out.print(table)
 
 
+from evoforge.commands.compare import compare  # noqa: E402
 from evoforge.commands.lean import verify_lean  # noqa: E402
 from evoforge.commands.report import report, serve  # noqa: E402
 
 app.command("verify-lean")(verify_lean)
 app.command()(report)
 app.command()(serve)
+app.command()(compare)
 from evoforge.commands.surrogate import app as surrogate_app  # noqa: E402
 
 app.add_typer(surrogate_app, name="surrogate")
