@@ -275,6 +275,9 @@ def _print_summary(summary: RunSummary) -> None:
     for key in ("samples", "budget", "evaluated", "valid", "duplicates", "unparsed", "pending",
                 "completion_tokens"):
         table.add_row(key, str(getattr(summary, key)))
+    if summary.tokens_per_second is not None:
+        busy = "-" if summary.llm_busy is None else f"{summary.llm_busy:.0%}"
+        table.add_row("LLM", f"{summary.tokens_per_second:.1f} tok/s, busy {busy} of the search time")
     if "direction" not in summary.missing:
         table.add_row("seed", Text(f"{shown(summary.seed_score)} (raw {summary.seed_score})"))
         table.add_row("best", Text(f"{shown(summary.best_score)} (raw {summary.best_score})"))

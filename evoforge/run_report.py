@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from evoforge.llm_busy import busy_fraction, request_intervals
 from evoforge.records import Direction
 from evoforge.spec_errors import UserError
 from evoforge.storage import RunStorage
@@ -39,6 +40,8 @@ class RunSummary:
     prompt_tokens: int
     completion_tokens: int
     elapsed_seconds: float
+    tokens_per_second: float | None  # completion tokens over the run's search time
+    llm_busy: float | None  # share of the search time with an LLM request in flight
     seed_score: float | None
     best_score: float | None
     best_candidate_id: int | None
@@ -68,6 +71,7 @@ def _summary(storage: RunStorage, run_dir: Path) -> RunSummary:
     config = storage.meta("config", {})
     direction = storage.meta("direction")
     prompt_tokens, completion_tokens = storage.token_totals()
+    elapsed = float(storage.meta("elapsed_seconds", 0.0))
     summary = RunSummary(
         run_dir=str(run_dir),
         problem=str(config.get("problem", "?")),
@@ -81,7 +85,9 @@ def _summary(storage: RunStorage, run_dir: Path) -> RunSummary:
         pending=storage.count("candidates", "status = 'pending'"),
         prompt_tokens=prompt_tokens,
         completion_tokens=completion_tokens,
-        elapsed_seconds=float(storage.meta("elapsed_seconds", 0.0)),
+        elapsed_seconds=elapsed,
+        tokens_per_second=completion_tokens / elapsed if elapsed > 0 else None,
+        llm_busy=busy_fraction(request_intervals(storage.sample_timings()), elapsed),
         seed_score=None, best_score=None, best_candidate_id=None, best_code=None,
         top_errors=storage.error_counts(),
         held_out=storage.meta("held_out", {}),

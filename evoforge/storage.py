@@ -317,6 +317,10 @@ class RunStorage:
             )
         )
 
+    def sample_timings(self) -> list[tuple[float, float | None]]:
+        """(recorded, request latency in seconds) per sample: when the LLM was busy."""
+        return [(r[0], r[1]) for r in self._conn.execute("SELECT created, latency_seconds FROM samples")]
+
     def token_totals(self) -> tuple[int, int]:
         row = self._conn.execute(
             "SELECT COALESCE(SUM(prompt_tokens),0), COALESCE(SUM(completion_tokens),0) FROM samples"

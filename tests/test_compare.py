@@ -11,6 +11,7 @@ computed here straight from the runs' databases.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from pathlib import Path
 
@@ -31,6 +32,7 @@ GOOD_BODIES = ["    return -(bins - item)\n", "    return -np.abs(bins - item - 
 BROKEN_BODIES = ["    return -(bins - item\n", "    return undefined_name * bins\n"]
 SCALE = -100  # the small problem's [report] scale: scores are shown as % excess bins
 SAMPLES = 4
+RECORDED_DELAY = 0.05  # seconds per recorded completion: the requests take time, as a server's do
 runner = CliRunner()
 
 
@@ -56,6 +58,7 @@ def runs(tmp_path_factory) -> dict[str, list[Path]]:
     other = make_problem(root / "other", seed_body=WORST_FIT)
     (other / "problem.toml").write_text((other / "problem.toml").read_text().replace(
         'name = "small_bin_packing"', 'name = "other_bin_packing"'))
+    os.environ["EVOFORGE_RECORDED_DELAY"] = str(RECORDED_DELAY)  # the sampler actors inherit it
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
     try:
         made: dict[str, list[Path]] = {"good": [], "good_twin": [], "bad": []}
@@ -66,6 +69,7 @@ def runs(tmp_path_factory) -> dict[str, list[Path]]:
         made["other"] = [_run(other, root / "runs" / "other", file, 0)]
     finally:
         ray.shutdown()
+        os.environ.pop("EVOFORGE_RECORDED_DELAY")
     return made
 
 
@@ -178,3 +182,19 @@ def test_runs_of_different_problems_are_refused(runs) -> None:
 def test_a_plot_name_without_an_image_ending_is_refused_first(runs, tmp_path: Path) -> None:
     message = _one_sentence(*_compare(*_dirs(runs, "good"), "--plot", str(tmp_path / "curves.txt")))
     assert "image format" in message and not (tmp_path / "curves.txt").exists()
+
+
+def test_show_reports_tokens_per_second_and_the_llm_busy_share(runs) -> None:
+    run_dir = runs["good"][0]
+    result = runner.invoke(app, ["show", str(run_dir), "--json"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    with sqlite3.connect(run_dir / DB_FILENAME) as conn:
+        meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
+        elapsed = json.loads(meta["elapsed_seconds"])
+        tokens, requests = conn.execute("SELECT SUM(completion_tokens), COUNT(DISTINCT created) FROM samples"
+                                        " WHERE latency_seconds > 0").fetchone()
+    assert summary["tokens_per_second"] == pytest.approx(tokens / elapsed)
+    # one request of SAMPLES recorded completions; each completion reports the delay as its latency
+    assert requests == 1 and summary["llm_busy"] == pytest.approx(RECORDED_DELAY / elapsed)
+    assert "busy" in runner.invoke(app, ["show", str(run_dir)]).output

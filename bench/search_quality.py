@@ -1,0 +1,125 @@
+"""Does evolution beat best-of-N sampling? Seeds x prompt strategies on bin_packing and cap_set.
+
+Each run is what a user starts: `evoforge run PROBLEM --strategy ARM --seed S
+--samples B --run-dir OUT/PROBLEM/ARM/seed-S` with the embedded model (Ray,
+llama-server, the sandbox), one after another. The bench is resumable: a
+finished run (its budget drawn and its held-out report stored) is skipped, a
+stopped one is continued with `evoforge resume`. At the end it prints, per
+problem, the table of `evoforge compare` (the same code): per arm the median
+and IQR of the best program's held-out score at the budget, duplicates,
+valid share, samples per minute, and a bootstrap interval of each arm's
+difference of medians against `random`. It writes the JSON and a plot beside
+the runs. Each run's own log is OUT/logs/PROBLEM-ARM-seed-S.log.
+
+    nice -n 5 .venv/bin/python bench/search_quality.py --out /work/search_quality_out \
+        --seeds 5 --samples 30 [--arms funsearch,chat,diff,mix,random] [--problems bin_packing,cap_set]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from rich.console import Console
+
+from evoforge.comparison import compare_runs
+from evoforge.comparison_plot import plot_comparison
+from evoforge.storage import DB_FILENAME, RunStorage
+
+ARMS = ("funsearch", "chat", "diff", "mix", "random")
+PROBLEMS = ("bin_packing", "cap_set")
+EVOFORGE = [sys.executable, "-m", "evoforge.cli"]
+
+
+def finished(run_dir: Path, budget: int) -> bool:
+    """The run drew its budget and stored its held-out report (a session ends with it)."""
+    if not (run_dir / DB_FILENAME).exists():
+        return False
+    storage = RunStorage.open_run(run_dir)
+    try:
+        return storage.count("samples") >= budget and bool(storage.meta("held_out"))
+    finally:
+        storage.close()
+
+
+def strategy_flag_available() -> bool:
+    help_text = subprocess.run([*EVOFORGE, "run", "--help"], capture_output=True, text=True).stdout
+    return "--strategy" in help_text
+
+
+def run_command(problem: str, arm: str, seed: int, args: argparse.Namespace, run_dir: Path) -> list[str]:
+    """`evoforge run` for a new run, `evoforge resume` for one that stopped before its end."""
+    if (run_dir / DB_FILENAME).exists():
+        return [*EVOFORGE, "resume", str(run_dir), "--samples", str(args.samples)]
+    strategy = ["--strategy", arm] if args.strategy_flag else []
+    return [*EVOFORGE, "run", problem, *strategy, "--seed", str(seed), "--samples", str(args.samples),
+            "--run-dir", str(run_dir), *shlex.split(args.extra)]
+
+
+def run_one(problem: str, arm: str, seed: int, args: argparse.Namespace) -> tuple[Path, str]:
+    """One run to its end (or its failure): its directory and what happened, for the log."""
+    run_dir = args.out / problem / arm / f"seed-{seed}"
+    if finished(run_dir, args.samples):
+        return run_dir, "already finished"
+    log = args.out / "logs" / f"{problem}-{arm}-seed-{seed}.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    run_dir.parent.mkdir(parents=True, exist_ok=True)
+    started = time.monotonic()
+    with log.open("a") as sink:
+        code = subprocess.run(run_command(problem, arm, seed, args, run_dir), stdout=sink,
+                              stderr=subprocess.STDOUT).returncode
+    took = f"{(time.monotonic() - started) / 60:.1f} min"
+    return run_dir, f"done in {took}" if code == 0 else f"exit {code} after {took} (see {log})"
+
+
+def report(problem: str, run_dirs: list[Path], out: Path, console: Console) -> None:
+    """The compare table for one problem, plus its JSON and plot beside the runs."""
+    from evoforge.commands.compare import print_comparison
+
+    usable = [d for d in run_dirs if (d / DB_FILENAME).exists()]
+    if not usable:
+        console.print(f"{problem}: no runs to compare")
+        return
+    comparison = compare_runs(usable, held_out=True)
+    print_comparison(comparison, console)
+    (out / f"{problem}-compare.json").write_text(json.dumps(comparison.to_json(), indent=2))
+    plot_comparison(comparison, out / f"{problem}-compare.png")
+    console.print(f"written: {out / f'{problem}-compare.json'}, {out / f'{problem}-compare.png'}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--out", type=Path, required=True, help="Folder for the run directories and logs.")
+    parser.add_argument("--seeds", type=int, default=5, help="Seeds per arm (0 .. seeds-1).")
+    parser.add_argument("--samples", type=int, default=400, help="Sample budget of every run.")
+    parser.add_argument("--arms", default=",".join(ARMS), help="Comma-separated strategies.")
+    parser.add_argument("--problems", default=",".join(PROBLEMS), help="Comma-separated problems.")
+    parser.add_argument("--extra", default="", help="More `evoforge run` options, e.g. '--samplers 2'.")
+    parser.add_argument("--report-only", action="store_true", help="Print the tables of the runs there.")
+    args = parser.parse_args()
+    args.strategy_flag = strategy_flag_available()
+    console = Console(width=160)
+    arms, problems = args.arms.split(","), args.problems.split(",")
+    if not args.strategy_flag:
+        console.print("`evoforge run` has no --strategy here: every run uses the default (FunSearch) prompt")
+        arms = arms[:1]
+    for problem in problems:
+        dirs = []
+        for seed in range(args.seeds):  # seed-major: an early stop still leaves every arm some seeds
+            for arm in arms:
+                run_dir = args.out / problem / arm / f"seed-{seed}"
+                if not args.report_only:
+                    run_dir, what = run_one(problem, arm, seed, args)
+                    console.print(f"{time.strftime('%H:%M:%S')} {problem} {arm} seed {seed}: {what}")
+                dirs.append(run_dir)
+        report(problem, dirs, args.out, console)
+
+
+if __name__ == "__main__":
+    main()
