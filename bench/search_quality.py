@@ -34,6 +34,9 @@ from evoforge.storage import DB_FILENAME, RunStorage
 ARMS = ("funsearch", "chat", "diff", "mix", "random")
 PROBLEMS = ("bin_packing", "cap_set")
 EVOFORGE = [sys.executable, "-m", "evoforge.cli"]
+# Ray's raylet can time out starting on an over-subscribed machine; that run is simply started again.
+RAY_START_TIMEOUT = "failed to startup or the GCS has become overloaded"
+RAY_START_ATTEMPTS = 3
 
 
 def finished(run_dir: Path, budget: int) -> bool:
@@ -70,20 +73,24 @@ def run_one(problem: str, arm: str, seed: int, args: argparse.Namespace) -> tupl
     log.parent.mkdir(parents=True, exist_ok=True)
     run_dir.parent.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
-    with log.open("a") as sink:
-        code = subprocess.run(run_command(problem, arm, seed, args, run_dir), stdout=sink,
-                              stderr=subprocess.STDOUT).returncode
+    for _attempt in range(RAY_START_ATTEMPTS):
+        logged = log.stat().st_size if log.exists() else 0
+        with log.open("a") as sink:
+            code = subprocess.run(run_command(problem, arm, seed, args, run_dir), stdout=sink,
+                                  stderr=subprocess.STDOUT).returncode
+        if code == 0 or RAY_START_TIMEOUT not in " ".join(log.read_text()[logged:].split()):
+            break
     took = f"{(time.monotonic() - started) / 60:.1f} min"
     return run_dir, f"done in {took}" if code == 0 else f"exit {code} after {took} (see {log})"
 
 
-def report(problem: str, run_dirs: list[Path], out: Path, console: Console) -> None:
-    """The compare table for one problem, plus its JSON and plot beside the runs."""
+def report(problem: str, run_dirs: list[Path], budget: int, out: Path, console: Console) -> None:
+    """The compare table for one problem's finished runs, plus its JSON and plot beside the runs."""
     from evoforge.commands.compare import print_comparison
 
-    usable = [d for d in run_dirs if (d / DB_FILENAME).exists()]
+    usable = [d for d in run_dirs if finished(d, budget)]
+    console.print(f"{problem}: {len(usable)} of {len(run_dirs)} runs finished their {budget} samples")
     if not usable:
-        console.print(f"{problem}: no runs to compare")
         return
     comparison = compare_runs(usable, held_out=True)
     print_comparison(comparison, console)
@@ -109,16 +116,17 @@ def main() -> None:
     if not args.strategy_flag:
         console.print("`evoforge run` has no --strategy here: every run uses the default (FunSearch) prompt")
         arms = arms[:1]
-    for problem in problems:
-        dirs = []
-        for seed in range(args.seeds):  # seed-major: an early stop still leaves every arm some seeds
+    dirs: dict[str, list[Path]] = {problem: [] for problem in problems}
+    for seed in range(args.seeds):  # seed-major: an early stop still leaves every arm and problem some seeds
+        for problem in problems:
             for arm in arms:
                 run_dir = args.out / problem / arm / f"seed-{seed}"
                 if not args.report_only:
                     run_dir, what = run_one(problem, arm, seed, args)
                     console.print(f"{time.strftime('%H:%M:%S')} {problem} {arm} seed {seed}: {what}")
-                dirs.append(run_dir)
-        report(problem, dirs, args.out, console)
+                dirs[problem].append(run_dir)
+    for problem in problems:
+        report(problem, dirs[problem], args.samples, args.out, console)
 
 
 if __name__ == "__main__":
