@@ -36,7 +36,8 @@ PROBLEMS = ("bin_packing", "cap_set")
 EVOFORGE = [sys.executable, "-m", "evoforge.cli"]
 # Ray's raylet can time out starting on an over-subscribed machine; that run is simply started again.
 RAY_START_TIMEOUT = "failed to startup or the GCS has become overloaded"
-RAY_START_ATTEMPTS = 3
+RAY_START_ATTEMPTS = 5
+RAY_RETRY_PAUSE_SECONDS = 30
 
 
 def finished(run_dir: Path, budget: int) -> bool:
@@ -80,6 +81,7 @@ def run_one(problem: str, arm: str, seed: int, args: argparse.Namespace) -> tupl
                                   stderr=subprocess.STDOUT).returncode
         if code == 0 or RAY_START_TIMEOUT not in " ".join(log.read_text()[logged:].split()):
             break
+        time.sleep(RAY_RETRY_PAUSE_SECONDS)
     took = f"{(time.monotonic() - started) / 60:.1f} min"
     return run_dir, f"done in {took}" if code == 0 else f"exit {code} after {took} (see {log})"
 
