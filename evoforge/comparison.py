@@ -89,7 +89,7 @@ def compare_runs(run_dirs: list[Path], held_out: bool = True, reference: str = "
     for curve in curves:
         arms.setdefault(curve.arm, []).append(curve)
     arms = dict(sorted(arms.items()))
-    reference = reference if reference in arms else next(iter(arms))
+    reference = reference_arm(list(arms), reference)
     higher = bool(fmt["higher_is_better"])
     return Comparison(
         problem=runs[0].view.problem, basis=basis, basis_note=note, label=str(fmt["label"]),
@@ -101,6 +101,12 @@ def compare_runs(run_dirs: list[Path], held_out: bool = True, reference: str = "
                      for arm, members in arms.items() if arm != reference],
         runs=curves,
     )
+
+
+def reference_arm(arms: list[str], wanted: str) -> str:
+    """The arm named `wanted`, or the one whose strategy it is (labels may add a model), else the first."""
+    matching = [arm for arm in arms if arm == wanted or arm.startswith(f"{wanted} · ")]
+    return matching[0] if len(matching) == 1 else arms[0]
 
 
 def budget_points(budget: int) -> list[int]:
