@@ -100,6 +100,7 @@ def run(
     temperature: Annotated[float | None, typer.Option(help="Sampling temperature.")] = None,
     max_tokens: Annotated[int | None, typer.Option(help="Max new tokens per completion.")] = None,
     prompt_mode: Annotated[str | None, typer.Option("--mode", help="chat | completion | auto")] = None,
+    strategy: Annotated[str | None, typer.Option(help="Prompts: funsearch|chat|diff|random|mix.")] = None,
     threads: Annotated[int | None, typer.Option(help="CPU threads of a locally served model.")] = None,
     llm_outage_minutes: Annotated[float | None, typer.Option(help=OUTAGE_HELP)] = None,
     address: Annotated[str | None, typer.Option(help="Join this Ray cluster.")] = None,
@@ -145,6 +146,7 @@ def run(
                 inputs_json=inputs, dataset=str(dataset.resolve()) if dataset else None,
                 samplers=samplers, evaluators=evaluators, samples_per_prompt=samples_per_prompt,
                 sandbox_mode="in-process" if unsafe_in_process else sandbox, address=address,
+                strategy=strategy,
             )
             if screen is not None:
                 from evoforge.spec import load_problem
