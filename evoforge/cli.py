@@ -286,6 +286,7 @@ def _print_summary(summary: RunSummary) -> None:
     if "direction" not in summary.missing:
         points = ", ".join(f"{x}: {shown(y)}" for x, y in summary.history)
         _say(out, f"best so far (samples: score): {points}")
+    _print_strategies(summary)
     for why, count in summary.top_errors:
         _say(out, f"  {count:5d} × {why}")
     if summary.best_code:
@@ -294,6 +295,17 @@ def _print_summary(summary: RunSummary) -> None:
         _say(out, f"formula: {summary.best_details['formula']}")
     if summary.fidelity:
         _say(out, "screen fidelity (re-checked candidates): " + fidelity_line(summary.fidelity))
+
+
+def _print_strategies(summary: RunSummary) -> None:
+    """Per prompt strategy: how many samples, and what share parsed, repeated, scored, improved."""
+    table = Table("strategy", "samples", "parsed %", "duplicate %", "valid %", "improvements",
+                  title=f"prompt strategies (--strategy {summary.strategy})")
+    for name, row in summary.strategies.items():
+        table.add_row(name, *(str(row[key]) for key in
+                              ("samples", "parsed_pct", "duplicate_pct", "valid_pct", "improvements")))
+    if summary.strategies:
+        out.print(table)
 
 
 @app.command()

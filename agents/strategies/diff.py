@@ -93,14 +93,17 @@ def apply_edits(base: str, answer: str) -> str:
 
 
 def _apply_one(code: str, search: str, replacement: str, number: int) -> str:
+    """Replace the one run of whole lines equal to the SEARCH lines."""
+    lines, wanted = code.splitlines(), search.splitlines()
     if not search.strip():
         raise DiffError(f"edit block {number} has an empty SEARCH part")
-    found = code.count(search)
-    if found == 0:
+    starts = [i for i in range(len(lines) - len(wanted) + 1) if lines[i : i + len(wanted)] == wanted]
+    if not starts:
         raise DiffError(f"edit block {number}: its SEARCH lines are not in the function")
-    if found > 1:
-        raise DiffError(f"edit block {number}: its SEARCH lines occur {found} times in the function")
-    return code.replace(search, replacement, 1)
+    if len(starts) > 1:
+        raise DiffError(f"edit block {number}: its SEARCH lines occur {len(starts)} times in the function")
+    start = starts[0]
+    return "\n".join([*lines[:start], *replacement.splitlines(), *lines[start + len(wanted) :]]) + "\n"
 
 
 def _function(source: str, spec: ProblemSpec) -> str:
