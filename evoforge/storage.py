@@ -124,8 +124,7 @@ class RunStorage:
     def _add_missing_columns(self) -> None:
         """Runs made before a column existed get it with its default, so they still resume."""
         for table, column, definition in ADDED_COLUMNS:
-            columns = {row[1] for row in self._conn.execute(f"PRAGMA table_info({table})")}
-            if column not in columns:
+            if not self._has_column(table, column):
                 self._conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {definition}")
 
     @classmethod
@@ -351,16 +350,21 @@ class RunStorage:
         An improvement is a valid child that beats the best of its parents. The
         `mix` bandit's state is these tallies, so a resumed run continues it.
         """
+        strategy = "s.strategy" if self._has_column("samples", "strategy") else "'funsearch'"
         rows = self._conn.execute(
-            "SELECT s.strategy, COUNT(*), SUM(c.code IS NOT NULL), SUM(c.status = 'duplicate'),"
+            f"SELECT {strategy} AS strategy, COUNT(*), SUM(c.code IS NOT NULL), SUM(c.status = 'duplicate'),"
             " SUM(COALESCE(e.ok, 0)), SUM(COALESCE(e.ok = 1 AND e.score * :sign > ("
             "   SELECT MAX(p.score * :sign) FROM json_each(c.parent_ids) j"
             "   JOIN evaluations p ON p.candidate_id = j.value WHERE p.ok = 1), 0))"
             " FROM samples s JOIN candidates c ON c.sample_id = s.id"
-            " LEFT JOIN evaluations e ON e.candidate_id = c.id GROUP BY s.strategy ORDER BY s.strategy",
+            " LEFT JOIN evaluations e ON e.candidate_id = c.id GROUP BY 1 ORDER BY 1",
             {"sign": sign},
         )
         return {r[0]: StrategyTally(*(int(v or 0) for v in r[1:])) for r in rows}
+
+    def _has_column(self, table: str, column: str) -> bool:
+        """False only for a run made before the column existed, read without migrating it (`show`)."""
+        return column in {row[1] for row in self._conn.execute(f"PRAGMA table_info({table})")}
 
     def recent_errors(self, parent_ids: Sequence[int], limit: int = 3) -> list[str]:
         """The latest distinct reasons children of these parents failed (parse or evaluation)."""

@@ -20,13 +20,20 @@ from evoforge.records import Candidate, Direction, Prompt
 from evoforge.spec import ProblemSpec
 
 SEARCH, DIVIDER, REPLACE = "<<<<<<< SEARCH", "=======", ">>>>>>> REPLACE"
+# Marker lines as written; small models miscount the 7 characters, which costs nothing to forgive.
 BLOCK = re.compile(
-    r"^<{7} SEARCH[ \t]*\n(.*?)^={7}[ \t]*\n(.*?)^>{7} REPLACE[ \t]*$", re.DOTALL | re.MULTILINE
+    r"^<{5,9} SEARCH[ \t]*\n(.*?)^={5,9}[ \t]*\n(.*?)^>{5,9} REPLACE[ \t]*$", re.DOTALL | re.MULTILINE
+)
+OPENING = re.compile(r"^<{5,9} SEARCH", re.MULTILINE)
+EXAMPLE = (
+    "For example, to change\n```python\ndef area(w, h):\n    return w + h\n```\n"
+    f"into a product, the reply is\n{SEARCH}\n    return w + h\n{DIVIDER}\n    return w * h\n{REPLACE}"
 )
 SYSTEM = (
     "You are an expert Python programmer taking part in an evolutionary search over programs. "
-    "You improve a function by editing it. Reply only with one or more edit blocks of the form\n"
-    f"{SEARCH}\n<lines copied exactly from the function>\n{DIVIDER}\n<the new lines>\n{REPLACE}"
+    "You improve a function by editing it: reply with one or more edit blocks and nothing else. "
+    "An edit block copies lines of the function exactly and gives the lines that replace them.\n"
+    + EXAMPLE
 )
 
 
@@ -68,10 +75,8 @@ def diff_request(spec: ProblemSpec, base: str, raw_score: float, prompt: Prompt)
         errors = "\n".join(f"- {error[:ERROR_CHARS]}" for error in prompt.recent_errors)
         parts.append(f"Recent attempts failed with these errors; avoid them:\n{errors}")
     parts.append(
-        f"Change `{name}` so that it scores better. Reply with edit blocks only: copy the lines "
-        f"to change exactly between {SEARCH} and {DIVIDER}, and put their replacement between "
-        f"{DIVIDER} and {REPLACE}. For example:\n"
-        f"{SEARCH}\n{_last_body_line(base)}\n{DIVIDER}\n    <your new lines>\n{REPLACE}"
+        f"Edit `{name}` so that it scores better. Reply with edit blocks only: the lines to change, "
+        f"copied exactly, between {SEARCH} and {DIVIDER}; the new lines between {DIVIDER} and {REPLACE}."
     )
     return "\n\n".join(parts)
 
@@ -79,13 +84,13 @@ def diff_request(spec: ProblemSpec, base: str, raw_score: float, prompt: Prompt)
 def apply_edits(base: str, answer: str) -> str:
     """The base with every block of the answer applied in order, or a DiffError saying why not."""
     text = _strip_trailing_spaces(answer)
-    blocks = BLOCK.findall(text)
+    blocks, opened = BLOCK.findall(text), len(OPENING.findall(text))
     if not blocks:
-        if SEARCH in text:
+        if opened:
             raise DiffError(f"an edit block is not closed with {DIVIDER} and {REPLACE}")
         raise DiffError(f"no {SEARCH} ... {REPLACE} block in the answer")
-    if text.count(SEARCH) > len(blocks):
-        raise DiffError(f"{text.count(SEARCH) - len(blocks)} edit block(s) not closed with {REPLACE}")
+    if opened > len(blocks):
+        raise DiffError(f"{opened - len(blocks)} edit block(s) not closed with {REPLACE}")
     code = _strip_trailing_spaces(base)
     for number, (search, replacement) in enumerate(blocks, start=1):
         code = _apply_one(code, search, replacement, number)
@@ -116,8 +121,3 @@ def _function(source: str, spec: ProblemSpec) -> str:
 
 def _strip_trailing_spaces(text: str) -> str:
     return "\n".join(line.rstrip() for line in text.splitlines()) + "\n"
-
-
-def _last_body_line(base: str) -> str:
-    lines = [line for line in base.rstrip().splitlines() if line.strip()]
-    return lines[-1]
