@@ -54,18 +54,20 @@ def main() -> None:
     args = parser.parse_args()
     spec = load_problem(args.problem)
     server, client = start_shared_server(LLMConfig(slots=args.n))
+    print(f"{'strategy':10} {'parsed':>7} {'distinct':>8} {'tokens':>7} {'seconds':>8}  top parse errors")
     try:
         with Sampler.from_config(client, spec, args.n) as sampler:
-            rows = [measure(sampler, island_prompt(spec), s, args.rounds, args.n)
-                    for s in args.strategies.split(",")]
+            for strategy in args.strategies.split(","):
+                print_row(measure(sampler, island_prompt(spec), strategy, args.rounds, args.n))
     finally:
         if server is not None:
             server.stop()
-    print(f"{'strategy':10} {'parsed':>7} {'distinct':>8} {'tokens':>7} {'seconds':>8}  top parse errors")
-    for row in rows:
-        errors = "; ".join(f"{count}x {why[:70]}" for why, count in row["errors"])
-        print(f"{row['strategy']:10} {row['parsed']:7.0%} {row['distinct']:8d} {row['tokens']:7.1f} "
-              f"{row['seconds']:8.1f}  {errors}")
+
+
+def print_row(row: dict) -> None:
+    errors = "; ".join(f"{count}x {why[:70]}" for why, count in row["errors"])
+    print(f"{row['strategy']:10} {row['parsed']:7.0%} {row['distinct']:8d} {row['tokens']:7.1f} "
+          f"{row['seconds']:8.1f}  {errors}", flush=True)
 
 
 if __name__ == "__main__":

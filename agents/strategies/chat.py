@@ -51,7 +51,8 @@ def chat_request(spec: ProblemSpec, prompt: Prompt) -> str:
     parts.append(
         f"Write a new version of `{name}` built on an idea that differs from the versions above, "
         f"so that it scores better than the best of them. Keep the name `{name}` and the same "
-        "arguments. First a plan of at most three sentences, then the function in one ```python block."
+        "arguments; leave out the docstring. First a plan of at most three sentences, then the "
+        "function in one ```python block."
     )
     return "\n\n".join(parts)
 
