@@ -51,9 +51,11 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=8)
     parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--strategies", default=",".join(PROMPT_STRATEGIES))
+    parser.add_argument("--threads", type=int, default=LLMConfig.threads)
     args = parser.parse_args()
     spec = load_problem(args.problem)
-    server, client = start_shared_server(LLMConfig(slots=args.n))
+    # A long request timeout: on a loaded 2-core machine one chat request of n answers takes minutes.
+    server, client = start_shared_server(LLMConfig(slots=args.n, timeout=1800.0, threads=args.threads))
     print(f"{'strategy':10} {'parsed':>7} {'distinct':>8} {'tokens':>7} {'seconds':>8}  top parse errors")
     try:
         with Sampler.from_config(client, spec, args.n) as sampler:
