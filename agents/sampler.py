@@ -6,12 +6,12 @@ test and a Ray actor; the run loop records what `sample` returns.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from evoforge.agents.base import COMPLETION, GenerationRequest, LLMBackend
 from evoforge.agents.config import LLMConfig, make_backend
-from evoforge.agents.parsing import parse_candidate
-from evoforge.agents.prompts import COMPLETION_STOPS, RenderedPrompt, build_prompt
+from evoforge.agents.prompts import COMPLETION_STOPS, RenderedPrompt
+from evoforge.agents.strategies.registry import strategy_named
 from evoforge.records import Candidate, Completion, Prompt
 from evoforge.spec import ProblemSpec
 
@@ -43,11 +43,7 @@ class Sampler:
         self.samples_per_prompt = samples_per_prompt
         self.mode = getattr(backend, "default_mode", COMPLETION) if mode == "auto" else mode
         self.temperature, self.top_p, self.max_tokens, self.seed = temperature, top_p, max_tokens, seed
-        self._build, self._parse_text = build_prompt, parse_candidate
-        if spec.kind == "lean_proof":
-            from evoforge.agents.lean_prompts import build_lean_prompt, parse_lean_completion
-
-            self._build, self._parse_text = build_lean_prompt, parse_lean_completion
+        self._lean = spec.kind == "lean_proof"  # its own repair prompt, whatever the strategy
 
     @classmethod
     def from_config(cls, config: LLMConfig, spec: ProblemSpec, samples_per_prompt: int) -> Sampler:
@@ -63,10 +59,19 @@ class Sampler:
 
     def sample_many(self, prompts: list[Prompt], n: int | None = None) -> list[SampleBatch]:
         """Several prompts in one backend call, so their requests are in flight together."""
-        rendered = [self._build(self.spec, prompt, self.mode) for prompt in prompts]
+        rendered = [self._build(prompt) for prompt in prompts]
         requests = [self.request(r, n or self.samples_per_prompt) for r in rendered]
         results = self.backend.generate(requests)
         return [self._batch(r, completions) for r, completions in zip(rendered, results, strict=True)]
+
+    def _build(self, prompt: Prompt) -> RenderedPrompt:
+        """The prompt as the strategy the driver chose for it (`prompt.strategy`) renders it."""
+        if self._lean:
+            from evoforge.agents.lean_prompts import build_lean_prompt
+
+            return build_lean_prompt(self.spec, prompt, self.mode)
+        rendered = strategy_named(prompt.strategy).build(self.spec, prompt, self.mode)
+        return replace(rendered, strategy=prompt.strategy)
 
     def request(self, rendered: RenderedPrompt, n: int) -> GenerationRequest:
         common = {
@@ -86,7 +91,11 @@ class Sampler:
         if completion.finish_reason and completion.finish_reason.startswith("error"):
             return Candidate(None, None, f"LLM request failed: {completion.finish_reason[6:].strip()}")
         truncated = completion.finish_reason == "length"
-        return self._parse_text(completion.text, self.spec, self.mode, rendered.header, truncated)
+        if self._lean:
+            from evoforge.agents.lean_prompts import parse_lean_completion
+
+            return parse_lean_completion(completion.text, self.spec, self.mode, rendered.header, truncated)
+        return strategy_named(rendered.strategy).parse(completion.text, self.spec, rendered, truncated)
 
     def close(self) -> None:
         self.backend.close()

@@ -100,6 +100,7 @@ def run(
     temperature: Annotated[float | None, typer.Option(help="Sampling temperature.")] = None,
     max_tokens: Annotated[int | None, typer.Option(help="Max new tokens per completion.")] = None,
     prompt_mode: Annotated[str | None, typer.Option("--mode", help="chat | completion | auto")] = None,
+    strategy: Annotated[str | None, typer.Option(help="Prompts: funsearch|chat|diff|random|mix.")] = None,
     threads: Annotated[int | None, typer.Option(help="CPU threads of a locally served model.")] = None,
     llm_outage_minutes: Annotated[float | None, typer.Option(help=OUTAGE_HELP)] = None,
     address: Annotated[str | None, typer.Option(help="Join this Ray cluster.")] = None,
@@ -145,6 +146,7 @@ def run(
                 inputs_json=inputs, dataset=str(dataset.resolve()) if dataset else None,
                 samplers=samplers, evaluators=evaluators, samples_per_prompt=samples_per_prompt,
                 sandbox_mode="in-process" if unsafe_in_process else sandbox, address=address,
+                strategy=strategy,
             )
             if screen is not None:
                 from evoforge.spec import load_problem
@@ -287,6 +289,7 @@ def _print_summary(summary: RunSummary) -> None:
     if "direction" not in summary.missing:
         points = ", ".join(f"{x}: {shown(y)}" for x, y in summary.history)
         _say(out, f"best so far (samples: score): {points}")
+    _print_strategies(summary)
     for why, count in summary.top_errors:
         _say(out, f"  {count:5d} × {why}")
     if summary.best_code:
@@ -295,6 +298,17 @@ def _print_summary(summary: RunSummary) -> None:
         _say(out, f"formula: {summary.best_details['formula']}")
     if summary.fidelity:
         _say(out, "screen fidelity (re-checked candidates): " + fidelity_line(summary.fidelity))
+
+
+def _print_strategies(summary: RunSummary) -> None:
+    """Per prompt strategy: how many samples, and what share parsed, repeated, scored, improved."""
+    table = Table("strategy", "samples", "parsed %", "duplicate %", "valid %", "improvements",
+                  title=f"prompt strategies (--strategy {summary.strategy})")
+    for name, row in summary.strategies.items():
+        table.add_row(name, *(str(row[key]) for key in
+                              ("samples", "parsed_pct", "duplicate_pct", "valid_pct", "improvements")))
+    if summary.strategies:
+        out.print(table)
 
 
 @app.command()

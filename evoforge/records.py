@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from evoforge.agents.strategies import DEFAULT_STRATEGY
+
 
 class Direction(StrEnum):
     """Which way a spec's `@run` score is better.
@@ -55,6 +57,8 @@ class Prompt:
     parent_scores: tuple[float, ...]
     version_generated: int
     parent_feedback: tuple[str, ...] = ()  # per parent, what its evaluation said (details["feedback"])
+    strategy: str = DEFAULT_STRATEGY  # the prompt strategy the driver chose (agents/strategies)
+    recent_errors: tuple[str, ...] = ()  # why recent children of these parents failed (chat shows them)
 
 
 @dataclass(frozen=True)

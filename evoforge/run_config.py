@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from evoforge.agents.config import LLMConfig
+from evoforge.agents.strategies import DEFAULT_STRATEGY, check_strategy
 from evoforge.spec_errors import RunError
 
 
@@ -44,8 +45,13 @@ class RunConfig:
     sandbox_mode: str = "fork"
     database: dict[str, Any] = field(default_factory=dict)
     address: str | None = None
+    strategy: str = DEFAULT_STRATEGY  # how prompts are built: agents/strategies (mix: a bandit over them)
 
     def __post_init__(self) -> None:
+        try:
+            check_strategy(self.strategy)
+        except ValueError as error:
+            raise RunError(str(error)) from None
         if self.samples < 1:
             raise RunError(f"--samples {self.samples}: a run needs a budget of at least one sample.")
         if self.minutes is not None and self.minutes <= 0:

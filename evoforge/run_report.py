@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from evoforge.agents.strategies import DEFAULT_STRATEGY
 from evoforge.llm_busy import busy_fraction, request_intervals
 from evoforge.records import Direction
 from evoforge.spec_errors import UserError
@@ -53,6 +54,8 @@ class RunSummary:
     missing: list[str] = field(default_factory=list)
     best_details: dict[str, Any] = field(default_factory=dict)  # the kind's extras (formula, LaTeX ...)
     fidelity: dict[str, Any] = field(default_factory=dict)  # a screened run's surrogate fidelity
+    strategy: str = DEFAULT_STRATEGY  # the run's --strategy
+    strategies: dict[str, dict[str, Any]] = field(default_factory=dict)  # per prompt strategy used
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -93,6 +96,7 @@ def _summary(storage: RunStorage, run_dir: Path) -> RunSummary:
         held_out=storage.meta("held_out", {}),
         report=storage.meta("report", {}),
         missing=missing,
+        strategy=str(config.get("strategy", DEFAULT_STRATEGY)),
     )
     if direction is not None:
         _add_scores(summary, storage, Direction(direction))
@@ -111,6 +115,25 @@ def _add_scores(summary: RunSummary, storage: RunStorage, direction: Direction) 
         summary.best_details = storage.details_of(best.candidate_id)
     summary.history = best_so_far(storage.score_history(), direction)
     summary.fidelity = run_fidelity(storage, direction)
+    summary.strategies = strategy_report(storage, direction)
+
+
+def strategy_report(storage: RunStorage, direction: Direction) -> dict[str, dict[str, Any]]:
+    """Per prompt strategy: samples, and the shares of them that parsed, were duplicates, scored
+    as new valid programs; and improvements (valid children beating their best parent)."""
+    report = {}
+    for name, tally in storage.strategy_tallies(direction.sign).items():
+        n = tally.samples
+        report[name] = {
+            "samples": n, "parsed_pct": _percent(tally.parsed, n),
+            "duplicate_pct": _percent(tally.duplicates, n), "valid_pct": _percent(tally.valid, n),
+            "improvements": tally.improvements,
+        }  # fmt: skip
+    return report
+
+
+def _percent(count: int, total: int) -> float:
+    return round(100 * count / total, 1) if total else 0.0
 
 
 def missing_meta_sentence(summary: RunSummary) -> str | None:

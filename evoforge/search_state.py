@@ -15,13 +15,17 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from evoforge.agents.strategies import CHAT_STRATEGY, DEFAULT_STRATEGY, DIFF, RANDOM
 from evoforge.code_text import code_hash
 from evoforge.database import ProgramsDatabase, ProgramsDatabaseConfig, ResetEvent
 from evoforge.records import Candidate, Completion, Evaluation, Prompt, RunCounters
 from evoforge.spec import ProblemSpec
 from evoforge.storage import DB_FILENAME, RunStorage
+from evoforge.strategy_bandit import StrategyChooser
 from evoforge.surrogates.fidelity import ScreenTally
 from evoforge.surrogates.report import run_fidelity
+
+SHOW_ERRORS = (CHAT_STRATEGY, DIFF)  # the strategies whose prompts show why recent children failed
 
 
 @dataclass(frozen=True)
@@ -45,9 +49,13 @@ class BestProgram:
 class SearchState:
     """Islands + storage + counters for one run."""
 
-    def __init__(self, run_dir: Path, spec: ProblemSpec, db_config: dict[str, Any], seed: int) -> None:
+    def __init__(
+        self, run_dir: Path, spec: ProblemSpec, db_config: dict[str, Any], seed: int,
+        strategy: str = DEFAULT_STRATEGY,
+    ) -> None:
         self.spec = spec
         self.storage = RunStorage(Path(run_dir) / DB_FILENAME)
+        self.strategies = StrategyChooser(strategy, self.storage, spec.direction.sign, seed)
         self.database = ProgramsDatabase(ProgramsDatabaseConfig(**db_config), seed=seed)
         for known in self.storage.known_hashes():
             self.database.remember(known)
@@ -103,9 +111,24 @@ class SearchState:
         return self.database.best() is not None
 
     def next_prompt(self) -> Prompt:
-        prompt = self.database.get_prompt()  # the parents' feedback feeds repair prompts (lean_proof)
+        """The island's parents, with the strategy that will render them and what it needs to see."""
+        strategy = self.strategies.choose()
+        prompt = self.database.get_prompt()
+        if strategy == RANDOM:
+            prompt = self._seed_prompt(prompt)
+        # The parents' feedback feeds repair prompts (lean_proof); their children's errors, chat and diff.
         notes = tuple(str(self.storage.details_of(i).get("feedback", "")) for i in prompt.parent_ids)
-        return replace(prompt, parent_feedback=notes)
+        errors = tuple(self.storage.recent_errors(prompt.parent_ids)) if strategy in SHOW_ERRORS else ()
+        return replace(prompt, parent_feedback=notes, strategy=strategy, recent_errors=errors)
+
+    def _seed_prompt(self, prompt: Prompt) -> Prompt:
+        """The `random` arm's prompt: the seed program as the only parent (recorded as such)."""
+        seed = self.storage.seed_program()
+        if seed is None:
+            return prompt
+        score = self.spec.direction.oriented(seed.score or 0.0)
+        return replace(prompt, parent_ids=(seed.candidate_id,), parent_codes=(seed.code,),
+                       parent_scores=(score,), version_generated=1)
 
     def record_batch(
         self, prompt: Prompt, prompt_text: str,

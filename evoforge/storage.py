@@ -33,7 +33,8 @@ CREATE TABLE IF NOT EXISTS prompts (
 CREATE TABLE IF NOT EXISTS samples (
     id INTEGER PRIMARY KEY, prompt_id INTEGER NOT NULL REFERENCES prompts(id),
     raw_text TEXT NOT NULL, model TEXT, prompt_tokens INTEGER, completion_tokens INTEGER,
-    latency_seconds REAL, finish_reason TEXT, created REAL NOT NULL);
+    latency_seconds REAL, finish_reason TEXT, created REAL NOT NULL,
+    strategy TEXT NOT NULL DEFAULT 'funsearch');
 CREATE TABLE IF NOT EXISTS candidates (
     id INTEGER PRIMARY KEY, sample_id INTEGER REFERENCES samples(id),
     island_id INTEGER, parent_ids TEXT NOT NULL DEFAULT '[]',
@@ -53,6 +54,13 @@ CREATE TABLE IF NOT EXISTS trials (
 CREATE TABLE IF NOT EXISTS events (
     id INTEGER PRIMARY KEY, kind TEXT NOT NULL, payload TEXT NOT NULL, created REAL NOT NULL);
 """
+
+# Columns added after runs existed: (table, column, definition with the default old rows get).
+# Every sample of a run made before strategies existed came from FunSearch's prompt.
+ADDED_COLUMNS = (
+    ("evaluations", "details", "TEXT NOT NULL DEFAULT '{}'"),
+    ("samples", "strategy", "TEXT NOT NULL DEFAULT 'funsearch'"),
+)
 
 
 class RunFileError(UserError):
@@ -83,6 +91,17 @@ class StoredProgram:
     created: float
 
 
+@dataclass(frozen=True)
+class StrategyTally:
+    """What one prompt strategy's samples became, counted in samples."""
+
+    samples: int
+    parsed: int
+    duplicates: int
+    valid: int
+    improvements: int
+
+
 class RunStorage:
     """One run's SQLite file. Single writer: the run's driver (it holds the run directory's lock)."""
 
@@ -104,9 +123,9 @@ class RunStorage:
 
     def _add_missing_columns(self) -> None:
         """Runs made before a column existed get it with its default, so they still resume."""
-        columns = {row[1] for row in self._conn.execute("PRAGMA table_info(evaluations)")}
-        if "details" not in columns:
-            self._conn.execute("ALTER TABLE evaluations ADD COLUMN details TEXT NOT NULL DEFAULT '{}'")
+        for table, column, definition in ADDED_COLUMNS:
+            if not self._has_column(table, column):
+                self._conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {definition}")
 
     @classmethod
     def open_run(cls, run_dir: Path, readonly: bool = True) -> RunStorage:
@@ -199,7 +218,7 @@ class RunStorage:
                 (prompt.island_id, parents, prompt.version_generated, prompt_text, now),
             ).lastrowid
             for completion, candidate, dup in zip(completions, candidates, duplicate, strict=True):
-                sample_id = self._insert_sample(conn, prompt_id, completion, now)
+                sample_id = self._insert_sample(conn, prompt_id, completion, prompt.strategy, now)
                 ids.append(
                     conn.execute(
                         "INSERT INTO candidates(sample_id, island_id, parent_ids, code, code_hash,"
@@ -213,12 +232,14 @@ class RunStorage:
         return ids
 
     @staticmethod
-    def _insert_sample(conn: sqlite3.Connection, prompt_id: int, c: Completion, now: float) -> int:
+    def _insert_sample(
+        conn: sqlite3.Connection, prompt_id: int, c: Completion, strategy: str, now: float
+    ) -> int:
         return conn.execute(
             "INSERT INTO samples(prompt_id, raw_text, model, prompt_tokens, completion_tokens,"
-            " latency_seconds, finish_reason, created) VALUES (?,?,?,?,?,?,?,?)",
+            " latency_seconds, finish_reason, created, strategy) VALUES (?,?,?,?,?,?,?,?,?)",
             (prompt_id, c.text, c.model, c.prompt_tokens, c.completion_tokens,
-             c.latency_seconds, c.finish_reason, now),
+             c.latency_seconds, c.finish_reason, now, strategy),
         ).lastrowid
 
     def add_seed_candidate(self, code: str, code_hash: str) -> int:
@@ -326,6 +347,51 @@ class RunStorage:
             "SELECT COALESCE(SUM(prompt_tokens),0), COALESCE(SUM(completion_tokens),0) FROM samples"
         ).fetchone()
         return int(row[0]), int(row[1])
+
+    def strategy_tallies(self, sign: float) -> dict[str, StrategyTally]:
+        """Per prompt strategy: what its samples became (`sign` +1 when higher scores are better).
+
+        An improvement is a valid child that beats the best of its parents. The
+        `mix` bandit's state is these tallies, so a resumed run continues it.
+        """
+        strategy = "s.strategy" if self._has_column("samples", "strategy") else "'funsearch'"
+        rows = self._conn.execute(
+            f"SELECT {strategy} AS strategy, COUNT(*), SUM(c.code IS NOT NULL), SUM(c.status = 'duplicate'),"
+            " SUM(COALESCE(e.ok, 0)), SUM(COALESCE(e.ok = 1 AND e.score * :sign > ("
+            "   SELECT MAX(p.score * :sign) FROM json_each(c.parent_ids) j"
+            "   JOIN evaluations p ON p.candidate_id = j.value WHERE p.ok = 1), 0))"
+            " FROM samples s JOIN candidates c ON c.sample_id = s.id"
+            " LEFT JOIN evaluations e ON e.candidate_id = c.id GROUP BY 1 ORDER BY 1",
+            {"sign": sign},
+        )
+        return {r[0]: StrategyTally(*(int(v or 0) for v in r[1:])) for r in rows}
+
+    def _has_column(self, table: str, column: str) -> bool:
+        """False only for a run made before the column existed, read without migrating it (`show`)."""
+        return column in {row[1] for row in self._conn.execute(f"PRAGMA table_info({table})")}
+
+    def recent_errors(self, parent_ids: Sequence[int], limit: int = 3) -> list[str]:
+        """The latest distinct reasons children of these parents failed (parse or evaluation)."""
+        if not parent_ids:
+            return []
+        marks = ",".join("?" * len(parent_ids))
+        rows = self._conn.execute(
+            "SELECT COALESCE(e.error, c.parse_error) AS why FROM candidates c"
+            " LEFT JOIN evaluations e ON e.candidate_id = c.id WHERE why IS NOT NULL"
+            f" AND EXISTS (SELECT 1 FROM json_each(c.parent_ids) j WHERE j.value IN ({marks}))"
+            " GROUP BY why ORDER BY MAX(c.id) DESC LIMIT ?",
+            (*parent_ids, limit),
+        )
+        return [r[0] for r in rows]
+
+    def seed_program(self) -> StoredProgram | None:
+        """The spec's own function as the run scored it: the only parent a `random` prompt shows."""
+        row = self._conn.execute(
+            "SELECT c.id, c.code, e.score, c.island_id, e.created FROM candidates c"
+            " JOIN evaluations e ON e.candidate_id = c.id"
+            " WHERE c.sample_id IS NULL AND e.ok = 1 ORDER BY c.id LIMIT 1"
+        ).fetchone()
+        return StoredProgram(*row) if row else None
 
     def error_counts(self, limit: int = 8) -> list[tuple[str, int]]:
         rows = self._conn.execute(
