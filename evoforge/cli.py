@@ -91,7 +91,8 @@ def run(
     samples: Annotated[int | None, typer.Option(help="Budget: LLM samples in total.")] = None,
     minutes: Annotated[float | None, typer.Option(help="Budget: wall-clock minutes in total.")] = None,
     run_dir: Annotated[Path | None, typer.Option(help="Where the run's database goes.")] = None,
-    seed: Annotated[int | None, typer.Option(help="Seed for the program database.")] = None,
+    seed: Annotated[int | None, typer.Option(
+        help="Seed for the program database and the sampling seeds (default: a fresh one, stored).")] = None,
     inputs: Annotated[str | None, typer.Option(help="Inputs as JSON (FunSearch spec files).")] = None,
     dataset: Annotated[Path | None, typer.Option(help="Published test set to report on.")] = None,
     samplers: Annotated[int | None, typer.Option(help="Sampler actors (prompts in flight).")] = None,

@@ -55,6 +55,8 @@ class Prompt:
     parent_scores: tuple[float, ...]
     version_generated: int
     parent_feedback: tuple[str, ...] = ()  # per parent, what its evaluation said (details["feedback"])
+    seed: int | None = None  # the request's sampling seed (evoforge.sample_variety); None: the server picks
+    temperature: float | None = None  # None: the sampler's configured temperature
 
 
 @dataclass(frozen=True)
@@ -134,6 +136,17 @@ class Evaluation:
     @property
     def first_error(self) -> str | None:
         return next((t.error for t in self.trials if t.error), None)
+
+
+@dataclass(frozen=True)
+class BehaviourDuplicate:
+    """A candidate whose behaviour fingerprint equals a known program's: not evaluated further.
+
+    `seconds` is what finding out cost (the probe trial), not an evaluation.
+    """
+
+    behaviour_hash: str
+    seconds: float = 0.0
 
 
 @dataclass

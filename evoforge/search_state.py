@@ -17,7 +17,8 @@ from typing import Any
 
 from evoforge.code_text import code_hash
 from evoforge.database import ProgramsDatabase, ProgramsDatabaseConfig, ResetEvent
-from evoforge.records import Candidate, Completion, Evaluation, Prompt, RunCounters
+from evoforge.records import BehaviourDuplicate, Candidate, Completion, Evaluation, Prompt, RunCounters
+from evoforge.sample_variety import TemperatureRaise, request_seed
 from evoforge.spec import ProblemSpec
 from evoforge.storage import DB_FILENAME, RunStorage
 from evoforge.surrogates.fidelity import ScreenTally
@@ -45,12 +46,18 @@ class BestProgram:
 class SearchState:
     """Islands + storage + counters for one run."""
 
-    def __init__(self, run_dir: Path, spec: ProblemSpec, db_config: dict[str, Any], seed: int) -> None:
+    def __init__(self, run_dir: Path, spec: ProblemSpec, db_config: dict[str, Any], seed: int,
+                 temperature: float | None = None) -> None:
+        """`seed` also derives each request's sampling seed; `temperature`, the sampler's, is the base
+        that prompts answered with known code are raised from (None: prompts carry no temperature)."""
         self.spec = spec
+        self.run_seed = seed
         self.storage = RunStorage(Path(run_dir) / DB_FILENAME)
         self.database = ProgramsDatabase(ProgramsDatabaseConfig(**db_config), seed=seed)
         for known in self.storage.known_hashes():
             self.database.remember(known)
+        self.known_behaviours: set[str] = set(self.storage.known_behaviours())
+        self.temperatures = TemperatureRaise(temperature) if temperature is not None else None
         self.counters = RunCounters()
         self._screen = ScreenTally(spec.direction.sign)
         self._replay()
@@ -103,9 +110,13 @@ class SearchState:
         return self.database.best() is not None
 
     def next_prompt(self) -> Prompt:
+        """The database's next prompt with its own sampling seed and temperature (sample_variety.py)."""
+        number = self.database.rng_state()["prompts"]  # continued on resume, so seeds are never reused
         prompt = self.database.get_prompt()  # the parents' feedback feeds repair prompts (lean_proof)
         notes = tuple(str(self.storage.details_of(i).get("feedback", "")) for i in prompt.parent_ids)
-        return replace(prompt, parent_feedback=notes)
+        temperature = self.temperatures.temperature(prompt.parent_ids) if self.temperatures else None
+        return replace(prompt, parent_feedback=notes, seed=request_seed(self.run_seed, number),
+                       temperature=temperature)
 
     def record_batch(
         self, prompt: Prompt, prompt_text: str,
@@ -125,6 +136,10 @@ class SearchState:
         ]
         ids = self.storage.record_batch(prompt, prompt_text, completions, candidates, duplicate)
         self._recount_batch(completions, candidates, duplicate)
+        if self.temperatures is not None:
+            parsed = sum(c.code is not None for c in candidates)
+            self.temperatures.observe(prompt.parent_ids, prompt.island_id, prompt.temperature,
+                                      parsed, sum(duplicate))
         return [
             PendingEvaluation(candidate_id, candidate.code, prompt.island_id)
             for candidate_id, candidate, dup in zip(ids, candidates, duplicate, strict=True)
@@ -158,11 +173,18 @@ class SearchState:
             if reset is not None:
                 events.append(("reset", reset.to_json()))
         self.storage.record_evaluation(pending.candidate_id, evaluation, score, events)
+        if evaluation.details.get("behaviour_hash"):
+            self.known_behaviours.add(str(evaluation.details["behaviour_hash"]))
         self.counters.screen = self._screen.add(evaluation.details, score) or self.counters.screen
         self.counters.evaluated += 1
         self.counters.valid += int(score is not None)
         self._count_best()
         return self.counters
+
+    def record_behaviour_duplicate(self, pending: PendingEvaluation, duplicate: BehaviourDuplicate) -> None:
+        """A candidate that behaves like a known program: stored as a duplicate, never evaluated."""
+        self.storage.record_behaviour_duplicate(pending.candidate_id, duplicate.behaviour_hash)
+        self.counters.duplicates += 1
 
     def best(self) -> BestProgram | None:
         best = self.database.best()

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from evoforge.records import Candidate, Completion, Evaluation, Prompt
+from evoforge.sample_variety import choice_seed
 from evoforge.spec_errors import UserError
 
 DB_FILENAME = "evoforge.db"
@@ -53,6 +54,17 @@ CREATE TABLE IF NOT EXISTS trials (
 CREATE TABLE IF NOT EXISTS events (
     id INTEGER PRIMARY KEY, kind TEXT NOT NULL, payload TEXT NOT NULL, created REAL NOT NULL);
 """
+# Columns added after the first release: (table, column, declaration), added to older files on open.
+# samples: the temperature and seed each completion was drawn with (evoforge.sample_variety);
+# candidates: why a duplicate is one ('code': same normalized code, 'behaviour': same outputs on the
+# probe calls) and the behaviour fingerprint of a candidate that was probed.
+ADDED_COLUMNS = (
+    ("evaluations", "details", "TEXT NOT NULL DEFAULT '{}'"),
+    ("samples", "temperature", "REAL"),
+    ("samples", "seed", "INTEGER"),
+    ("candidates", "duplicate_reason", "TEXT"),
+    ("candidates", "behaviour_hash", "TEXT"),
+)
 
 
 class RunFileError(UserError):
@@ -104,9 +116,10 @@ class RunStorage:
 
     def _add_missing_columns(self) -> None:
         """Runs made before a column existed get it with its default, so they still resume."""
-        columns = {row[1] for row in self._conn.execute("PRAGMA table_info(evaluations)")}
-        if "details" not in columns:
-            self._conn.execute("ALTER TABLE evaluations ADD COLUMN details TEXT NOT NULL DEFAULT '{}'")
+        for table, column, declaration in ADDED_COLUMNS:
+            columns = {row[1] for row in self._conn.execute(f"PRAGMA table_info({table})")}
+            if column not in columns:
+                self._conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
 
     @classmethod
     def open_run(cls, run_dir: Path, readonly: bool = True) -> RunStorage:
@@ -198,27 +211,31 @@ class RunStorage:
                 " VALUES (?, ?, ?, ?, ?)",
                 (prompt.island_id, parents, prompt.version_generated, prompt_text, now),
             ).lastrowid
-            for completion, candidate, dup in zip(completions, candidates, duplicate, strict=True):
-                sample_id = self._insert_sample(conn, prompt_id, completion, now)
+            for choice, (completion, candidate, dup) in enumerate(
+                zip(completions, candidates, duplicate, strict=True)
+            ):
+                sample_id = self._insert_sample(conn, prompt_id, completion, now, prompt, choice)
                 ids.append(
                     conn.execute(
                         "INSERT INTO candidates(sample_id, island_id, parent_ids, code, code_hash,"
-                        " parse_error, duplicate_of, status, created) VALUES (?,?,?,?,?,?,"
+                        " parse_error, duplicate_of, duplicate_reason, status, created) VALUES (?,?,?,?,?,?,"
                         " CASE WHEN ? THEN (SELECT MIN(id) FROM candidates WHERE code_hash = ?"
-                        " AND status IN ('pending', 'evaluated')) END, ?, ?)",
+                        " AND status IN ('pending', 'evaluated')) END, ?, ?, ?)",
                         (sample_id, prompt.island_id, parents, candidate.code, candidate.code_hash,
-                         candidate.parse_error, dup, candidate.code_hash, _status(candidate, dup), now),
+                         candidate.parse_error, dup, candidate.code_hash, "code" if dup else None,
+                         _status(candidate, dup), now),
                     ).lastrowid
                 )
         return ids
 
     @staticmethod
-    def _insert_sample(conn: sqlite3.Connection, prompt_id: int, c: Completion, now: float) -> int:
+    def _insert_sample(conn: sqlite3.Connection, prompt_id: int, c: Completion, now: float,
+                       prompt: Prompt, choice: int) -> int:
         return conn.execute(
             "INSERT INTO samples(prompt_id, raw_text, model, prompt_tokens, completion_tokens,"
-            " latency_seconds, finish_reason, created) VALUES (?,?,?,?,?,?,?,?)",
+            " latency_seconds, finish_reason, created, temperature, seed) VALUES (?,?,?,?,?,?,?,?,?,?)",
             (prompt_id, c.text, c.model, c.prompt_tokens, c.completion_tokens,
-             c.latency_seconds, c.finish_reason, now),
+             c.latency_seconds, c.finish_reason, now, prompt.temperature, choice_seed(prompt.seed, choice)),
         ).lastrowid
 
     def add_seed_candidate(self, code: str, code_hash: str) -> int:
@@ -249,12 +266,23 @@ class RunStorage:
                 (candidate_id, int(evaluation.ok), score, evaluation.first_error,
                  evaluation.seconds, now, json.dumps(evaluation.details)),
             )
-            conn.execute("UPDATE candidates SET status='evaluated' WHERE id=?", (candidate_id,))
+            conn.execute("UPDATE candidates SET status='evaluated', behaviour_hash=? WHERE id=?",
+                         (evaluation.details.get("behaviour_hash"), candidate_id))
             for kind, payload in events:
                 conn.execute(
                     "INSERT INTO events(kind, payload, created) VALUES (?,?,?)",
                     (kind, json.dumps(payload), now),
                 )
+
+    def record_behaviour_duplicate(self, candidate_id: int, behaviour_hash: str) -> None:
+        """A pending candidate that behaves like an evaluated one: a duplicate, linked to the first."""
+        with self._transaction() as conn:
+            conn.execute(
+                "UPDATE candidates SET status='duplicate', duplicate_reason='behaviour', behaviour_hash=?,"
+                " duplicate_of=(SELECT MIN(id) FROM candidates WHERE behaviour_hash=? AND status='evaluated')"
+                " WHERE id=?",
+                (behaviour_hash, behaviour_hash, candidate_id),
+            )
 
     def _transaction(self) -> _Transaction:
         return _Transaction(self._conn)
@@ -276,6 +304,14 @@ class RunStorage:
         rows = self._conn.execute(
             "SELECT DISTINCT code_hash FROM candidates"
             " WHERE code_hash IS NOT NULL AND status IN ('pending','evaluated')"
+        )
+        return [r[0] for r in rows]
+
+    def known_behaviours(self) -> list[str]:
+        """The fingerprint of every evaluated candidate that has one: what behaviour dedup remembers."""
+        rows = self._conn.execute(
+            "SELECT DISTINCT behaviour_hash FROM candidates"
+            " WHERE behaviour_hash IS NOT NULL AND status = 'evaluated'"
         )
         return [r[0] for r in rows]
 
