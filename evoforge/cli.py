@@ -268,6 +268,7 @@ def _plot_best_design(summary: RunSummary, run_dir: Path, plot: Path) -> None:
 
 
 def _print_summary(summary: RunSummary) -> None:
+    from evoforge.duplicate_report import duplicates_line
     from evoforge.spec import ReportFormat
     from evoforge.surrogates.fidelity import line as fidelity_line
 
@@ -285,6 +286,7 @@ def _print_summary(summary: RunSummary) -> None:
     if "direction" not in summary.missing:
         points = ", ".join(f"{x}: {shown(y)}" for x, y in summary.history)
         _say(out, f"best so far (samples: score): {points}")
+    _say(out, duplicates_line(summary.duplicate_rates))
     for why, count in summary.top_errors:
         _say(out, f"  {count:5d} × {why}")
     if summary.best_code:

@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from evoforge.duplicate_report import duplicate_rates
 from evoforge.records import Direction
 from evoforge.spec_errors import UserError
 from evoforge.storage import RunStorage
@@ -50,6 +51,7 @@ class RunSummary:
     missing: list[str] = field(default_factory=list)
     best_details: dict[str, Any] = field(default_factory=dict)  # the kind's extras (formula, LaTeX ...)
     fidelity: dict[str, Any] = field(default_factory=dict)  # a screened run's surrogate fidelity
+    duplicate_rates: dict[str, Any] = field(default_factory=dict)  # see duplicate_report.py
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -87,6 +89,7 @@ def _summary(storage: RunStorage, run_dir: Path) -> RunSummary:
         held_out=storage.meta("held_out", {}),
         report=storage.meta("report", {}),
         missing=missing,
+        duplicate_rates=duplicate_rates(storage),
     )
     if direction is not None:
         _add_scores(summary, storage, Direction(direction))

@@ -315,6 +315,15 @@ class RunStorage:
         )
         return [r[0] for r in rows]
 
+    def duplicate_reasons(self) -> dict[str, int]:
+        """Duplicates by why they are ones: 'code' (normalized code) or 'behaviour' (fingerprint)."""
+        columns = {row[1] for row in self._conn.execute("PRAGMA table_info(candidates)")}
+        reason = "COALESCE(duplicate_reason, 'code')" if "duplicate_reason" in columns else "'code'"
+        rows = self._conn.execute(
+            f"SELECT {reason}, COUNT(*) FROM candidates WHERE status = 'duplicate' GROUP BY 1 ORDER BY 1"
+        )
+        return {r[0]: r[1] for r in rows}
+
     def count(self, table: str, where: str = "1") -> int:
         assert table in RUN_TABLES
         return self._conn.execute(f"SELECT COUNT(*) FROM {table} WHERE {where}").fetchone()[0]

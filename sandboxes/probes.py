@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 
 PROBE_KEY = "__evoforge_probe__"
-CALLS_PER_INPUT = 48
+CALLS_PER_INPUT = 256
 _DIGEST_NUMBERS = 4  # the 128-bit digest crosses the result channel as four 32-bit ints (exact data)
 _EXACT_FLOAT_INTS = 1 << 53
 
