@@ -75,6 +75,16 @@ class TemperatureRaise:
     def temperature(self, parent_ids: tuple[int, ...]) -> float:
         return self._raised.get(_key(parent_ids), self.base)
 
+    def replay(self, batches: list[tuple[tuple[int, ...], float | None, int, int]]) -> None:
+        """Rebuild the raised temperatures from stored batches (parents, temperature, parsed,
+        duplicates), in order, without telling the listeners: a resume continues where it stopped."""
+        listeners, self.listeners = self.listeners, []
+        try:
+            for parent_ids, temperature, parsed, duplicates in batches:
+                self.observe(parent_ids, None, temperature, parsed, duplicates)
+        finally:
+            self.listeners = listeners
+
     def observe(self, parent_ids: tuple[int, ...], island_id: int | None, temperature: float | None,
                 parsed: int, duplicates: int) -> PromptFeedback:
         """Move the prompt's temperature after a batch and tell the listeners."""

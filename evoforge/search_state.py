@@ -18,7 +18,7 @@ from typing import Any
 from evoforge.code_text import code_hash
 from evoforge.database import ProgramsDatabase, ProgramsDatabaseConfig, ResetEvent
 from evoforge.records import BehaviourDuplicate, Candidate, Completion, Evaluation, Prompt, RunCounters
-from evoforge.sample_variety import TemperatureRaise, request_seed
+from evoforge.sample_variety import FeedbackListener, TemperatureRaise, request_seed
 from evoforge.spec import ProblemSpec
 from evoforge.storage import DB_FILENAME, RunStorage
 from evoforge.surrogates.fidelity import ScreenTally
@@ -61,6 +61,8 @@ class SearchState:
         self.counters = RunCounters()
         self._screen = ScreenTally(spec.direction.sign)
         self._replay()
+        if self.temperatures is not None:
+            self.temperatures.replay(self.storage.prompt_batches())
 
     # -- rebuild ----------------------------------------------------------
     def _replay(self) -> None:
@@ -180,6 +182,12 @@ class SearchState:
         self.counters.valid += int(score is not None)
         self._count_best()
         return self.counters
+
+    def add_feedback_listener(self, listener: FeedbackListener) -> None:
+        """Be told how each prompt's batch came back (duplicates, temperatures): e.g. a strategy
+        bandit that switches strategy for prompts answered with known code."""
+        if self.temperatures is not None:
+            self.temperatures.listeners.append(listener)
 
     def record_behaviour_duplicate(self, pending: PendingEvaluation, duplicate: BehaviourDuplicate) -> None:
         """A candidate that behaves like a known program: stored as a duplicate, never evaluated."""

@@ -315,6 +315,15 @@ class RunStorage:
         )
         return [r[0] for r in rows]
 
+    def prompt_batches(self) -> list[tuple[tuple[int, ...], float | None, int, int]]:
+        """Per stored prompt, in order: (parent ids, temperature, parsed, code duplicates)."""
+        rows = self._conn.execute(
+            "SELECT p.parent_ids, MAX(s.temperature), COUNT(c.code), SUM(c.duplicate_reason = 'code')"
+            " FROM prompts p JOIN samples s ON s.prompt_id = p.id JOIN candidates c ON c.sample_id = s.id"
+            " GROUP BY p.id ORDER BY p.id"
+        )
+        return [(tuple(json.loads(r[0])), r[1], r[2], r[3] or 0) for r in rows]
+
     def duplicate_reasons(self) -> dict[str, int]:
         """Duplicates by why they are ones: 'code' (normalized code) or 'behaviour' (fingerprint)."""
         columns = {row[1] for row in self._conn.execute("PRAGMA table_info(candidates)")}
