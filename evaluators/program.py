@@ -22,8 +22,11 @@ class ProgramEvaluator:
     search the program is invalid either way (FunSearch drops it), and a
     candidate that times out on one input usually times out on the rest,
     costing the run minutes for nothing. Reports leave it off to see every input.
-    A program keeps no per-run state, so `run_dir` is not used.
+    A program keeps no per-run state, so `run_dir` is not used. With `fingerprints`
+    (a search), the sandbox also records probe calls for `fingerprint` (evaluators/behaviour.py).
     """
+
+    offers_fingerprints = True
 
     def __init__(self, spec: ProblemSpec, split: str = "train", dataset: Path | None = None,
                  mode: SandboxMode = SandboxMode.FORK, limits: Limits | None = None,
@@ -33,8 +36,6 @@ class ProgramEvaluator:
         self.stop_on_error = stop_on_error
         self._sandbox: Sandbox = open_sandbox(spec, split, dataset, mode, limits, probe=fingerprints)
         self.input_keys: tuple[str, ...] = self._sandbox.input_keys
-
-    offers_fingerprints = True
 
     def fingerprint(self, code: str) -> str | None:
         """The candidate's behaviour fingerprint (sandboxes/probes.py), or None where none is taken:
