@@ -60,7 +60,8 @@ class Sampler:
     def sample_many(self, prompts: list[Prompt], n: int | None = None) -> list[SampleBatch]:
         """Several prompts in one backend call, so their requests are in flight together."""
         rendered = [self._build(prompt) for prompt in prompts]
-        requests = [self.request(r, n or self.samples_per_prompt) for r in rendered]
+        count = n or self.samples_per_prompt
+        requests = [self.request(r, count, p) for r, p in zip(rendered, prompts, strict=True)]
         results = self.backend.generate(requests)
         return [self._batch(r, completions) for r, completions in zip(rendered, results, strict=True)]
 
@@ -73,10 +74,15 @@ class Sampler:
         rendered = strategy_named(prompt.strategy).build(self.spec, prompt, self.mode)
         return replace(rendered, strategy=prompt.strategy)
 
-    def request(self, rendered: RenderedPrompt, n: int) -> GenerationRequest:
+    def request(self, rendered: RenderedPrompt, n: int, prompt: Prompt | None = None) -> GenerationRequest:
+        """The backend request; the run's driver may set the prompt's own seed and temperature."""
+        seed = prompt.seed if prompt is not None and prompt.seed is not None else self.seed
+        temperature = self.temperature
+        if prompt is not None and prompt.temperature is not None:
+            temperature = prompt.temperature
         common = {
-            "n": n, "max_tokens": self.max_tokens, "temperature": self.temperature,
-            "top_p": self.top_p, "seed": self.seed,
+            "n": n, "max_tokens": self.max_tokens, "temperature": temperature,
+            "top_p": self.top_p, "seed": seed,
         }  # fmt: skip
         if rendered.messages is not None:
             return GenerationRequest(messages=rendered.messages, **common)  # type: ignore[arg-type]

@@ -91,7 +91,8 @@ def run(
     samples: Annotated[int | None, typer.Option(help="Budget: LLM samples in total.")] = None,
     minutes: Annotated[float | None, typer.Option(help="Budget: wall-clock minutes in total.")] = None,
     run_dir: Annotated[Path | None, typer.Option(help="Where the run's database goes.")] = None,
-    seed: Annotated[int | None, typer.Option(help="Seed for the program database.")] = None,
+    seed: Annotated[int | None, typer.Option(
+        help="Seed for the program database and the sampling seeds (default: a fresh one, stored).")] = None,
     inputs: Annotated[str | None, typer.Option(help="Inputs as JSON (FunSearch spec files).")] = None,
     dataset: Annotated[Path | None, typer.Option(help="Published test set to report on.")] = None,
     samplers: Annotated[int | None, typer.Option(help="Sampler actors (prompts in flight).")] = None,
@@ -269,6 +270,7 @@ def _plot_best_design(summary: RunSummary, run_dir: Path, plot: Path) -> None:
 
 
 def _print_summary(summary: RunSummary) -> None:
+    from evoforge.duplicate_report import duplicates_line
     from evoforge.spec import ReportFormat
     from evoforge.surrogates.fidelity import line as fidelity_line
 
@@ -290,6 +292,7 @@ def _print_summary(summary: RunSummary) -> None:
         points = ", ".join(f"{x}: {shown(y)}" for x, y in summary.history)
         _say(out, f"best so far (samples: score): {points}")
     _print_strategies(summary)
+    _say(out, duplicates_line(summary.duplicate_rates))
     for why, count in summary.top_errors:
         _say(out, f"  {count:5d} × {why}")
     if summary.best_code:

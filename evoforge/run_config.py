@@ -9,6 +9,7 @@ can never disagree about a default.
 from __future__ import annotations
 
 import dataclasses
+import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -61,6 +62,7 @@ class RunConfig:
     def from_options(cls, problem: str, run_dir: Path, llm: dict[str, Any], **options: Any) -> RunConfig:
         """A config from command-line options; one left as None takes the default defined here."""
         given = {key: value for key, value in options.items() if value is not None}
+        given.setdefault("seed", fresh_run_seed())  # stored with the run, so a resume continues its seeds
         return cls(problem=problem, run_dir=run_dir, llm=llm_settings(llm), **given)
 
     def to_json(self) -> dict[str, Any]:
@@ -74,6 +76,11 @@ class RunConfig:
         values = {k: v for k, v in data.items() if k in known}
         values["run_dir"] = Path(values["run_dir"])
         return cls(**values)
+
+
+def fresh_run_seed() -> int:
+    """A run seed for a user who gave none: runs differ from each other, yet each one is replayable."""
+    return secrets.randbelow(1 << 31)
 
 
 def llm_settings(given: dict[str, Any]) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from evoforge.agents.strategies import DEFAULT_STRATEGY
+from evoforge.duplicate_report import duplicate_rates
 from evoforge.llm_busy import busy_fraction, request_intervals
 from evoforge.records import Direction
 from evoforge.spec_errors import UserError
@@ -56,6 +57,7 @@ class RunSummary:
     fidelity: dict[str, Any] = field(default_factory=dict)  # a screened run's surrogate fidelity
     strategy: str = DEFAULT_STRATEGY  # the run's --strategy
     strategies: dict[str, dict[str, Any]] = field(default_factory=dict)  # per prompt strategy used
+    duplicate_rates: dict[str, Any] = field(default_factory=dict)  # see duplicate_report.py
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -97,6 +99,7 @@ def _summary(storage: RunStorage, run_dir: Path) -> RunSummary:
         report=storage.meta("report", {}),
         missing=missing,
         strategy=str(config.get("strategy", DEFAULT_STRATEGY)),
+        duplicate_rates=duplicate_rates(storage),
     )
     if direction is not None:
         _add_scores(summary, storage, Direction(direction))

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from evoforge.records import Candidate, Completion, Evaluation, Prompt
+from evoforge.sample_variety import choice_seed
 from evoforge.spec_errors import UserError
 
 DB_FILENAME = "evoforge.db"
@@ -54,12 +55,18 @@ CREATE TABLE IF NOT EXISTS trials (
 CREATE TABLE IF NOT EXISTS events (
     id INTEGER PRIMARY KEY, kind TEXT NOT NULL, payload TEXT NOT NULL, created REAL NOT NULL);
 """
-
-# Columns added after runs existed: (table, column, definition with the default old rows get).
-# Every sample of a run made before strategies existed came from FunSearch's prompt.
+# Columns added after runs existed: (table, column, definition with the default old rows get), added
+# to older files on open. samples: the prompt strategy (every sample of a run made before strategies
+# existed came from FunSearch's prompt), and the temperature and seed each completion was drawn with
+# (evoforge.sample_variety); candidates: why a duplicate is one ('code': same normalized code,
+# 'behaviour': same outputs on the probe calls) and the behaviour fingerprint of a probed candidate.
 ADDED_COLUMNS = (
     ("evaluations", "details", "TEXT NOT NULL DEFAULT '{}'"),
     ("samples", "strategy", "TEXT NOT NULL DEFAULT 'funsearch'"),
+    ("samples", "temperature", "REAL"),
+    ("samples", "seed", "INTEGER"),
+    ("candidates", "duplicate_reason", "TEXT"),
+    ("candidates", "behaviour_hash", "TEXT"),
 )
 
 
@@ -217,29 +224,32 @@ class RunStorage:
                 " VALUES (?, ?, ?, ?, ?)",
                 (prompt.island_id, parents, prompt.version_generated, prompt_text, now),
             ).lastrowid
-            for completion, candidate, dup in zip(completions, candidates, duplicate, strict=True):
-                sample_id = self._insert_sample(conn, prompt_id, completion, prompt.strategy, now)
+            for choice, (completion, candidate, dup) in enumerate(
+                zip(completions, candidates, duplicate, strict=True)
+            ):
+                sample_id = self._insert_sample(conn, prompt_id, completion, now, prompt, choice)
                 ids.append(
                     conn.execute(
                         "INSERT INTO candidates(sample_id, island_id, parent_ids, code, code_hash,"
-                        " parse_error, duplicate_of, status, created) VALUES (?,?,?,?,?,?,"
+                        " parse_error, duplicate_of, duplicate_reason, status, created) VALUES (?,?,?,?,?,?,"
                         " CASE WHEN ? THEN (SELECT MIN(id) FROM candidates WHERE code_hash = ?"
-                        " AND status IN ('pending', 'evaluated')) END, ?, ?)",
+                        " AND status IN ('pending', 'evaluated')) END, ?, ?, ?)",
                         (sample_id, prompt.island_id, parents, candidate.code, candidate.code_hash,
-                         candidate.parse_error, dup, candidate.code_hash, _status(candidate, dup), now),
+                         candidate.parse_error, dup, candidate.code_hash, "code" if dup else None,
+                         _status(candidate, dup), now),
                     ).lastrowid
                 )
         return ids
 
     @staticmethod
-    def _insert_sample(
-        conn: sqlite3.Connection, prompt_id: int, c: Completion, strategy: str, now: float
-    ) -> int:
+    def _insert_sample(conn: sqlite3.Connection, prompt_id: int, c: Completion, now: float,
+                       prompt: Prompt, choice: int) -> int:
         return conn.execute(
             "INSERT INTO samples(prompt_id, raw_text, model, prompt_tokens, completion_tokens,"
-            " latency_seconds, finish_reason, created, strategy) VALUES (?,?,?,?,?,?,?,?,?)",
-            (prompt_id, c.text, c.model, c.prompt_tokens, c.completion_tokens,
-             c.latency_seconds, c.finish_reason, now, strategy),
+            " latency_seconds, finish_reason, created, strategy, temperature, seed)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            (prompt_id, c.text, c.model, c.prompt_tokens, c.completion_tokens, c.latency_seconds,
+             c.finish_reason, now, prompt.strategy, prompt.temperature, choice_seed(prompt.seed, choice)),
         ).lastrowid
 
     def add_seed_candidate(self, code: str, code_hash: str) -> int:
@@ -270,12 +280,23 @@ class RunStorage:
                 (candidate_id, int(evaluation.ok), score, evaluation.first_error,
                  evaluation.seconds, now, json.dumps(evaluation.details)),
             )
-            conn.execute("UPDATE candidates SET status='evaluated' WHERE id=?", (candidate_id,))
+            conn.execute("UPDATE candidates SET status='evaluated', behaviour_hash=? WHERE id=?",
+                         (evaluation.details.get("behaviour_hash"), candidate_id))
             for kind, payload in events:
                 conn.execute(
                     "INSERT INTO events(kind, payload, created) VALUES (?,?,?)",
                     (kind, json.dumps(payload), now),
                 )
+
+    def record_behaviour_duplicate(self, candidate_id: int, behaviour_hash: str) -> None:
+        """A pending candidate that behaves like an evaluated one: a duplicate, linked to the first."""
+        with self._transaction() as conn:
+            conn.execute(
+                "UPDATE candidates SET status='duplicate', duplicate_reason='behaviour', behaviour_hash=?,"
+                " duplicate_of=(SELECT MIN(id) FROM candidates WHERE behaviour_hash=? AND status='evaluated')"
+                " WHERE id=?",
+                (behaviour_hash, behaviour_hash, candidate_id),
+            )
 
     def _transaction(self) -> _Transaction:
         return _Transaction(self._conn)
@@ -299,6 +320,32 @@ class RunStorage:
             " WHERE code_hash IS NOT NULL AND status IN ('pending','evaluated')"
         )
         return [r[0] for r in rows]
+
+    def known_behaviours(self) -> list[str]:
+        """The fingerprint of every evaluated candidate that has one: what behaviour dedup remembers."""
+        rows = self._conn.execute(
+            "SELECT DISTINCT behaviour_hash FROM candidates"
+            " WHERE behaviour_hash IS NOT NULL AND status = 'evaluated'"
+        )
+        return [r[0] for r in rows]
+
+    def prompt_batches(self) -> list[tuple[tuple[int, ...], float | None, int, int]]:
+        """Per stored prompt, in order: (parent ids, temperature, parsed, code duplicates)."""
+        rows = self._conn.execute(
+            "SELECT p.parent_ids, MAX(s.temperature), COUNT(c.code), SUM(c.duplicate_reason = 'code')"
+            " FROM prompts p JOIN samples s ON s.prompt_id = p.id JOIN candidates c ON c.sample_id = s.id"
+            " GROUP BY p.id ORDER BY p.id"
+        )
+        return [(tuple(json.loads(r[0])), r[1], r[2], r[3] or 0) for r in rows]
+
+    def duplicate_reasons(self) -> dict[str, int]:
+        """Duplicates by why they are ones: 'code' (normalized code) or 'behaviour' (fingerprint)."""
+        columns = {row[1] for row in self._conn.execute("PRAGMA table_info(candidates)")}
+        reason = "COALESCE(duplicate_reason, 'code')" if "duplicate_reason" in columns else "'code'"
+        rows = self._conn.execute(
+            f"SELECT {reason}, COUNT(*) FROM candidates WHERE status = 'duplicate' GROUP BY 1 ORDER BY 1"
+        )
+        return {r[0]: r[1] for r in rows}
 
     def count(self, table: str, where: str = "1") -> int:
         assert table in RUN_TABLES

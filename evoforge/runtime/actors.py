@@ -15,7 +15,7 @@ from typing import Any
 
 import ray
 
-from evoforge.records import Evaluation, Prompt
+from evoforge.records import BehaviourDuplicate, Evaluation, Prompt
 from evoforge.search_state import PendingEvaluation
 from evoforge.spec import ProblemSpec
 
@@ -42,10 +42,14 @@ class EvaluatorActor:
         from evoforge.evaluators import open_evaluator
 
         self.evaluator = open_evaluator(spec, split="train", mode=mode, stop_on_error=True,
-                                        run_dir=Path(run_dir) if run_dir else None)
+                                        run_dir=Path(run_dir) if run_dir else None, fingerprints=True)
 
-    def evaluate(self, pending: PendingEvaluation) -> tuple[PendingEvaluation, Evaluation]:
-        return pending, self.evaluator.evaluate(pending.code)
+    def evaluate(self, pending: PendingEvaluation, known_behaviours: frozenset[str] = frozenset()
+                 ) -> tuple[PendingEvaluation, Evaluation | BehaviourDuplicate]:
+        """The evaluation, or a BehaviourDuplicate when the candidate behaves like a known program."""
+        from evoforge.evaluators.behaviour import evaluate_unless_known
+
+        return pending, evaluate_unless_known(self.evaluator, pending.code, known_behaviours)
 
     def close(self) -> None:
         self.evaluator.close()

@@ -21,7 +21,7 @@ import ray
 
 from evoforge.agents.base import LLMUnavailable
 from evoforge.llm_busy import busy_fraction
-from evoforge.records import RunCounters
+from evoforge.records import BehaviourDuplicate, RunCounters
 from evoforge.run_config import RunConfig
 from evoforge.search_state import PendingEvaluation, SearchState
 
@@ -95,7 +95,8 @@ class RunLoop:
     def _start_evaluations(self) -> None:
         while self.idle_evaluators and self.queue:
             evaluator, pending = self.idle_evaluators.pop(), self.queue.popleft()
-            self.evaluating[evaluator.evaluate.remote(pending)] = evaluator
+            known = frozenset(self.state.known_behaviours)  # behaviour dedup: evaluators probe first
+            self.evaluating[evaluator.evaluate.remote(pending, known)] = evaluator
 
     def _start_sampling(self) -> None:
         if self._out_of_time():
@@ -127,7 +128,10 @@ class RunLoop:
     def _record_evaluation(self, ref: Any) -> None:
         self.idle_evaluators.append(self.evaluating.pop(ref))
         pending, evaluation = _result(ref, "an evaluator")
-        self.state.record_evaluation(pending, evaluation)
+        if isinstance(evaluation, BehaviourDuplicate):
+            self.state.record_behaviour_duplicate(pending, evaluation)
+        else:
+            self.state.record_evaluation(pending, evaluation)
 
     def _record_samples(self, ref: Any) -> None:
         sampler, prompt, _ = self.sampling.pop(ref)

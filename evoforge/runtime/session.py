@@ -87,7 +87,8 @@ def resume_search(run_dir: Path, progress: ProgressHook | None = None, **overrid
 def _execute(config: RunConfig, spec: ProblemSpec, progress: ProgressHook | None) -> RunOutcome:
     start_ray(config.address)
     with sigterm_as_interrupt():  # again: Ray's init installed its own handler
-        state = SearchState(config.run_dir, spec, config.database, config.seed, config.strategy)
+        state = SearchState(config.run_dir, spec, config.database, config.seed, config.strategy,
+                            temperature=config.llm.get("temperature"))
         try:
             ensure_seeded(state, spec, config.sandbox_mode)
             stopped = _search(config, spec, state, progress)
