@@ -3,7 +3,8 @@
 Three arms of three seeds each, on small bin packing whose seed is worst fit
 (easy to beat): `good` replays one improving body per seed (different bodies,
 so the arm has a spread), `good_twin` replays exactly the same bodies under
-another file name, `bad` replays only broken code, so its runs keep the seed.
+another file name, `bad` replays only broken code under `--strategy random`
+(the baseline arm compare measures against), so its runs keep the seed.
 The runs are real (Ray, the sandbox, SQLite); what the test checks against is
 computed here straight from the runs' databases.
 """
@@ -30,6 +31,7 @@ WORST_FIT = "    return bins - item\n"
 GOOD_BODIES = ["    return -(bins - item)\n", "    return -np.abs(bins - item - 10.0)\n",
                "    return np.cos(bins)\n"]
 BROKEN_BODIES = ["    return -(bins - item\n", "    return undefined_name * bins\n"]
+STRATEGIES = {"good": "funsearch", "good_twin": "funsearch", "bad": "random"}  # bad: the baseline arm
 SCALE = -100  # the small problem's [report] scale: scores are shown as % excess bins
 SAMPLES = 4
 RECORDED_DELAY = 0.05  # seconds per recorded completion: the requests take time, as a server's do
@@ -43,9 +45,10 @@ def _completions(path: Path, bodies: list[str]) -> Path:
     return path
 
 
-def _run(problem: Path, run_dir: Path, completions: Path, seed: int) -> Path:
+def _run(problem: Path, run_dir: Path, completions: Path, seed: int, strategy: str = "funsearch") -> Path:
     config = RunConfig(problem=str(problem), run_dir=run_dir, samples=SAMPLES, samples_per_prompt=SAMPLES,
-                       samplers=1, seed=seed, llm={"backend": "recorded", "model": str(completions)})
+                       samplers=1, seed=seed, strategy=strategy,
+                       llm={"backend": "recorded", "model": str(completions)})
     run_search(config)
     return run_dir
 
@@ -77,7 +80,7 @@ def runs(tmp_path_factory) -> dict[str, list[Path]]:
         for seed, body in enumerate(GOOD_BODIES):
             for arm, bodies in (("good", [body]), ("good_twin", [body]), ("bad", BROKEN_BODIES)):
                 file = _completions(root / f"s{seed}" / f"{arm}.jsonl", bodies)
-                made[arm].append(_run(problem, root / "runs" / f"{arm}-{seed}", file, seed))
+                made[arm].append(_run(problem, root / "runs" / f"{arm}-{seed}", file, seed, STRATEGIES[arm]))
         made["other"] = [_run(other, root / "runs" / "other", file, 0)]
     finally:
         ray.shutdown()
@@ -86,7 +89,8 @@ def runs(tmp_path_factory) -> dict[str, list[Path]]:
 
 
 def _arm(name: str) -> str:
-    return f"funsearch · recorded:{name}.jsonl"
+    """The label compare gives: the run's stored strategy, and its model since the arms' models differ."""
+    return f"{STRATEGIES[name]} · recorded:{name}.jsonl"
 
 
 def _compare(*args: str) -> tuple[int, str]:
@@ -140,7 +144,7 @@ def test_held_out_final_scores_are_the_runs_own_held_out_reports(runs) -> None:
 
 
 def test_interval_excludes_zero_when_arms_clearly_differ(runs) -> None:
-    code, output = _compare(*_dirs(runs, "bad", "good"), "--json")
+    code, output = _compare(*_dirs(runs, "good", "bad"), "--json")  # the reference is `random` by default
     assert code == 0, output
     result = json.loads(output)
     assert result["reference"] == _arm("bad") and not result["higher_is_better"]
