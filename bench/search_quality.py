@@ -100,8 +100,8 @@ def ray_cluster(out: Path, console: Console) -> Iterator[str]:
     port = int(port_file.read_text()) if port_file.exists() else free_port()
     port_file.write_text(str(port))
     ray = str(Path(sys.executable).with_name("ray"))
-    command = [ray, "start", "--head", "--block", f"--port={port}", f"--num-cpus={os.cpu_count() or 1}",
-               "--include-dashboard=false", "--disable-usage-stats"]
+    command = [ray, "start", "--head", "--block", f"--port={port}", "--node-ip-address=127.0.0.1",
+               f"--num-cpus={os.cpu_count() or 1}", "--include-dashboard=false", "--disable-usage-stats"]
     address = f"127.0.0.1:{port}"
     with (out / "logs" / "ray-head.log").open("a") as log:
         for _attempt in range(RAY_START_ATTEMPTS):
