@@ -104,6 +104,8 @@ def ray_cluster(out: Path, console: Console) -> Iterator[str]:
     command = [ray, "start", "--head", "--block", f"--port={port}", "--node-ip-address=127.0.0.1",
                f"--num-cpus={os.cpu_count() or 1}", "--include-dashboard=false", "--disable-usage-stats"]
     address = f"127.0.0.1:{port}"
+    # `ray start` turns on Ray's token authentication; its clients (ray status, the runs) must say so.
+    os.environ["RAY_AUTH_MODE"] = "token"
     with (out / "logs" / "ray-head.log").open("a") as log:
         for _attempt in range(RAY_START_ATTEMPTS):
             head = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
