@@ -20,6 +20,7 @@ from evoforge.agents.base import CHAT, GenerationRequest, LLMBackend, LLMUnavail
 from evoforge.agents.config import LLMConfig
 from evoforge.agents.retry import OutageRetrier, TransientError
 from evoforge.records import Completion
+from evoforge.sample_variety import choice_seed
 
 log = logging.getLogger("evoforge.agents")
 
@@ -69,7 +70,7 @@ class OpenAIBackend(LLMBackend):
         """n=1 requests in parallel where the server is known not to honour n."""
         if request.n == 1 or self.n_supported is not False:
             return [request]
-        return [request.with_n(1)] * request.n
+        return [_from_choice(request.with_n(1), i) for i in range(request.n)]
 
     def _fill(self, request: GenerationRequest, model: str) -> list[Completion]:
         """Ask until `request.n` completions arrived, whatever the server does with n."""
@@ -77,7 +78,7 @@ class OpenAIBackend(LLMBackend):
         while len(got) < request.n:
             missing = request.n - len(got)
             want = missing if self.n_supported is not False else 1
-            batch = self._request_with_n_fallback(request.with_n(want), model)
+            batch = self._request_with_n_fallback(_from_choice(request.with_n(want), len(got)), model)
             if not batch:
                 batch = [Completion("", model, finish_reason="error: the server returned no choices")]
             elif want > 1 and not _any_failed(batch):
@@ -150,6 +151,12 @@ class OpenAIBackend(LLMBackend):
         if not models:
             raise LLMUnavailable(f"{self.base_url} serves no model; pass --model NAME.")
         return str(models[0].id)
+
+
+def _from_choice(request: GenerationRequest, choice: int) -> GenerationRequest:
+    """The part of a request that starts at its `choice`-th completion: its seed moves with it, so a
+    split or topped-up request draws what the server's own n choices would (seed + i), never a repeat."""
+    return replace(request, seed=choice_seed(request.seed, choice)) if choice else request
 
 
 def count_tokens(root_url: str, text: str) -> int:

@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 
 from evoforge.agents.base import CHAT, COMPLETION
+from evoforge.agents.strategies import DEFAULT_STRATEGY
 from evoforge.code_text import rename_calls
 from evoforge.hoisting import is_docstring
 from evoforge.records import Prompt
@@ -38,6 +39,8 @@ class RenderedPrompt:
     messages: tuple[tuple[str, str], ...] | None
     header: str | None
     versioned_name: str
+    base_code: str | None = None  # the program a diff answer edits (the diff strategy)
+    strategy: str = DEFAULT_STRATEGY  # which strategy built it, and so parses its answers
 
 
 def build_prompt(spec: ProblemSpec, prompt: Prompt, mode: str) -> RenderedPrompt:

@@ -6,11 +6,12 @@ test and a Ray actor; the run loop records what `sample` returns.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from evoforge.agents.base import COMPLETION, GenerationRequest, LLMBackend
 from evoforge.agents.config import LLMConfig, make_backend
 from evoforge.agents.prompts import COMPLETION_STOPS, RenderedPrompt
+from evoforge.agents.strategies.registry import strategy_named
 from evoforge.kinds import kind_hook
 from evoforge.records import Candidate, Completion, Prompt
 from evoforge.spec import ProblemSpec
@@ -43,8 +44,10 @@ class Sampler:
         self.samples_per_prompt = samples_per_prompt
         self.mode = getattr(backend, "default_mode", COMPLETION) if mode == "auto" else mode
         self.temperature, self.top_p, self.max_tokens, self.seed = temperature, top_p, max_tokens, seed
-        self._build = kind_hook(spec.kind, "build_prompt")  # the kind's prompt and parser (evoforge/kinds.py)
-        self._parse_text = kind_hook(spec.kind, "parse_completion")
+        # A kind with its own prompt and parser (evoforge/kinds.py: Lean's repair prompt) ignores the
+        # strategy; program-like kinds are rendered and parsed by the strategy chosen per prompt.
+        self._kind_build = kind_hook(spec.kind, "build_prompt")
+        self._kind_parse = kind_hook(spec.kind, "parse_completion")
 
     @classmethod
     def from_config(cls, config: LLMConfig, spec: ProblemSpec, samples_per_prompt: int) -> Sampler:
@@ -60,15 +63,28 @@ class Sampler:
 
     def sample_many(self, prompts: list[Prompt], n: int | None = None) -> list[SampleBatch]:
         """Several prompts in one backend call, so their requests are in flight together."""
-        rendered = [self._build(self.spec, prompt, self.mode) for prompt in prompts]
-        requests = [self.request(r, n or self.samples_per_prompt) for r in rendered]
+        rendered = [self._build(prompt) for prompt in prompts]
+        count = n or self.samples_per_prompt
+        requests = [self.request(r, count, p) for r, p in zip(rendered, prompts, strict=True)]
         results = self.backend.generate(requests)
         return [self._batch(r, completions) for r, completions in zip(rendered, results, strict=True)]
 
-    def request(self, rendered: RenderedPrompt, n: int) -> GenerationRequest:
+    def _build(self, prompt: Prompt) -> RenderedPrompt:
+        """The prompt as the strategy the driver chose for it (`prompt.strategy`) renders it."""
+        if self._kind_build is not None:
+            return self._kind_build(self.spec, prompt, self.mode)
+        rendered = strategy_named(prompt.strategy).build(self.spec, prompt, self.mode)
+        return replace(rendered, strategy=prompt.strategy)
+
+    def request(self, rendered: RenderedPrompt, n: int, prompt: Prompt | None = None) -> GenerationRequest:
+        """The backend request; the run's driver may set the prompt's own seed and temperature."""
+        seed = prompt.seed if prompt is not None and prompt.seed is not None else self.seed
+        temperature = self.temperature
+        if prompt is not None and prompt.temperature is not None:
+            temperature = prompt.temperature
         common = {
-            "n": n, "max_tokens": self.max_tokens, "temperature": self.temperature,
-            "top_p": self.top_p, "seed": self.seed,
+            "n": n, "max_tokens": self.max_tokens, "temperature": temperature,
+            "top_p": self.top_p, "seed": seed,
         }  # fmt: skip
         if rendered.messages is not None:
             return GenerationRequest(messages=rendered.messages, **common)  # type: ignore[arg-type]
@@ -83,7 +99,9 @@ class Sampler:
         if completion.finish_reason and completion.finish_reason.startswith("error"):
             return Candidate(None, None, f"LLM request failed: {completion.finish_reason[6:].strip()}")
         truncated = completion.finish_reason == "length"
-        return self._parse_text(completion.text, self.spec, self.mode, rendered.header, truncated)
+        if self._kind_parse is not None:
+            return self._kind_parse(completion.text, self.spec, self.mode, rendered.header, truncated)
+        return strategy_named(rendered.strategy).parse(completion.text, self.spec, rendered, truncated)
 
     def close(self) -> None:
         self.backend.close()

@@ -58,14 +58,18 @@ def check_backend(spec: ProblemSpec) -> None:
 
 def open_evaluator(spec: ProblemSpec, split: str = "train", dataset: Path | None = None,
                    mode: Any = "fork", limits: Limits | None = None,
-                   stop_on_error: bool = False, run_dir: Path | None = None) -> Evaluator:
+                   stop_on_error: bool = False, run_dir: Path | None = None,
+                   fingerprints: bool = False) -> Evaluator:
     """A ready evaluator for the spec's kind; close it (or use it as a context manager).
 
     `run_dir` is given in a search: a kind that keeps per-run state (the
     surrogate cascade's checkpoints) keeps it there, so a resume finds it.
+    `fingerprints`: a kind that offers behaviour fingerprints (programs) prepares its probe calls.
     """
-    return _evaluator_class(spec.kind)(spec, split=split, dataset=dataset, mode=mode, limits=limits,
-                                       stop_on_error=stop_on_error, run_dir=run_dir)
+    kind = _evaluator_class(spec.kind)
+    extra = {"fingerprints": fingerprints} if getattr(kind, "offers_fingerprints", False) else {}
+    return kind(spec, split=split, dataset=dataset, mode=mode, limits=limits,
+                stop_on_error=stop_on_error, run_dir=run_dir, **extra)
 
 
 def _evaluator_class(kind: str) -> Any:

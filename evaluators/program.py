@@ -11,6 +11,7 @@ from pathlib import Path
 
 from evoforge.records import Evaluation, Limits, TrialResult
 from evoforge.sandboxes import Sandbox, SandboxMode, open_sandbox
+from evoforge.sandboxes.probes import fingerprint_text
 from evoforge.spec import ProblemSpec
 
 
@@ -21,16 +22,28 @@ class ProgramEvaluator:
     search the program is invalid either way (FunSearch drops it), and a
     candidate that times out on one input usually times out on the rest,
     costing the run minutes for nothing. Reports leave it off to see every input.
-    A program keeps no per-run state, so `run_dir` is not used.
+    A program keeps no per-run state, so `run_dir` is not used. With `fingerprints`
+    (a search), the sandbox also records probe calls for `fingerprint` (evaluators/behaviour.py).
     """
+
+    offers_fingerprints = True
 
     def __init__(self, spec: ProblemSpec, split: str = "train", dataset: Path | None = None,
                  mode: SandboxMode = SandboxMode.FORK, limits: Limits | None = None,
-                 stop_on_error: bool = False, run_dir: Path | None = None) -> None:
+                 stop_on_error: bool = False, run_dir: Path | None = None,
+                 fingerprints: bool = False) -> None:
         self.spec = spec
         self.stop_on_error = stop_on_error
-        self._sandbox: Sandbox = open_sandbox(spec, split, dataset, mode, limits)
+        self._sandbox: Sandbox = open_sandbox(spec, split, dataset, mode, limits, probe=fingerprints)
         self.input_keys: tuple[str, ...] = self._sandbox.input_keys
+
+    def fingerprint(self, code: str) -> str | None:
+        """The candidate's behaviour fingerprint (sandboxes/probes.py), or None where none is taken:
+        the sandbox was opened without `fingerprints` (or cannot take them), or the candidate
+        fails on a probe call."""
+        if not getattr(self._sandbox, "can_probe", False):
+            return None
+        return fingerprint_text(self._sandbox.probe(code).data)  # type: ignore[attr-defined]
 
     def evaluate(self, code: str) -> Evaluation:
         started = time.perf_counter()

@@ -91,7 +91,8 @@ def run(
     samples: Annotated[int | None, typer.Option(help="Budget: LLM samples in total.")] = None,
     minutes: Annotated[float | None, typer.Option(help="Budget: wall-clock minutes in total.")] = None,
     run_dir: Annotated[Path | None, typer.Option(help="Where the run's database goes.")] = None,
-    seed: Annotated[int | None, typer.Option(help="Seed for the program database.")] = None,
+    seed: Annotated[int | None, typer.Option(
+        help="Seed for the program database and the sampling seeds (default: a fresh one, stored).")] = None,
     inputs: Annotated[str | None, typer.Option(help="Inputs as JSON (FunSearch spec files).")] = None,
     dataset: Annotated[Path | None, typer.Option(help="Published test set to report on.")] = None,
     samplers: Annotated[int | None, typer.Option(help="Sampler actors (prompts in flight).")] = None,
@@ -100,6 +101,7 @@ def run(
     temperature: Annotated[float | None, typer.Option(help="Sampling temperature.")] = None,
     max_tokens: Annotated[int | None, typer.Option(help="Max new tokens per completion.")] = None,
     prompt_mode: Annotated[str | None, typer.Option("--mode", help="chat | completion | auto")] = None,
+    strategy: Annotated[str | None, typer.Option(help="Prompts: funsearch|chat|diff|random|mix.")] = None,
     threads: Annotated[int | None, typer.Option(help="CPU threads of a locally served model.")] = None,
     llm_outage_minutes: Annotated[float | None, typer.Option(help=OUTAGE_HELP)] = None,
     address: Annotated[str | None, typer.Option(help="Join this Ray cluster.")] = None,
@@ -145,6 +147,7 @@ def run(
                 inputs_json=inputs, dataset=str(dataset.resolve()) if dataset else None,
                 samplers=samplers, evaluators=evaluators, samples_per_prompt=samples_per_prompt,
                 sandbox_mode="in-process" if unsafe_in_process else sandbox, address=address,
+                strategy=strategy,
             )
             if screen is not None:
                 from evoforge.spec import load_problem
@@ -270,6 +273,7 @@ def _plot_best_design(summary: RunSummary, run_dir: Path, plot: Path) -> None:
 
 
 def _print_summary(summary: RunSummary) -> None:
+    from evoforge.duplicate_report import duplicates_line
     from evoforge.spec import ReportFormat
     from evoforge.surrogates.fidelity import line as fidelity_line
 
@@ -278,6 +282,9 @@ def _print_summary(summary: RunSummary) -> None:
     for key in ("samples", "budget", "evaluated", "valid", "duplicates", "unparsed", "pending",
                 "completion_tokens"):
         table.add_row(key, str(getattr(summary, key)))
+    if summary.tokens_per_second is not None:
+        busy = "-" if summary.llm_busy is None else f"{summary.llm_busy:.0%}"
+        table.add_row("LLM", f"{summary.tokens_per_second:.1f} tok/s, busy {busy} of the search time")
     if "direction" not in summary.missing:
         table.add_row("seed", Text(f"{shown(summary.seed_score)} (raw {summary.seed_score})"))
         table.add_row("best", Text(f"{shown(summary.best_score)} (raw {summary.best_score})"))
@@ -287,6 +294,8 @@ def _print_summary(summary: RunSummary) -> None:
     if "direction" not in summary.missing:
         points = ", ".join(f"{x}: {shown(y)}" for x, y in summary.history)
         _say(out, f"best so far (samples: score): {points}")
+    _print_strategies(summary)
+    _say(out, duplicates_line(summary.duplicate_rates))
     for why, count in summary.top_errors:
         _say(out, f"  {count:5d} × {why}")
     if summary.best_code:
@@ -295,6 +304,17 @@ def _print_summary(summary: RunSummary) -> None:
         _say(out, f"formula: {summary.best_details['formula']}")
     if summary.fidelity:
         _say(out, "screen fidelity (re-checked candidates): " + fidelity_line(summary.fidelity))
+
+
+def _print_strategies(summary: RunSummary) -> None:
+    """Per prompt strategy: how many samples, and what share parsed, repeated, scored, improved."""
+    table = Table("strategy", "samples", "parsed %", "duplicate %", "valid %", "improvements",
+                  title=f"prompt strategies (--strategy {summary.strategy})")
+    for name, row in summary.strategies.items():
+        table.add_row(name, *(str(row[key]) for key in
+                              ("samples", "parsed_pct", "duplicate_pct", "valid_pct", "improvements")))
+    if summary.strategies:
+        out.print(table)
 
 
 @app.command()
@@ -370,12 +390,14 @@ def _print_evaluation(spec, candidate: Path, results: dict, as_json: bool) -> No
         _say(out, line)
 
 
+from evoforge.commands.compare import compare  # noqa: E402
 from evoforge.commands.lean import verify_lean  # noqa: E402
 from evoforge.commands.report import report, serve  # noqa: E402
 
 app.command("verify-lean")(verify_lean)
 app.command()(report)
 app.command()(serve)
+app.command()(compare)
 from evoforge.commands.surrogate import app as surrogate_app  # noqa: E402
 
 app.add_typer(surrogate_app, name="surrogate")

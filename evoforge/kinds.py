@@ -2,8 +2,9 @@
 
 A kind's hooks: how the LLM is prompted (`build_prompt`), how its completion
 is parsed into a candidate (`parse_completion`), and how a problem folder of
-that kind without a spec.py is read (`load_folder`). A kind not listed, or a
-hook a kind does not name, takes `DEFAULT_HOOKS` (programs). Entries are
+that kind without a spec.py is read (`load_folder`). A kind that names no
+prompt hooks is prompted and parsed by the run's prompt strategy
+(`agents/strategies`), as programs are. Entries are
 "module:function" strings, imported only when used, so a program run never
 loads a Lean module.
 """
@@ -16,10 +17,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-DEFAULT_HOOKS: dict[str, str] = {
-    "build_prompt": "evoforge.agents.prompts:build_prompt",
-    "parse_completion": "evoforge.agents.parsing:parse_candidate",
-}
 KIND_HOOKS: dict[str, dict[str, str]] = {
     "lean_proof": {
         "build_prompt": "evoforge.agents.lean_prompts:build_lean_prompt",
@@ -30,8 +27,8 @@ KIND_HOOKS: dict[str, dict[str, str]] = {
 
 
 def kind_hook(kind: str, hook: str) -> Callable[..., Any] | None:
-    """The kind's function for `hook` (else the default one), or None when neither names one."""
-    target = KIND_HOOKS.get(kind, {}).get(hook) or DEFAULT_HOOKS.get(hook)
+    """The kind's function for `hook`, or None when the kind names none."""
+    target = KIND_HOOKS.get(kind, {}).get(hook)
     if target is None:
         return None
     module_name, function_name = target.split(":")

@@ -35,9 +35,6 @@ class Progress:
         self.console = console or Console(stderr=True)
         self._live: Live | None = None
         self._last_plain = 0.0
-        self._start_samples: int | None = None
-        self._start_tokens = 0
-        self._start = time.monotonic()
 
     def __enter__(self) -> Progress:
         if self.console.is_terminal:
@@ -50,8 +47,6 @@ class Progress:
             self._live.__exit__(*exc)
 
     def update(self, counters: RunCounters, status: dict[str, float]) -> None:
-        if self._start_samples is None:
-            self._start_samples, self._start_tokens = counters.samples, counters.completion_tokens
         figures = self.figures(counters, status)
         if self._live is not None:
             self._live.update(self._table(figures))
@@ -60,10 +55,11 @@ class Progress:
             print(" | ".join(f"{k} {v}" for k, v in figures.items()), file=sys.stderr, flush=True)
 
     def figures(self, counters: RunCounters, status: dict[str, float]) -> dict[str, str]:
-        minutes = max(time.monotonic() - self._start, 1e-6) / 60
-        new_samples = counters.samples - (self._start_samples or 0)
-        new_tokens = counters.completion_tokens - self._start_tokens
+        """The line's figures; rates count this session's search (start-up and earlier sessions left out)."""
+        minutes = max(status.get("session", 0.0), 1e-6) / 60
+        new_samples, new_tokens = status.get("session_samples", 0), status.get("session_tokens", 0)
         valid = counters.valid / counters.evaluated if counters.evaluated else 0.0
+        busy = status.get("llm_busy")
         return {
             "samples": f"{counters.samples}/{self.budget}",
             "valid": f"{valid:.0%} of {counters.evaluated}",
@@ -71,6 +67,7 @@ class Progress:
             "best": self.spec.report.show(counters.best_score),
             "rate": f"{new_samples / minutes:.1f} samples/min",
             "tokens": f"{new_tokens / (minutes * 60):.1f} tok/s",
+            "llm busy": "-" if busy is None else f"{busy:.0%} of the time",
             "queue": f"{int(status.get('queue', 0))} waiting, {int(status.get('evaluating', 0))} running",
             "elapsed": f"{status.get('elapsed', 0) / 60:.1f} min",
             **({"page": url} if self.run_dir and (url := live_page_url(self.run_dir)) else {}),

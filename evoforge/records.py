@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from evoforge.agents.strategies import DEFAULT_STRATEGY
+
 
 class Direction(StrEnum):
     """Which way a spec's `@run` score is better.
@@ -55,6 +57,10 @@ class Prompt:
     parent_scores: tuple[float, ...]
     version_generated: int
     parent_feedback: tuple[str, ...] = ()  # per parent, what its evaluation said (details["feedback"])
+    strategy: str = DEFAULT_STRATEGY  # the prompt strategy the driver chose (agents/strategies)
+    recent_errors: tuple[str, ...] = ()  # why recent children of these parents failed (chat shows them)
+    seed: int | None = None  # the request's sampling seed (evoforge.sample_variety); None: the server picks
+    temperature: float | None = None  # None: the sampler's configured temperature
 
 
 @dataclass(frozen=True)
@@ -140,6 +146,17 @@ class Evaluation:
     @property
     def first_error(self) -> str | None:
         return next((t.error for t in self.trials if t.error), None)
+
+
+@dataclass(frozen=True)
+class BehaviourDuplicate:
+    """A candidate whose behaviour fingerprint equals a known program's: not evaluated further.
+
+    `seconds` is what finding out cost (the probe trial), not an evaluation.
+    """
+
+    behaviour_hash: str
+    seconds: float = 0.0
 
 
 @dataclass

@@ -14,6 +14,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from evoforge.agents.strategies import DEFAULT_STRATEGY
+from evoforge.duplicate_report import duplicate_rates
+from evoforge.llm_busy import busy_fraction, request_intervals
 from evoforge.records import Direction
 from evoforge.spec_errors import UserError
 from evoforge.storage import RunStorage
@@ -40,6 +43,8 @@ class RunSummary:
     prompt_tokens: int
     completion_tokens: int
     elapsed_seconds: float
+    tokens_per_second: float | None  # completion tokens over the run's search time
+    llm_busy: float | None  # share of the search time with an LLM request in flight
     seed_score: float | None
     best_score: float | None
     best_candidate_id: int | None
@@ -51,6 +56,9 @@ class RunSummary:
     missing: list[str] = field(default_factory=list)
     best_details: dict[str, Any] = field(default_factory=dict)  # the kind's extras (formula, LaTeX ...)
     fidelity: dict[str, Any] = field(default_factory=dict)  # a screened run's surrogate fidelity
+    strategy: str = DEFAULT_STRATEGY  # the run's --strategy
+    strategies: dict[str, dict[str, Any]] = field(default_factory=dict)  # per prompt strategy used
+    duplicate_rates: dict[str, Any] = field(default_factory=dict)  # see duplicate_report.py
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -69,6 +77,7 @@ def _summary(storage: RunStorage, run_dir: Path) -> RunSummary:
     config = storage.meta("config", {})
     direction = storage.meta("direction")
     prompt_tokens, completion_tokens = storage.token_totals()
+    elapsed = float(storage.meta("elapsed_seconds", 0.0))
     summary = RunSummary(
         run_dir=str(run_dir),
         problem=str(config.get("problem", "?")),
@@ -82,12 +91,16 @@ def _summary(storage: RunStorage, run_dir: Path) -> RunSummary:
         pending=storage.count("candidates", "status = 'pending'"),
         prompt_tokens=prompt_tokens,
         completion_tokens=completion_tokens,
-        elapsed_seconds=float(storage.meta("elapsed_seconds", 0.0)),
+        elapsed_seconds=elapsed,
+        tokens_per_second=completion_tokens / elapsed if elapsed > 0 else None,
+        llm_busy=busy_fraction(request_intervals(storage.sample_timings()), elapsed),
         seed_score=None, best_score=None, best_candidate_id=None, best_code=None,
         top_errors=storage.error_counts(),
         held_out=storage.meta("held_out", {}),
         report=storage.meta("report", {}),
         missing=missing,
+        strategy=str(config.get("strategy", DEFAULT_STRATEGY)),
+        duplicate_rates=duplicate_rates(storage),
     )
     if direction is not None:
         _add_scores(summary, storage, Direction(direction))
@@ -106,6 +119,25 @@ def _add_scores(summary: RunSummary, storage: RunStorage, direction: Direction) 
         summary.best_details = storage.details_of(best.candidate_id)
     summary.history = best_so_far(storage.score_history(), direction)
     summary.fidelity = run_fidelity(storage, direction)
+    summary.strategies = strategy_report(storage, direction)
+
+
+def strategy_report(storage: RunStorage, direction: Direction) -> dict[str, dict[str, Any]]:
+    """Per prompt strategy: samples, and the shares of them that parsed, were duplicates, scored
+    as new valid programs; and improvements (valid children beating their best parent)."""
+    report = {}
+    for name, tally in storage.strategy_tallies(direction.sign).items():
+        n = tally.samples
+        report[name] = {
+            "samples": n, "parsed_pct": _percent(tally.parsed, n),
+            "duplicate_pct": _percent(tally.duplicates, n), "valid_pct": _percent(tally.valid, n),
+            "improvements": tally.improvements,
+        }  # fmt: skip
+    return report
+
+
+def _percent(count: int, total: int) -> float:
+    return round(100 * count / total, 1) if total else 0.0
 
 
 def missing_meta_sentence(summary: RunSummary) -> str | None:

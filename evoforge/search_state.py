@@ -15,13 +15,18 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from evoforge.agents.strategies import CHAT_STRATEGY, DEFAULT_STRATEGY, DIFF, RANDOM
 from evoforge.code_text import code_hash
 from evoforge.database import ProgramsDatabase, ProgramsDatabaseConfig, ResetEvent
-from evoforge.records import Candidate, Completion, Evaluation, Prompt, RunCounters
+from evoforge.records import BehaviourDuplicate, Candidate, Completion, Evaluation, Prompt, RunCounters
+from evoforge.sample_variety import FeedbackListener, TemperatureRaise, request_seed
 from evoforge.spec import ProblemSpec
 from evoforge.storage import DB_FILENAME, RunStorage
+from evoforge.strategy_bandit import StrategyChooser
 from evoforge.surrogates.fidelity import ScreenTally, reported_version
 from evoforge.surrogates.report import keep_newest_version, run_fidelity
+
+SHOW_ERRORS = (CHAT_STRATEGY, DIFF)  # the strategies whose prompts show why recent children failed
 
 
 @dataclass(frozen=True)
@@ -45,15 +50,26 @@ class BestProgram:
 class SearchState:
     """Islands + storage + counters for one run."""
 
-    def __init__(self, run_dir: Path, spec: ProblemSpec, db_config: dict[str, Any], seed: int) -> None:
+    def __init__(
+        self, run_dir: Path, spec: ProblemSpec, db_config: dict[str, Any], seed: int,
+        strategy: str = DEFAULT_STRATEGY, temperature: float | None = None,
+    ) -> None:
+        """`seed` also derives each request's sampling seed; `temperature`, the sampler's, is the base
+        that prompts answered with known code are raised from (None: prompts carry no temperature)."""
         self.spec = spec
+        self.run_seed = seed
         self.storage = RunStorage(Path(run_dir) / DB_FILENAME)
+        self.strategies = StrategyChooser(strategy, self.storage, spec.direction.sign, seed)
         self.database = ProgramsDatabase(ProgramsDatabaseConfig(**db_config), seed=seed)
         for known in self.storage.known_hashes():
             self.database.remember(known)
+        self.known_behaviours: set[str] = set(self.storage.known_behaviours())
+        self.temperatures = TemperatureRaise(temperature) if temperature is not None else None
         self.counters = RunCounters()
         self._screen = ScreenTally(spec.direction.sign)
         self._replay()
+        if self.temperatures is not None:
+            self.temperatures.replay(self.storage.prompt_batches())
 
     # -- rebuild ----------------------------------------------------------
     def _replay(self) -> None:
@@ -104,9 +120,28 @@ class SearchState:
         return self.database.best() is not None
 
     def next_prompt(self) -> Prompt:
-        prompt = self.database.get_prompt()  # the parents' feedback feeds repair prompts (lean_proof)
+        """The island's parents, with the strategy that will render them, what it needs to see, and
+        the request's own sampling seed and temperature (sample_variety.py)."""
+        number = self.database.rng_state()["prompts"]  # continued on resume, so seeds are never reused
+        strategy = self.strategies.choose()
+        prompt = self.database.get_prompt()
+        if strategy == RANDOM:
+            prompt = self._seed_prompt(prompt)
+        # The parents' feedback feeds repair prompts (lean_proof); their children's errors, chat and diff.
         notes = tuple(str(self.storage.details_of(i).get("feedback", "")) for i in prompt.parent_ids)
-        return replace(prompt, parent_feedback=notes)
+        errors = tuple(self.storage.recent_errors(prompt.parent_ids)) if strategy in SHOW_ERRORS else ()
+        temperature = self.temperatures.temperature(prompt.parent_ids) if self.temperatures else None
+        return replace(prompt, parent_feedback=notes, strategy=strategy, recent_errors=errors,
+                       seed=request_seed(self.run_seed, number), temperature=temperature)
+
+    def _seed_prompt(self, prompt: Prompt) -> Prompt:
+        """The `random` arm's prompt: the seed program as the only parent (recorded as such)."""
+        seed = self.storage.seed_program()
+        if seed is None:
+            return prompt
+        score = self.spec.direction.oriented(seed.score or 0.0)
+        return replace(prompt, parent_ids=(seed.candidate_id,), parent_codes=(seed.code,),
+                       parent_scores=(score,), version_generated=1)
 
     def record_batch(
         self, prompt: Prompt, prompt_text: str,
@@ -126,6 +161,10 @@ class SearchState:
         ]
         ids = self.storage.record_batch(prompt, prompt_text, completions, candidates, duplicate)
         self._recount_batch(completions, candidates, duplicate)
+        if self.temperatures is not None:
+            parsed = sum(c.code is not None for c in candidates)
+            self.temperatures.observe(prompt.parent_ids, prompt.island_id, prompt.temperature,
+                                      parsed, sum(duplicate))
         return [
             PendingEvaluation(candidate_id, candidate.code, prompt.island_id)
             for candidate_id, candidate, dup in zip(ids, candidates, duplicate, strict=True)
@@ -160,11 +199,24 @@ class SearchState:
                 events.append(("reset", reset.to_json()))
         self.storage.record_evaluation(pending.candidate_id, evaluation, score, events)
         keep_newest_version(self.storage, reported_version(evaluation.details))
+        if evaluation.details.get("behaviour_hash"):
+            self.known_behaviours.add(str(evaluation.details["behaviour_hash"]))
         self.counters.screen = self._screen.add(evaluation.details, score) or self.counters.screen
         self.counters.evaluated += 1
         self.counters.valid += int(score is not None)
         self._count_best()
         return self.counters
+
+    def add_feedback_listener(self, listener: FeedbackListener) -> None:
+        """Be told how each prompt's batch came back (duplicates, temperatures): e.g. a strategy
+        bandit that switches strategy for prompts answered with known code."""
+        if self.temperatures is not None:
+            self.temperatures.listeners.append(listener)
+
+    def record_behaviour_duplicate(self, pending: PendingEvaluation, duplicate: BehaviourDuplicate) -> None:
+        """A candidate that behaves like a known program: stored as a duplicate, never evaluated."""
+        self.storage.record_behaviour_duplicate(pending.candidate_id, duplicate.behaviour_hash)
+        self.counters.duplicates += 1
 
     def best(self) -> BestProgram | None:
         best = self.database.best()

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from evoforge.records import Candidate, Completion, Evaluation, Prompt
+from evoforge.sample_variety import choice_seed
 from evoforge.spec_errors import UserError
 
 DB_FILENAME = "evoforge.db"
@@ -33,7 +34,8 @@ CREATE TABLE IF NOT EXISTS prompts (
 CREATE TABLE IF NOT EXISTS samples (
     id INTEGER PRIMARY KEY, prompt_id INTEGER NOT NULL REFERENCES prompts(id),
     raw_text TEXT NOT NULL, model TEXT, prompt_tokens INTEGER, completion_tokens INTEGER,
-    latency_seconds REAL, finish_reason TEXT, created REAL NOT NULL);
+    latency_seconds REAL, finish_reason TEXT, created REAL NOT NULL,
+    strategy TEXT NOT NULL DEFAULT 'funsearch');
 CREATE TABLE IF NOT EXISTS candidates (
     id INTEGER PRIMARY KEY, sample_id INTEGER REFERENCES samples(id),
     island_id INTEGER, parent_ids TEXT NOT NULL DEFAULT '[]',
@@ -53,6 +55,19 @@ CREATE TABLE IF NOT EXISTS trials (
 CREATE TABLE IF NOT EXISTS events (
     id INTEGER PRIMARY KEY, kind TEXT NOT NULL, payload TEXT NOT NULL, created REAL NOT NULL);
 """
+# Columns added after runs existed: (table, column, definition with the default old rows get), added
+# to older files on open. samples: the prompt strategy (every sample of a run made before strategies
+# existed came from FunSearch's prompt), and the temperature and seed each completion was drawn with
+# (evoforge.sample_variety); candidates: why a duplicate is one ('code': same normalized code,
+# 'behaviour': same outputs on the probe calls) and the behaviour fingerprint of a probed candidate.
+ADDED_COLUMNS = (
+    ("evaluations", "details", "TEXT NOT NULL DEFAULT '{}'"),
+    ("samples", "strategy", "TEXT NOT NULL DEFAULT 'funsearch'"),
+    ("samples", "temperature", "REAL"),
+    ("samples", "seed", "INTEGER"),
+    ("candidates", "duplicate_reason", "TEXT"),
+    ("candidates", "behaviour_hash", "TEXT"),
+)
 
 
 class RunFileError(UserError):
@@ -91,6 +106,17 @@ class StoredProgram:
     created: float
 
 
+@dataclass(frozen=True)
+class StrategyTally:
+    """What one prompt strategy's samples became, counted in samples."""
+
+    samples: int
+    parsed: int
+    duplicates: int
+    valid: int
+    improvements: int
+
+
 class RunStorage:
     """One run's SQLite file. Single writer: the run's driver (it holds the run directory's lock)."""
 
@@ -112,9 +138,9 @@ class RunStorage:
 
     def _add_missing_columns(self) -> None:
         """Runs made before a column existed get it with its default, so they still resume."""
-        columns = {row[1] for row in self._conn.execute("PRAGMA table_info(evaluations)")}
-        if "details" not in columns:
-            self._conn.execute("ALTER TABLE evaluations ADD COLUMN details TEXT NOT NULL DEFAULT '{}'")
+        for table, column, definition in ADDED_COLUMNS:
+            if not self._has_column(table, column):
+                self._conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {definition}")
 
     @classmethod
     def open_run(cls, run_dir: Path, readonly: bool = True) -> RunStorage:
@@ -204,27 +230,32 @@ class RunStorage:
                 " VALUES (?, ?, ?, ?, ?)",
                 (prompt.island_id, parents, prompt.version_generated, prompt_text, now),
             ).lastrowid
-            for completion, candidate, dup in zip(completions, candidates, duplicate, strict=True):
-                sample_id = self._insert_sample(conn, prompt_id, completion, now)
+            for choice, (completion, candidate, dup) in enumerate(
+                zip(completions, candidates, duplicate, strict=True)
+            ):
+                sample_id = self._insert_sample(conn, prompt_id, completion, now, prompt, choice)
                 ids.append(
                     conn.execute(
                         "INSERT INTO candidates(sample_id, island_id, parent_ids, code, code_hash,"
-                        " parse_error, duplicate_of, status, created) VALUES (?,?,?,?,?,?,"
+                        " parse_error, duplicate_of, duplicate_reason, status, created) VALUES (?,?,?,?,?,?,"
                         " CASE WHEN ? THEN (SELECT MIN(id) FROM candidates WHERE code_hash = ?"
-                        " AND status IN ('pending', 'evaluated')) END, ?, ?)",
+                        " AND status IN ('pending', 'evaluated')) END, ?, ?, ?)",
                         (sample_id, prompt.island_id, parents, candidate.code, candidate.code_hash,
-                         candidate.parse_error, dup, candidate.code_hash, _status(candidate, dup), now),
+                         candidate.parse_error, dup, candidate.code_hash, "code" if dup else None,
+                         _status(candidate, dup), now),
                     ).lastrowid
                 )
         return ids
 
     @staticmethod
-    def _insert_sample(conn: sqlite3.Connection, prompt_id: int, c: Completion, now: float) -> int:
+    def _insert_sample(conn: sqlite3.Connection, prompt_id: int, c: Completion, now: float,
+                       prompt: Prompt, choice: int) -> int:
         return conn.execute(
             "INSERT INTO samples(prompt_id, raw_text, model, prompt_tokens, completion_tokens,"
-            " latency_seconds, finish_reason, created) VALUES (?,?,?,?,?,?,?,?)",
-            (prompt_id, c.text, c.model, c.prompt_tokens, c.completion_tokens,
-             c.latency_seconds, c.finish_reason, now),
+            " latency_seconds, finish_reason, created, strategy, temperature, seed)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            (prompt_id, c.text, c.model, c.prompt_tokens, c.completion_tokens, c.latency_seconds,
+             c.finish_reason, now, prompt.strategy, prompt.temperature, choice_seed(prompt.seed, choice)),
         ).lastrowid
 
     def add_seed_candidate(self, code: str, code_hash: str) -> int:
@@ -255,12 +286,23 @@ class RunStorage:
                 (candidate_id, int(evaluation.ok), score, evaluation.first_error,
                  evaluation.seconds, now, json.dumps(evaluation.details)),
             )
-            conn.execute("UPDATE candidates SET status='evaluated' WHERE id=?", (candidate_id,))
+            conn.execute("UPDATE candidates SET status='evaluated', behaviour_hash=? WHERE id=?",
+                         (evaluation.details.get("behaviour_hash"), candidate_id))
             for kind, payload in events:
                 conn.execute(
                     "INSERT INTO events(kind, payload, created) VALUES (?,?,?)",
                     (kind, json.dumps(payload), now),
                 )
+
+    def record_behaviour_duplicate(self, candidate_id: int, behaviour_hash: str) -> None:
+        """A pending candidate that behaves like an evaluated one: a duplicate, linked to the first."""
+        with self._transaction() as conn:
+            conn.execute(
+                "UPDATE candidates SET status='duplicate', duplicate_reason='behaviour', behaviour_hash=?,"
+                " duplicate_of=(SELECT MIN(id) FROM candidates WHERE behaviour_hash=? AND status='evaluated')"
+                " WHERE id=?",
+                (behaviour_hash, behaviour_hash, candidate_id),
+            )
 
     def _transaction(self) -> _Transaction:
         return _Transaction(self._conn)
@@ -284,6 +326,32 @@ class RunStorage:
             " WHERE code_hash IS NOT NULL AND status IN ('pending','evaluated')"
         )
         return [r[0] for r in rows]
+
+    def known_behaviours(self) -> list[str]:
+        """The fingerprint of every evaluated candidate that has one: what behaviour dedup remembers."""
+        rows = self._conn.execute(
+            "SELECT DISTINCT behaviour_hash FROM candidates"
+            " WHERE behaviour_hash IS NOT NULL AND status = 'evaluated'"
+        )
+        return [r[0] for r in rows]
+
+    def prompt_batches(self) -> list[tuple[tuple[int, ...], float | None, int, int]]:
+        """Per stored prompt, in order: (parent ids, temperature, parsed, code duplicates)."""
+        rows = self._conn.execute(
+            "SELECT p.parent_ids, MAX(s.temperature), COUNT(c.code), SUM(c.duplicate_reason = 'code')"
+            " FROM prompts p JOIN samples s ON s.prompt_id = p.id JOIN candidates c ON c.sample_id = s.id"
+            " GROUP BY p.id ORDER BY p.id"
+        )
+        return [(tuple(json.loads(r[0])), r[1], r[2], r[3] or 0) for r in rows]
+
+    def duplicate_reasons(self) -> dict[str, int]:
+        """Duplicates by why they are ones: 'code' (normalized code) or 'behaviour' (fingerprint)."""
+        columns = {row[1] for row in self._conn.execute("PRAGMA table_info(candidates)")}
+        reason = "COALESCE(duplicate_reason, 'code')" if "duplicate_reason" in columns else "'code'"
+        rows = self._conn.execute(
+            f"SELECT {reason}, COUNT(*) FROM candidates WHERE status = 'duplicate' GROUP BY 1 ORDER BY 1"
+        )
+        return {r[0]: r[1] for r in rows}
 
     def count(self, table: str, where: str = "1") -> int:
         assert table in RUN_TABLES
@@ -323,11 +391,60 @@ class RunStorage:
             )
         )
 
+    def sample_timings(self) -> list[tuple[float, float | None]]:
+        """(recorded, request latency in seconds) per sample: when the LLM was busy."""
+        return [(r[0], r[1]) for r in self._conn.execute("SELECT created, latency_seconds FROM samples")]
+
     def token_totals(self) -> tuple[int, int]:
         row = self._conn.execute(
             "SELECT COALESCE(SUM(prompt_tokens),0), COALESCE(SUM(completion_tokens),0) FROM samples"
         ).fetchone()
         return int(row[0]), int(row[1])
+
+    def strategy_tallies(self, sign: float) -> dict[str, StrategyTally]:
+        """Per prompt strategy: what its samples became (`sign` +1 when higher scores are better).
+
+        An improvement is a valid child that beats the best of its parents. The
+        `mix` bandit's state is these tallies, so a resumed run continues it.
+        """
+        strategy = "s.strategy" if self._has_column("samples", "strategy") else "'funsearch'"
+        rows = self._conn.execute(
+            f"SELECT {strategy} AS strategy, COUNT(*), SUM(c.code IS NOT NULL), SUM(c.status = 'duplicate'),"
+            " SUM(COALESCE(e.ok, 0)), SUM(COALESCE(e.ok = 1 AND e.score * :sign > ("
+            "   SELECT MAX(p.score * :sign) FROM json_each(c.parent_ids) j"
+            "   JOIN evaluations p ON p.candidate_id = j.value WHERE p.ok = 1), 0))"
+            " FROM samples s JOIN candidates c ON c.sample_id = s.id"
+            " LEFT JOIN evaluations e ON e.candidate_id = c.id GROUP BY 1 ORDER BY 1",
+            {"sign": sign},
+        )
+        return {r[0]: StrategyTally(*(int(v or 0) for v in r[1:])) for r in rows}
+
+    def _has_column(self, table: str, column: str) -> bool:
+        """False only for a run made before the column existed, read without migrating it (`show`)."""
+        return column in {row[1] for row in self._conn.execute(f"PRAGMA table_info({table})")}
+
+    def recent_errors(self, parent_ids: Sequence[int], limit: int = 3) -> list[str]:
+        """The latest distinct reasons children of these parents failed (parse or evaluation)."""
+        if not parent_ids:
+            return []
+        marks = ",".join("?" * len(parent_ids))
+        rows = self._conn.execute(
+            "SELECT COALESCE(e.error, c.parse_error) AS why FROM candidates c"
+            " LEFT JOIN evaluations e ON e.candidate_id = c.id WHERE why IS NOT NULL"
+            f" AND EXISTS (SELECT 1 FROM json_each(c.parent_ids) j WHERE j.value IN ({marks}))"
+            " GROUP BY why ORDER BY MAX(c.id) DESC LIMIT ?",
+            (*parent_ids, limit),
+        )
+        return [r[0] for r in rows]
+
+    def seed_program(self) -> StoredProgram | None:
+        """The spec's own function as the run scored it: the only parent a `random` prompt shows."""
+        row = self._conn.execute(
+            "SELECT c.id, c.code, e.score, c.island_id, e.created FROM candidates c"
+            " JOIN evaluations e ON e.candidate_id = c.id"
+            " WHERE c.sample_id IS NULL AND e.ok = 1 ORDER BY c.id LIMIT 1"
+        ).fetchone()
+        return StoredProgram(*row) if row else None
 
     def error_counts(self, limit: int = 8) -> list[tuple[str, int]]:
         rows = self._conn.execute(

@@ -56,15 +56,19 @@ __all__ = ["Sandbox", "SandboxMode", "open_sandbox"]
 
 
 def open_sandbox(spec: ProblemSpec, split: str = "train", dataset: Path | None = None,
-                 mode: SandboxMode = SandboxMode.FORK, limits: Limits | None = None) -> Sandbox:
-    """A ready sandbox for one spec and split; use it as a context manager."""
+                 mode: SandboxMode = SandboxMode.FORK, limits: Limits | None = None,
+                 probe: bool = False) -> Sandbox:
+    """A ready sandbox for one spec and split; use it as a context manager.
+
+    With `probe`, a FORK sandbox also offers fingerprint trials (`probes.py`); other modes ignore it.
+    """
     limits = limits or spec.limits
     _check_limits(limits)
     mode = SandboxMode(mode)
     if mode is SandboxMode.FORK:
         from evoforge.sandboxes.fork_client import ForkSandbox
 
-        return ForkSandbox(spec, split, dataset, limits)
+        return ForkSandbox(spec, split, dataset, limits, probe=probe)
     if mode is SandboxMode.SPAWN:
         from evoforge.sandboxes.spawn import SpawnSandbox
 

@@ -23,6 +23,7 @@ from evoforge.records import Limits, TrialResult
 from evoforge.sandboxes.base import Sandbox, warn_once
 from evoforge.sandboxes.confine import scrubbed_environment
 from evoforge.sandboxes.framing import ChannelClosed, read_json, write_json, write_pickle
+from evoforge.sandboxes.probes import PROBE_KEY
 from evoforge.spec import ProblemSpec
 from evoforge.spec_errors import SpecError
 
@@ -39,11 +40,12 @@ class ForkSandbox(Sandbox):
     """
 
     def __init__(self, spec: ProblemSpec, split: str, dataset: Path | None, limits: Limits,
-                 private_root: bool = True, pid_namespaces: bool = True) -> None:
+                 private_root: bool = True, pid_namespaces: bool = True, probe: bool = False) -> None:
         self._spec = spec
         self._limits = limits
         self._setup = {"spec": spec, "split": split, "dataset": dataset, "limits": limits,
-                       "private_root": private_root, "pid_namespaces": pid_namespaces}
+                       "private_root": private_root, "pid_namespaces": pid_namespaces, "probe": probe}
+        self.can_probe = False
         self._lock = threading.Lock()
         self._process: subprocess.Popen[bytes] | None = None
         self._stderr: IO[bytes] | None = None
@@ -75,6 +77,7 @@ class ForkSandbox(Sandbox):
         for warning in ready["warnings"]:
             warn_once(warning)
         self.input_keys = tuple(ready["input_keys"])
+        self.can_probe = bool(ready.get("probe"))
 
     @property
     def _stdin(self) -> int:
@@ -88,6 +91,15 @@ class ForkSandbox(Sandbox):
 
     def run(self, code: str, input_key: str) -> TrialResult:
         self._check_key(input_key)
+        return self._run(code, input_key)
+
+    def probe(self, code: str) -> TrialResult:
+        """A fingerprint trial (see probes.py): the candidate on the seed's recorded calls."""
+        if not self.can_probe:
+            raise RuntimeError("this sandbox recorded no probe calls; open it with probe=True")
+        return self._run(code, PROBE_KEY)
+
+    def _run(self, code: str, input_key: str) -> TrialResult:
         with self._lock:
             try:
                 write_json(self._stdin, {"code": code, "input_key": input_key})

@@ -51,6 +51,7 @@ from evoforge.sandboxes.harness import (
     run_trial,
 )
 from evoforge.sandboxes.isolation import Isolation, isolate
+from evoforge.sandboxes.probes import PROBE_KEY, capture_probe_calls
 from evoforge.sandboxes.scores import child_message
 from evoforge.sandboxes.supervise import close_all, watch_child
 
@@ -78,6 +79,9 @@ def start(setup: dict[str, Any]) -> ServerState:
     spec = setup["spec"]
     inputs = resolve_inputs(spec, setup["split"], setup["dataset"])
     prepared = SpecProgram(spec.source, str(spec.path), spec.evolve_name, spec.run_name).instantiate()
+    if setup.get("probe"):  # record the seed's calls for fingerprint trials (trusted code, still unconfined)
+        probe = capture_probe_calls(prepared, inputs, spec.seed_code)
+        inputs = {**inputs, PROBE_KEY: probe} if probe is not None else inputs
     limits: Limits = setup["limits"]
     rlimits = trial_rlimits(limits, address_space_cap(limits))
     threads = len(os.listdir("/proc/self/task"))  # /proc is still visible here
@@ -195,7 +199,8 @@ def main() -> None:
         return
     del setup
     try:
-        ready = {"input_keys": list(state.inputs), "warnings": state.isolation.warnings}
+        ready = {"input_keys": [key for key in state.inputs if key != PROBE_KEY],
+                 "probe": PROBE_KEY in state.inputs, "warnings": state.isolation.warnings}
         framing.write_json(channel_out, ready)
         while True:
             try:

@@ -20,6 +20,7 @@ from types import CodeType
 from typing import Any
 
 from evoforge.sandboxes.guard import TamperedError, TamperGuard, reject_escape_hatches, used_chains
+from evoforge.sandboxes.probes import ProbeCalls
 from evoforge.sandboxes.scores import checked_outcome, short
 
 SPEC_MODULE = "evoforge_problem_spec"
@@ -152,7 +153,10 @@ def _score(prepared: PreparedSpec, compiled: CodeType, value: Any) -> Any:
     if not callable(candidate):
         raise _Refused(f"the candidate does not define {program.evolve_name}()")
     guard.bind_evolved(_guarded(candidate, guard))
-    score_value = prepared.run_function(value)
+    if isinstance(value, ProbeCalls):  # a fingerprint trial: the evolved function on recorded calls
+        score_value = value.outcome(prepared.namespace[program.evolve_name])
+    else:
+        score_value = prepared.run_function(value)
     guard.check_all()
     return score_value
 

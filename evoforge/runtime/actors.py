@@ -15,7 +15,7 @@ from typing import Any
 
 import ray
 
-from evoforge.records import Evaluation, Prompt
+from evoforge.records import BehaviourDuplicate, Evaluation, Prompt
 from evoforge.search_state import PendingEvaluation
 from evoforge.spec import ProblemSpec
 
@@ -42,18 +42,21 @@ class EvaluatorActor:
         from evoforge.evaluators import open_evaluator
 
         self.evaluator = open_evaluator(spec, split="train", mode=mode, stop_on_error=True,
-                                        run_dir=Path(run_dir) if run_dir else None)
+                                        run_dir=Path(run_dir) if run_dir else None, fingerprints=True)
 
     def batch_size(self) -> int:
         from evoforge.evaluators import batch_size
 
         return batch_size(self.evaluator)
 
-    def evaluate_batch(self, batch: list[PendingEvaluation]) -> list[tuple[PendingEvaluation, Evaluation]]:
-        """Each candidate with its evaluation; a batch of one for most kinds (see `batch_size`)."""
-        from evoforge.evaluators import evaluate_all
+    def evaluate_batch(self, batch: list[PendingEvaluation], known_behaviours: frozenset[str] = frozenset()
+                       ) -> list[tuple[PendingEvaluation, Evaluation | BehaviourDuplicate]]:
+        """Each candidate with its evaluation, or a BehaviourDuplicate when it behaves like a known
+        program; a batch of one for most kinds (see `batch_size`)."""
+        from evoforge.evaluators.behaviour import evaluate_batch_unless_known
 
-        return list(zip(batch, evaluate_all(self.evaluator, [p.code for p in batch]), strict=True))
+        outcomes = evaluate_batch_unless_known(self.evaluator, [p.code for p in batch], known_behaviours)
+        return list(zip(batch, outcomes, strict=True))
 
     def close(self) -> None:
         self.evaluator.close()

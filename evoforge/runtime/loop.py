@@ -21,7 +21,8 @@ from typing import Any
 import ray
 
 from evoforge.agents.base import LLMUnavailable
-from evoforge.records import RunCounters
+from evoforge.llm_busy import busy_fraction
+from evoforge.records import BehaviourDuplicate, RunCounters
 from evoforge.run_config import RunConfig
 from evoforge.search_state import PendingEvaluation, SearchState
 
@@ -64,6 +65,8 @@ class RunLoop:
         self._session_start = self._elapsed_saved = time.monotonic()
         self._elapsed_before = state.elapsed_seconds()
         self._stop_sampling = False
+        self._llm_requests: set[tuple[float, float]] = set()  # (start, end) of each finished request
+        self._counted_before = (state.counters.samples, state.counters.completion_tokens)
 
     def run(self) -> RunCounters:
         """Evaluate what is pending, then sample and evaluate until the budget is spent."""
@@ -101,7 +104,8 @@ class RunLoop:
         while self.idle_evaluators and self.queue:
             evaluator = self.idle_evaluators.pop()
             batch = [self.queue.popleft() for _ in range(min(self.batch, len(self.queue)))]
-            self.evaluating[evaluator.evaluate_batch.remote(batch)] = evaluator
+            known = frozenset(self.state.known_behaviours)  # behaviour dedup: evaluators probe first
+            self.evaluating[evaluator.evaluate_batch.remote(batch, known)] = evaluator
 
     def _start_sampling(self) -> None:
         if self._out_of_time():
@@ -133,19 +137,31 @@ class RunLoop:
     def _record_evaluation(self, ref: Any) -> None:
         self.idle_evaluators.append(self.evaluating.pop(ref))
         for pending, evaluation in _result(ref, "an evaluator"):
-            self.state.record_evaluation(pending, evaluation)
+            if isinstance(evaluation, BehaviourDuplicate):
+                self.state.record_behaviour_duplicate(pending, evaluation)
+            else:
+                self.state.record_evaluation(pending, evaluation)
 
     def _record_samples(self, ref: Any) -> None:
         sampler, prompt, _ = self.sampling.pop(ref)
         self.idle_samplers.append(sampler)
         batch = _result(ref, "a sampler")  # LLMUnavailable / SearchStopped: run() cancels the rest
+        now = time.time()
+        self._llm_requests.update((now - c.latency_seconds, now) for c in batch.completions
+                                  if c.latency_seconds)
         fresh = self.state.record_batch(prompt, batch.prompt_text, list(batch.completions),
                                         list(batch.candidates), budget=self.config.samples)
         self.queue.extend(fresh)
 
     def _status(self) -> dict[str, float]:
-        return {"elapsed": self.elapsed(), "queue": len(self.queue),
-                "sampling": len(self.sampling), "evaluating": len(self.evaluating)}
+        session = time.monotonic() - self._session_start
+        busy = busy_fraction(self._llm_requests, session)
+        counters = self.state.counters
+        return {"elapsed": self.elapsed(), "session": session, "queue": len(self.queue),
+                "session_samples": counters.samples - self._counted_before[0],
+                "session_tokens": counters.completion_tokens - self._counted_before[1],
+                "sampling": len(self.sampling), "evaluating": len(self.evaluating),
+                **({"llm_busy": busy} if busy is not None and self._llm_requests else {})}
 
     # -- bookkeeping ----------------------------------------------------------
     def _save_elapsed(self, force: bool = False) -> None:

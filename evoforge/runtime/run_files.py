@@ -40,12 +40,14 @@ def refuse_existing_run(run_dir: Path) -> None:
 def score_seed(spec: ProblemSpec, sandbox_mode: str) -> Evaluation:
     """The spec's own function scored in the sandbox: proves the spec imports and the seed runs."""
     from evoforge.evaluators import open_evaluator
+    from evoforge.evaluators.behaviour import evaluate_unless_known
 
-    evaluator = open_evaluator(spec, split="train", mode=sandbox_mode, stop_on_error=True)
-    try:
-        evaluation = evaluator.evaluate(spec.seed_code)
+    evaluator = open_evaluator(spec, split="train", mode=sandbox_mode, stop_on_error=True, fingerprints=True)
+    try:  # with its fingerprint, so that a renamed copy of the seed is a behavioural duplicate
+        evaluation = evaluate_unless_known(evaluator, spec.seed_code, known=())
     finally:
         evaluator.close()
+    assert isinstance(evaluation, Evaluation), "nothing is known before the seed"
     if evaluation.score is None:
         raise SpecError(
             f"{spec.path}: the seed program {spec.evolve_name}() does not score on the training inputs "

@@ -19,6 +19,7 @@ import ray
 
 from evoforge.agents.base import LLMUnavailable
 from evoforge.agents.config import LLMConfig, start_shared_server
+from evoforge.agents.strategies import DEFAULT_STRATEGY
 from evoforge.records import Evaluation, RunCounters
 from evoforge.run_config import RunConfig
 from evoforge.runtime.actors import EvaluatorActor, SamplerActor
@@ -36,6 +37,7 @@ from evoforge.runtime.run_files import (
 from evoforge.runtime.run_lock import hold_run_lock
 from evoforge.search_state import SearchState
 from evoforge.spec import ProblemSpec, load_problem
+from evoforge.spec_errors import RunError
 
 __all__ = ["RunOutcome", "held_out_report", "load_run_config", "resume_search", "run_search"]
 
@@ -58,11 +60,19 @@ def run_search(config: RunConfig, progress: ProgressHook | None = None) -> RunOu
     """Start a new run in `config.run_dir`, which must not hold a run already."""
     with sigterm_as_interrupt():
         spec = load_problem(config.problem, config.inputs_json)
+        refuse_unsupported_strategy(spec, config.strategy)
         refuse_existing_run(config.run_dir)
         seed_evaluation = score_seed(spec, config.sandbox_mode)  # before anything is written
         with hold_run_lock(config.run_dir):
             create_run(config, spec, seed_evaluation)
             return _execute(config, spec, progress)
+
+
+def refuse_unsupported_strategy(spec: ProblemSpec, strategy: str) -> None:
+    """Lean proofs are prompted by their own repair loop (agents/lean_prompts.py), not a strategy."""
+    if spec.kind == "lean_proof" and strategy != DEFAULT_STRATEGY:
+        raise RunError(f"--strategy {strategy}: {spec.name} is a lean_proof problem, prompted by its own "
+                       "proof-repair loop; leave --strategy out.")
 
 
 def resume_search(run_dir: Path, progress: ProgressHook | None = None, **overrides: Any) -> RunOutcome:
@@ -77,7 +87,8 @@ def resume_search(run_dir: Path, progress: ProgressHook | None = None, **overrid
 def _execute(config: RunConfig, spec: ProblemSpec, progress: ProgressHook | None) -> RunOutcome:
     start_ray(config.address)
     with sigterm_as_interrupt():  # again: Ray's init installed its own handler
-        state = SearchState(config.run_dir, spec, config.database, config.seed)
+        state = SearchState(config.run_dir, spec, config.database, config.seed, config.strategy,
+                            temperature=config.llm.get("temperature"))
         try:
             ensure_seeded(state, spec, config.sandbox_mode)
             stopped = _search(config, spec, state, progress)

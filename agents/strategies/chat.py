@@ -1,0 +1,71 @@
+"""`chat`: the parents with their scores and the errors of failed children, asking for a new idea.
+
+FunSearch's prompt shows code only; a chat model can use more: how well each
+parent did, what went wrong in recent attempts, and room for a short plan
+before the code. The parser reads the last python block of the answer (the
+usual fallbacks of `parse_candidate` apply).
+"""
+
+from __future__ import annotations
+
+from evoforge.agents.base import CHAT
+from evoforge.agents.parsing import parse_candidate
+from evoforge.agents.prompts import RenderedPrompt, preface
+from evoforge.records import Candidate, Direction, Prompt
+from evoforge.spec import ProblemSpec
+
+SYSTEM = (
+    "You are an expert Python programmer taking part in an evolutionary search over programs. "
+    "Answer with a plan of at most three sentences, then one complete Python function in a "
+    "```python code block. Use only the imports and helpers already shown."
+)
+ERROR_CHARS = 200  # one error line is enough to steer away from it
+
+
+class ChatStrategy:
+    """A chat request: problem, context code, scored parents, recent errors, the ask."""
+
+    name = "chat"
+
+    def build(self, spec: ProblemSpec, prompt: Prompt, mode: str) -> RenderedPrompt:
+        messages = (("system", SYSTEM), ("user", chat_request(spec, prompt)))
+        text = "\n\n".join(f"[{role}]\n{content}" for role, content in messages)
+        return RenderedPrompt(CHAT, text, messages, None, spec.evolve_name)
+
+    def parse(self, text: str, spec: ProblemSpec, rendered: RenderedPrompt, truncated: bool) -> Candidate:
+        return parse_candidate(text, spec, CHAT, None, truncated)
+
+
+def chat_request(spec: ProblemSpec, prompt: Prompt) -> str:
+    name = spec.evolve_name
+    parts = []
+    if spec.description.strip():
+        parts.append(f"Problem: {spec.description.strip()}")
+    parts.append(f"The code `{name}` runs in:\n```python\n{preface(spec)}\n```")
+    parts.append(scored_parents(spec, prompt))
+    if prompt.recent_errors:
+        errors = "\n".join(f"- {error[:ERROR_CHARS]}" for error in prompt.recent_errors)
+        parts.append(f"Recent attempts failed with these errors; avoid them:\n{errors}")
+    if spec.prompt_notes.strip():
+        parts.append(f"Notes: {spec.prompt_notes.strip()}")
+    parts.append(
+        f"Write a new version of `{name}` built on an idea that differs from the versions above, "
+        f"so that it scores better than the best of them. Keep the name `{name}` and the same "
+        "arguments; leave out the docstring. First a plan of at most three sentences, then the "
+        "function in one ```python block."
+    )
+    return "\n\n".join(parts)
+
+
+def scored_parents(spec: ProblemSpec, prompt: Prompt) -> str:
+    """Each parent as it is, with its score, from worse to better."""
+    better = "higher" if spec.direction is Direction.MAXIMIZE else "lower"
+    order = sorted(range(len(prompt.parent_codes)), key=lambda i: prompt.parent_scores[i])
+    shown = []
+    for rank, index in enumerate(order, start=1):
+        raw = spec.direction.oriented(prompt.parent_scores[index])
+        label = f"{spec.report.label} {spec.report.show(raw)}"
+        code = prompt.parent_codes[index].strip()
+        shown.append(f"Version {rank} (score {raw:.6g}, {label}):\n```python\n{code}\n```")
+    heading = f"Earlier versions of `{spec.evolve_name}`, from worse to better ({better} scores are better):"
+    return "\n\n".join([heading, *shown])

@@ -1,0 +1,203 @@
+"""Does evolution beat best-of-N sampling? Seeds x prompt strategies on bin_packing and cap_set.
+
+Each run is what a user starts: `evoforge run PROBLEM --strategy ARM --seed S
+--samples B --run-dir OUT/PROBLEM/ARM/seed-S` with the embedded model (Ray,
+llama-server, the sandbox), one after another. The bench is resumable: a
+finished run (its budget drawn and its held-out report stored) is skipped, a
+stopped one is continued with `evoforge resume`. At the end it prints, per
+problem, the table of `evoforge compare` (the same code): per arm the median
+and IQR of the best program's held-out score at the budget, duplicates,
+valid share, samples per minute, and a bootstrap interval of each arm's
+difference of medians against `random`. It writes the JSON and a plot beside
+the runs. Each run's own log is OUT/logs/PROBLEM-ARM-seed-S.log.
+
+    nice -n 5 .venv/bin/python bench/search_quality.py --out /work/search_quality_out \
+        --seeds 5 --samples 30 [--arms funsearch,chat,diff,mix,random] [--problems bin_packing,cap_set]
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import shlex
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+from rich.console import Console
+
+from evoforge.agents.llama_server import free_port
+from evoforge.comparison import compare_runs
+from evoforge.comparison_plot import plot_comparison
+from evoforge.storage import DB_FILENAME, RunStorage
+
+ARMS = ("funsearch", "chat", "diff", "mix", "random")
+PROBLEMS = ("bin_packing", "cap_set")
+EVOFORGE = [sys.executable, "-m", "evoforge.cli"]
+# Ray's raylet can time out starting on an over-subscribed machine; that run is simply started again.
+RAY_START_TIMEOUT = "failed to startup or the GCS has become overloaded"
+RAY_START_ATTEMPTS = 5
+RAY_RETRY_PAUSE_SECONDS = 30
+
+
+def finished(run_dir: Path, budget: int) -> bool:
+    """The run drew its budget and stored its held-out report (a session ends with it)."""
+    if not (run_dir / DB_FILENAME).exists():
+        return False
+    storage = RunStorage.open_run(run_dir)
+    try:
+        return storage.count("samples") >= budget and bool(storage.meta("held_out"))
+    finally:
+        storage.close()
+
+
+def strategy_flag_available() -> bool:
+    help_text = subprocess.run([*EVOFORGE, "run", "--help"], capture_output=True, text=True).stdout
+    return "--strategy" in help_text
+
+
+def run_command(problem: str, arm: str, seed: int, args: argparse.Namespace, run_dir: Path) -> list[str]:
+    """`evoforge run` for a new run, `evoforge resume` for one that stopped before its end."""
+    if (run_dir / DB_FILENAME).exists():
+        return [*EVOFORGE, "resume", str(run_dir), "--samples", str(args.samples)]
+    strategy = ["--strategy", arm] if args.strategy_flag else []
+    address = ["--address", args.address] if args.address else []
+    return [*EVOFORGE, "run", problem, *strategy, "--seed", str(seed), "--samples", str(args.samples),
+            "--run-dir", str(run_dir), *address, *shlex.split(args.extra)]
+
+
+def run_one(problem: str, arm: str, seed: int, args: argparse.Namespace) -> tuple[Path, str]:
+    """One run to its end (or its failure): its directory and what happened, for the log."""
+    run_dir = args.out / problem / arm / f"seed-{seed}"
+    if finished(run_dir, args.samples):
+        return run_dir, "already finished"
+    log = args.out / "logs" / f"{problem}-{arm}-seed-{seed}.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    run_dir.parent.mkdir(parents=True, exist_ok=True)
+    started = time.monotonic()
+    for _attempt in range(RAY_START_ATTEMPTS):
+        logged = log.stat().st_size if log.exists() else 0
+        with log.open("a") as sink:
+            code = subprocess.run(run_command(problem, arm, seed, args, run_dir), stdout=sink,
+                                  stderr=subprocess.STDOUT).returncode
+        if code == 0 or RAY_START_TIMEOUT not in " ".join(log.read_text()[logged:].split()):
+            break
+        time.sleep(RAY_RETRY_PAUSE_SECONDS)
+    took = f"{(time.monotonic() - started) / 60:.1f} min"
+    return run_dir, f"done in {took}" if code == 0 else f"exit {code} after {took} (see {log})"
+
+
+@contextlib.contextmanager
+def ray_cluster(out: Path, console: Console) -> Iterator[str]:
+    """One Ray head for all the runs (`ray start --head --block`, stopped at the end): a run joins it
+    in a second instead of starting Ray, which on a loaded machine often times out. Its port is kept
+    in OUT/ray-port, since a resumed run joins the address it stored."""
+    port_file = out / "ray-port"
+    port = int(port_file.read_text()) if port_file.exists() else free_port()
+    port_file.write_text(str(port))
+    ray = str(Path(sys.executable).with_name("ray"))
+    command = [ray, "start", "--head", "--block", f"--port={port}", "--node-ip-address=127.0.0.1",
+               f"--num-cpus={os.cpu_count() or 1}", "--include-dashboard=false", "--disable-usage-stats"]
+    address = f"127.0.0.1:{port}"
+    # `ray start` turns on Ray's token authentication; its clients (ray status, the runs) must say so.
+    os.environ["RAY_AUTH_MODE"] = "token"
+    with (out / "logs" / "ray-head.log").open("a") as log:
+        for _attempt in range(RAY_START_ATTEMPTS):
+            head = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+            if _wait_for_head(head, ray, address):
+                break
+            time.sleep(RAY_RETRY_PAUSE_SECONDS)
+        else:
+            raise SystemExit(f"could not start a Ray head at {address}; see {out / 'logs' / 'ray-head.log'}")
+    console.print(f"Ray head at {address} (pid {head.pid}) for all runs")
+    try:
+        yield address
+    finally:
+        head.terminate()  # --block stops the processes it started
+        head.wait(timeout=120)
+
+
+def _wait_for_head(head: subprocess.Popen, ray: str, address: str, seconds: float = 180) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and head.poll() is None:
+        check = subprocess.run([ray, "status", "--address", address], capture_output=True)
+        if check.returncode == 0:
+            return True
+        time.sleep(5)
+    if head.poll() is None:
+        head.terminate()
+        head.wait(timeout=60)
+    return False
+
+
+def report(problem: str, run_dirs: list[Path], budget: int, out: Path, console: Console) -> None:
+    """The compare table for one problem's finished runs, plus its JSON and plot beside the runs."""
+    from evoforge.commands.compare import print_comparison
+
+    usable = [d for d in run_dirs if finished(d, budget)]
+    console.print(f"{problem}: {len(usable)} of {len(run_dirs)} runs finished their {budget} samples")
+    if not usable:
+        return
+    comparison = compare_runs(usable, held_out=True)
+    print_comparison(comparison, console)
+    (out / f"{problem}-compare.json").write_text(json.dumps(comparison.to_json(), indent=2))
+    plot_comparison(comparison, out / f"{problem}-compare.png")
+    console.print(f"written: {out / f'{problem}-compare.json'}, {out / f'{problem}-compare.png'}")
+
+
+def run_all(problems: list[str], arms: list[str], args: argparse.Namespace,
+            console: Console) -> dict[str, list[Path]]:
+    """Every run, seed-major: an early stop still leaves every arm and problem some seeds."""
+    dirs: dict[str, list[Path]] = {problem: [] for problem in problems}
+    for seed in range(args.seeds):
+        for problem in problems:
+            for arm in arms:
+                run_dir = args.out / problem / arm / f"seed-{seed}"
+                if not args.report_only:
+                    run_dir, what = run_one(problem, arm, seed, args)
+                    console.print(f"{time.strftime('%H:%M:%S')} {problem} {arm} seed {seed}: {what}")
+                dirs[problem].append(run_dir)
+    return dirs
+
+
+def _stop_on_sigterm(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt  # so the Ray head this bench started is stopped on the way out
+
+
+def main() -> None:
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--out", type=Path, required=True, help="Folder for the run directories and logs.")
+    parser.add_argument("--seeds", type=int, default=5, help="Seeds per arm (0 .. seeds-1).")
+    parser.add_argument("--samples", type=int, default=400, help="Sample budget of every run.")
+    parser.add_argument("--arms", default=",".join(ARMS), help="Comma-separated strategies.")
+    parser.add_argument("--problems", default=",".join(PROBLEMS), help="Comma-separated problems.")
+    parser.add_argument("--extra", default="", help="More `evoforge run` options, e.g. '--samplers 2'.")
+    parser.add_argument("--report-only", action="store_true", help="Print the tables of the runs there.")
+    parser.add_argument("--own-ray", action="store_true", help="Each run starts its own Ray, as users do.")
+    args = parser.parse_args()
+    args.address = None
+    args.strategy_flag = strategy_flag_available()
+    console = Console(width=160)
+    arms, problems = args.arms.split(","), args.problems.split(",")
+    if not args.strategy_flag:
+        console.print("`evoforge run` has no --strategy here: every run uses the default (FunSearch) prompt")
+        arms = arms[:1]
+    (args.out / "logs").mkdir(parents=True, exist_ok=True)
+    cluster = (contextlib.nullcontext(None) if args.own_ray or args.report_only
+               else ray_cluster(args.out, console))
+    with cluster as address:
+        args.address = address
+        dirs = run_all(problems, arms, args, console)
+    for problem in problems:
+        report(problem, dirs[problem], args.samples, args.out, console)
+
+
+if __name__ == "__main__":
+    main()

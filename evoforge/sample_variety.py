@@ -1,0 +1,109 @@
+"""Keeping completions different from each other: per-request seeds and a duplicate-driven temperature.
+
+Duplicates cost the same LLM time as new ideas. Two causes are removed here.
+Completions drawn with the same seed and prompt are the same text, so every
+request gets its own seed, derived from the run seed and the prompt's number
+(the database's prompt counter, which a resume continues). A server that
+draws n choices in one request gives choice i the seed `seed + i` (llama.cpp's
+child tasks; the OpenAI backend does the same when it splits a request into
+n=1 requests), so request seeds are `SEED_STRIDE` apart and no two
+completions of a run share a seed as long as n < SEED_STRIDE.
+
+The second cause is a prompt the model answers with code the run already
+has: the next request for the same prompt (the same parents) is drawn
+hotter, up to a bound, and cools back once its completions are new. Whoever
+wants to react differently (a strategy bandit switching strategy) listens to
+the `PromptFeedback` events.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+
+SEED_STRIDE = 1024  # more than any samples-per-prompt: choice i of a request draws with seed + i
+SEED_MODULUS = 1 << 31  # every backend takes a non-negative 31-bit seed (llama.cpp: uint32, -1 = random)
+TEMPERATURE_CEILING = 1.2
+TEMPERATURE_STEP = 0.1
+
+
+def request_seed(run_seed: int, prompt_number: int) -> int:
+    """The sampling seed of the request for the run's `prompt_number`-th prompt.
+
+    Distinct by construction within a run: the run seed fixes an offset and
+    prompts are SEED_STRIDE apart; different run seeds start at unrelated offsets.
+    """
+    digest = hashlib.blake2b(f"evoforge-sampling:{run_seed}".encode(), digest_size=8).digest()
+    offset = int.from_bytes(digest, "big") % SEED_MODULUS
+    return (offset + prompt_number * SEED_STRIDE) % SEED_MODULUS
+
+
+def choice_seed(seed: int | None, choice: int) -> int | None:
+    """The seed the `choice`-th completion of a request is drawn with (None: the server picks)."""
+    return None if seed is None else (seed + choice) % SEED_MODULUS
+
+
+@dataclass(frozen=True)
+class PromptFeedback:
+    """What one prompt's batch came back as: the event a strategy bandit may react to."""
+
+    parent_ids: tuple[int, ...]
+    island_id: int | None
+    parsed: int
+    duplicates: int
+    temperature: float  # the temperature the batch was drawn at
+    next_temperature: float  # what the next request for the same parents will use
+
+
+FeedbackListener = Callable[[PromptFeedback], None]
+
+
+class TemperatureRaise:
+    """Per prompt (its parents), the temperature of its next request.
+
+    A batch holding a duplicate raises the next one by `step` (up to
+    `ceiling`); a batch with none lowers it by `step` (down to the base).
+    """
+
+    def __init__(self, base: float, ceiling: float = TEMPERATURE_CEILING,
+                 step: float = TEMPERATURE_STEP) -> None:
+        self.base, self.ceiling, self.step = base, max(base, ceiling), step
+        self._raised: dict[tuple[int, ...], float] = {}
+        self.listeners: list[FeedbackListener] = []
+
+    def temperature(self, parent_ids: tuple[int, ...]) -> float:
+        return self._raised.get(_key(parent_ids), self.base)
+
+    def replay(self, batches: list[tuple[tuple[int, ...], float | None, int, int]]) -> None:
+        """Rebuild the raised temperatures from stored batches (parents, temperature, parsed,
+        duplicates), in order, without telling the listeners: a resume continues where it stopped."""
+        listeners, self.listeners = self.listeners, []
+        try:
+            for parent_ids, temperature, parsed, duplicates in batches:
+                self.observe(parent_ids, None, temperature, parsed, duplicates)
+        finally:
+            self.listeners = listeners
+
+    def observe(self, parent_ids: tuple[int, ...], island_id: int | None, temperature: float | None,
+                parsed: int, duplicates: int) -> PromptFeedback:
+        """Move the prompt's temperature after a batch and tell the listeners."""
+        used = self.base if temperature is None else temperature
+        key = _key(parent_ids)
+        if duplicates > 0:
+            following = min(self.ceiling, round(max(used, self.temperature(key)) + self.step, 6))
+        else:
+            following = max(self.base, round(self.temperature(key) - self.step, 6))
+        if following > self.base:
+            self._raised[key] = following
+        else:
+            self._raised.pop(key, None)
+        feedback = PromptFeedback(tuple(parent_ids), island_id, parsed, duplicates, used, following)
+        for listener in self.listeners:
+            listener(feedback)
+        return feedback
+
+
+def _key(parent_ids: tuple[int, ...]) -> tuple[int, ...]:
+    """The same parents in any order show the model the same programs."""
+    return tuple(sorted(parent_ids))
