@@ -140,6 +140,17 @@ class Evaluation:
         return next((t.error for t in self.trials if t.error), None)
 
 
+@dataclass(frozen=True)
+class StrategyTally:
+    """What one prompt strategy's samples became, counted in samples (the `mix` bandit's state)."""
+
+    samples: int = 0
+    parsed: int = 0
+    duplicates: int = 0
+    valid: int = 0
+    improvements: int = 0
+
+
 @dataclass
 class RunCounters:
     """Budget and progress figures shown live and stored with the run."""
