@@ -12,9 +12,11 @@ small model (a diff arm whose edits never apply samples nothing).
 from __future__ import annotations
 
 import argparse
+import json
 import time
 from collections import Counter
 from dataclasses import replace
+from pathlib import Path
 
 from evoforge.agents.config import LLMConfig, start_shared_server
 from evoforge.agents.sampler import Sampler
@@ -42,6 +44,8 @@ def measure(sampler: Sampler, prompt: Prompt, strategy: str, rounds: int, n: int
         "tokens": sum(c.completion_tokens for c in completions) / len(completions),
         "seconds": time.monotonic() - started,
         "errors": Counter(c.parse_error for c in candidates if c.parse_error).most_common(3),
+        "answers": [{"strategy": strategy, "text": c.text, "parse_error": k.parse_error}
+                    for c, k in zip(completions, candidates, strict=True)],
     }
 
 
@@ -52,6 +56,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--strategies", default=",".join(PROMPT_STRATEGIES))
     parser.add_argument("--threads", type=int, default=LLMConfig.threads)
+    parser.add_argument("--answers", type=Path, help="Write every answer and its parse error here (JSONL).")
     args = parser.parse_args()
     spec = load_problem(args.problem)
     # A long request timeout: on a loaded 2-core machine one chat request of n answers takes minutes.
@@ -60,7 +65,11 @@ def main() -> None:
     try:
         with Sampler.from_config(client, spec, args.n) as sampler:
             for strategy in args.strategies.split(","):
-                print_row(measure(sampler, island_prompt(spec), strategy, args.rounds, args.n))
+                row = measure(sampler, island_prompt(spec), strategy, args.rounds, args.n)
+                print_row(row)
+                if args.answers:
+                    with args.answers.open("a") as out:
+                        out.writelines(json.dumps(answer) + "\n" for answer in row["answers"])
     finally:
         if server is not None:
             server.stop()

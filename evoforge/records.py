@@ -159,6 +159,17 @@ class BehaviourDuplicate:
     seconds: float = 0.0
 
 
+@dataclass(frozen=True)
+class StrategyTally:
+    """What one prompt strategy's samples became, counted in samples (the `mix` bandit's state)."""
+
+    samples: int = 0
+    parsed: int = 0
+    duplicates: int = 0
+    valid: int = 0
+    improvements: int = 0
+
+
 @dataclass
 class RunCounters:
     """Budget and progress figures shown live and stored with the run."""

@@ -136,7 +136,7 @@ class SearchState:
 
     def _seed_prompt(self, prompt: Prompt) -> Prompt:
         """The `random` arm's prompt: the seed program as the only parent (recorded as such)."""
-        seed = self.storage.seed_program()
+        seed = next((p for p in self.storage.programs(only_ok=True) if p.island_id is None), None)
         if seed is None:
             return prompt
         score = self.spec.direction.oriented(seed.score or 0.0)

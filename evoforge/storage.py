@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from evoforge.records import Candidate, Completion, Evaluation, Prompt
+from evoforge.records import Candidate, Completion, Evaluation, Prompt, StrategyTally
 from evoforge.sample_variety import choice_seed
 from evoforge.spec_errors import UserError
 
@@ -104,17 +104,6 @@ class StoredProgram:
     score: float | None
     island_id: int | None
     created: float
-
-
-@dataclass(frozen=True)
-class StrategyTally:
-    """What one prompt strategy's samples became, counted in samples."""
-
-    samples: int
-    parsed: int
-    duplicates: int
-    valid: int
-    improvements: int
 
 
 class RunStorage:
@@ -402,11 +391,8 @@ class RunStorage:
         return int(row[0]), int(row[1])
 
     def strategy_tallies(self, sign: float) -> dict[str, StrategyTally]:
-        """Per prompt strategy: what its samples became (`sign` +1 when higher scores are better).
-
-        An improvement is a valid child that beats the best of its parents. The
-        `mix` bandit's state is these tallies, so a resumed run continues it.
-        """
+        """Per prompt strategy, what its samples became; an improvement is a valid child beating
+        its best parent (`sign` +1 when higher scores are better). The `mix` bandit's state."""
         strategy = "s.strategy" if self._has_column("samples", "strategy") else "'funsearch'"
         rows = self._conn.execute(
             f"SELECT {strategy} AS strategy, COUNT(*), SUM(c.code IS NOT NULL), SUM(c.status = 'duplicate'),"
@@ -430,21 +416,13 @@ class RunStorage:
         marks = ",".join("?" * len(parent_ids))
         rows = self._conn.execute(
             "SELECT COALESCE(e.error, c.parse_error) AS why FROM candidates c"
-            " LEFT JOIN evaluations e ON e.candidate_id = c.id WHERE why IS NOT NULL"
-            f" AND EXISTS (SELECT 1 FROM json_each(c.parent_ids) j WHERE j.value IN ({marks}))"
+            " LEFT JOIN evaluations e ON e.candidate_id = c.id"
+            " WHERE why IS NOT NULL AND why NOT LIKE 'LLM request failed%' AND EXISTS"
+            f" (SELECT 1 FROM json_each(c.parent_ids) j WHERE j.value IN ({marks}))"
             " GROUP BY why ORDER BY MAX(c.id) DESC LIMIT ?",
             (*parent_ids, limit),
         )
         return [r[0] for r in rows]
-
-    def seed_program(self) -> StoredProgram | None:
-        """The spec's own function as the run scored it: the only parent a `random` prompt shows."""
-        row = self._conn.execute(
-            "SELECT c.id, c.code, e.score, c.island_id, e.created FROM candidates c"
-            " JOIN evaluations e ON e.candidate_id = c.id"
-            " WHERE c.sample_id IS NULL AND e.ok = 1 ORDER BY c.id LIMIT 1"
-        ).fetchone()
-        return StoredProgram(*row) if row else None
 
     def error_counts(self, limit: int = 8) -> list[tuple[str, int]]:
         rows = self._conn.execute(

@@ -16,7 +16,8 @@ import random
 from collections.abc import Sequence
 
 from evoforge.agents.strategies import MIX, MIX_ARMS
-from evoforge.storage import RunStorage, StrategyTally
+from evoforge.records import StrategyTally
+from evoforge.storage import RunStorage
 
 
 class StrategyChooser:
@@ -37,16 +38,8 @@ class StrategyChooser:
 def thompson_choice(tallies: dict[str, StrategyTally], arms: Sequence[str], rng: random.Random) -> str:
     """The arm whose draw from its Beta posterior of the improvement rate is highest."""
     def draw(arm: str) -> float:
-        tally = tallies.get(arm, StrategyTally(0, 0, 0, 0, 0))
+        tally = tallies.get(arm, StrategyTally())
         return rng.betavariate(1 + tally.improvements, 1 + tally.samples - tally.improvements)
 
     return max(arms, key=draw)
 
-
-def posterior_means(tallies: dict[str, StrategyTally], arms: Sequence[str] = MIX_ARMS) -> dict[str, float]:
-    """Each arm's expected improvement rate under the bandit's posterior (for reports)."""
-    means = {}
-    for arm in arms:
-        tally = tallies.get(arm, StrategyTally(0, 0, 0, 0, 0))
-        means[arm] = (1 + tally.improvements) / (2 + tally.samples)
-    return means

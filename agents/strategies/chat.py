@@ -1,5 +1,9 @@
 """`chat`: the parents with their scores and the errors of failed children, asking for a new idea.
 
+The module the function runs in is left out (unlike `funsearch`): shown it, the
+embedded 0.5B model rewrote the whole module and ran out of tokens before
+reaching the function (2 of 4 answers lost that way in bench/strategy_parse_rate.py).
+
 FunSearch's prompt shows code only; a chat model can use more: how well each
 parent did, what went wrong in recent attempts, and room for a short plan
 before the code. The parser reads the last python block of the answer (the
@@ -16,8 +20,8 @@ from evoforge.spec import ProblemSpec
 
 SYSTEM = (
     "You are an expert Python programmer taking part in an evolutionary search over programs. "
-    "Answer with a plan of at most three sentences, then one complete Python function in a "
-    "```python code block. Use only the imports and helpers already shown."
+    "Answer with a plan of one or two sentences, then one complete Python function in a "
+    "```python code block, and nothing after it. Use only the imports the user lists."
 )
 ERROR_CHARS = 200  # one error line is enough to steer away from it
 
@@ -41,7 +45,8 @@ def chat_request(spec: ProblemSpec, prompt: Prompt) -> str:
     parts = []
     if spec.description.strip():
         parts.append(f"Problem: {spec.description.strip()}")
-    parts.append(f"The code `{name}` runs in:\n```python\n{preface(spec)}\n```")
+    imports = [line for line in preface(spec).splitlines() if line.startswith(("import ", "from "))]
+    parts.append("Imports available: " + ("; ".join(imports) or "none beyond Python's builtins") + ".")
     parts.append(scored_parents(spec, prompt))
     if prompt.recent_errors:
         errors = "\n".join(f"- {error[:ERROR_CHARS]}" for error in prompt.recent_errors)
@@ -51,8 +56,8 @@ def chat_request(spec: ProblemSpec, prompt: Prompt) -> str:
     parts.append(
         f"Write a new version of `{name}` built on an idea that differs from the versions above, "
         f"so that it scores better than the best of them. Keep the name `{name}` and the same "
-        "arguments; leave out the docstring. First a plan of at most three sentences, then the "
-        "function in one ```python block."
+        "arguments; leave out the docstring. First a plan of one or two sentences, then only the "
+        f"function `{name}` in one ```python block."
     )
     return "\n\n".join(parts)
 
