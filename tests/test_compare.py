@@ -23,9 +23,10 @@ from typer.testing import CliRunner
 
 from evoforge.cli import app
 from evoforge.run_config import RunConfig
+from evoforge.runtime.ray_session import start_ray
 from evoforge.runtime.session import run_search
 from evoforge.storage import DB_FILENAME
-from tests.report_fixtures import RAY_START_TIMEOUT, make_problem
+from tests.report_fixtures import make_problem
 
 WORST_FIT = "    return bins - item\n"
 GOOD_BODIES = ["    return -(bins - item)\n", "    return -np.abs(bins - item - 10.0)\n",
@@ -53,18 +54,6 @@ def _run(problem: Path, run_dir: Path, completions: Path, seed: int, strategy: s
     return run_dir
 
 
-def _start_ray() -> None:
-    """Ray for the runs; once more if its raylet timed out starting on an over-subscribed machine
-    (not what these tests test)."""
-    try:
-        ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
-    except Exception as error:  # ray raises a bare Exception for this
-        if RAY_START_TIMEOUT not in str(error):
-            raise
-        ray.shutdown()
-        ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
-
-
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory) -> dict[str, list[Path]]:
     """arm -> its run directories (seeds 0, 1, 2), plus one run of another problem."""
@@ -74,7 +63,7 @@ def runs(tmp_path_factory) -> dict[str, list[Path]]:
     (other / "problem.toml").write_text((other / "problem.toml").read_text().replace(
         'name = "small_bin_packing"', 'name = "other_bin_packing"'))
     os.environ["EVOFORGE_RECORDED_DELAY"] = str(RECORDED_DELAY)  # the sampler actors inherit it
-    _start_ray()
+    start_ray()
     try:
         made: dict[str, list[Path]] = {"good": [], "good_twin": [], "bad": []}
         for seed, body in enumerate(GOOD_BODIES):

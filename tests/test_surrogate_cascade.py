@@ -65,24 +65,10 @@ def _run_args(run_dir: Path, samples: int, evaluators: int = 1) -> tuple[str, ..
             "--run-dir", str(run_dir))
 
 
-# Ray's raylet start-up times out (after a fixed 30 s) on an over-subscribed machine. That is not
-# what these tests test: such a session is retried once, by resuming the run it had created.
-RAY_START_TIMEOUT = "failed to startup or the GCS has become overloaded"
-
-
-def _ray_failed_to_start(log: str) -> bool:
-    return RAY_START_TIMEOUT in " ".join(log.split())
-
-
 def _finished(args: tuple[str, ...], run_dir: Path, env: dict[str, str]) -> subprocess.CompletedProcess:
-    """A CLI session run to its end (resumed once if Ray itself failed to start)."""
-    for attempt in range(2):
-        done = subprocess.run(_command(*args), env=env, capture_output=True, text=True, timeout=600,
-                              start_new_session=True)
-        if done.returncode == 0 or attempt or not _ray_failed_to_start(done.stderr):
-            return done
-        args = ("resume", str(run_dir))
-    raise AssertionError("unreachable")
+    """A CLI session run to its end."""
+    return subprocess.run(_command(*args), env=env, capture_output=True, text=True, timeout=600,
+                          start_new_session=True)
 
 
 def _evaluations(db: Path) -> list[tuple[int, int, float | None, str | None, dict]]:
@@ -149,22 +135,19 @@ def _killed_after_a_fine_tune(args: tuple[str, ...], run_dir: Path, env: dict[st
     """Run until two evaluations were screened by a fine-tuned surrogate, then kill -9 the session."""
     db = run_dir / DB_FILENAME
     query = "SELECT COUNT(*) FROM evaluations WHERE json_extract(details, '$.surrogate_version') >= 1"
-    for attempt in range(2):
-        process = subprocess.Popen(_command(*args), env=env, start_new_session=True,
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        deadline = time.monotonic() + 400
-        try:
-            while process.poll() is None and time.monotonic() < deadline:
-                if db.exists() and count_rows(db, query) >= 2:
-                    return
-                time.sleep(0.2)
-        finally:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-        log = process.stderr.read()
-        if attempt or process.returncode == -signal.SIGKILL or not _ray_failed_to_start(log):
-            raise AssertionError(f"the surrogate was never fine-tuned before the kill: {log[-2000:]}")
-        args = ("resume", str(run_dir))
+    process = subprocess.Popen(_command(*args), env=env, start_new_session=True,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 400
+    try:
+        while process.poll() is None and time.monotonic() < deadline:
+            if db.exists() and count_rows(db, query) >= 2:
+                return
+            time.sleep(0.2)
+    finally:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+    log = process.stderr.read()[-2000:]
+    raise AssertionError(f"the surrogate was never fine-tuned before the kill: {log}")
 
 
 def _finetunes(run_dir: Path) -> list[dict]:
