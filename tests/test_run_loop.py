@@ -35,8 +35,10 @@ def ray_session():
 def finished_run(ray_session, tmp_path_factory) -> tuple[RunConfig, object]:
     root = tmp_path_factory.mktemp("loop")
     problem = make_small_bin_packing(root / "problem")
+    # Each sampler replays the recorded stream from its start: two samplers reach its infinite loop
+    # within the budget, more would spend it on the stream's first answers.
     config = RunConfig(problem=str(problem), run_dir=root / "run", samples=20, samples_per_prompt=4,
-                       llm=recorded_llm(), seed=1)
+                       samplers=2, llm=recorded_llm(), seed=1)
     return config, run_search(config)
 
 
