@@ -96,8 +96,25 @@ class VLLMServer:
                 self.process.wait()
 
 
+class RunningServer:
+    """A vLLM server the developer started already ($EVOFORGE_TEST_VLLM_PORT): used, not stopped."""
+
+    host = "127.0.0.1"
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/v1"
+
+
 @pytest.fixture(scope="module")
-def vllm_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[VLLMServer]:
+def vllm_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[VLLMServer | RunningServer]:
+    """vLLM's server on the converted model: started here, or the one on $EVOFORGE_TEST_VLLM_PORT."""
+    if os.environ.get("EVOFORGE_TEST_VLLM_PORT"):
+        yield RunningServer(int(os.environ["EVOFORGE_TEST_VLLM_PORT"]))
+        return
     server = VLLMServer(model_dir(), tmp_path_factory.mktemp("vllm-server") / "server.log")
     try:
         server.wait_ready()
