@@ -201,6 +201,7 @@ def main() -> None:
     parser.add_argument("--pipeline-seconds", type=float, default=60.0)
     parser.add_argument("--engine", choices=("llama", "vllm", "vllm-served"), default="llama")
     parser.add_argument("--model", help="--engine vllm*: the model folder (scripts/setup-vllm-cpu.sh)")
+    parser.add_argument("--port", type=int, help="--engine vllm-served: a vLLM server already running")
     args = parser.parse_args()
     args.served_model = args.model or "m"  # llama-server answers to any name, vLLM to its --model
     spec = load_problem("bin_packing")

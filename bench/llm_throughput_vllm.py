@@ -29,7 +29,7 @@ HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE), str(HERE.parent)]
 from llm_throughput import Figures, compare, report, seed_prompt  # noqa: E402
 
-from tests.vllm_fixtures import VLLMServer  # noqa: E402 - the one owner of a vLLM server here
+from tests.vllm_fixtures import RunningServer, VLLMServer  # noqa: E402 - the vLLM server owner here
 
 
 def in_process(spec: ProblemSpec, args: argparse.Namespace) -> None:
@@ -65,6 +65,9 @@ def in_process(spec: ProblemSpec, args: argparse.Namespace) -> None:
 
 
 def served(spec: ProblemSpec, args: argparse.Namespace) -> None:
+    if args.port:  # a server already running on the same model
+        report(compare(RunningServer(args.port), spec, args))
+        return
     log = Path(tempfile.mkdtemp(prefix="vllm-bench-")) / "server.log"
     server = VLLMServer(Path(args.model), log)
     try:
