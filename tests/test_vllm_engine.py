@@ -20,7 +20,7 @@ from evoforge.agents.openai_backend import OpenAIBackend
 from evoforge.agents.vllm_backend import VLLMBackend
 from tests.vllm_fixtures import TEST_ENGINE_ARGS, model_dir, requires_vllm, vllm_server  # noqa: F401
 
-pytestmark = [pytest.mark.vllm, requires_vllm]
+pytestmark = [pytest.mark.vllm, requires_vllm, pytest.mark.timeout(2400)]  # engine starts: minutes
 
 PROMPT = 'def priority(item: float, bins: list[float]) -> list[float]:\n    """Score each bin."""\n'
 

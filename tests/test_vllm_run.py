@@ -20,7 +20,7 @@ from evoforge.storage import DB_FILENAME
 from tests.run_fixtures import count_rows, make_small_bin_packing
 from tests.vllm_fixtures import model_dir, requires_vllm, vllm_server  # noqa: F401 - a fixture
 
-pytestmark = [pytest.mark.vllm, requires_vllm]
+pytestmark = [pytest.mark.vllm, requires_vllm, pytest.mark.timeout(2400)]  # engine starts: minutes
 BUDGET = 4
 
 

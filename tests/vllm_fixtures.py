@@ -16,7 +16,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -51,6 +51,19 @@ def server_environment() -> dict[str, str]:
     return env
 
 
+def wait_healthy(port: int, check_alive: Callable[[], None]) -> None:
+    """Until the server on `port` answers /health (vLLM compiles and warms up first)."""
+    deadline = time.monotonic() + SERVER_START_SECONDS
+    while time.monotonic() < deadline:
+        check_alive()
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=5):
+                return
+        except OSError:
+            time.sleep(2)
+    raise RuntimeError("vLLM's server did not come up in time")
+
+
 class VLLMServer:
     """`python -m vllm.entrypoints.openai.api_server` on a free loopback port, in its own session."""
 
@@ -74,17 +87,12 @@ class VLLMServer:
         return f"http://127.0.0.1:{self.port}/v1"
 
     def wait_ready(self) -> None:
-        deadline = time.monotonic() + SERVER_START_SECONDS
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                tail = self.log.read_text()[-2000:]
-                raise RuntimeError(f"vLLM's server exited with {self.process.returncode}:\n{tail}")
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/health", timeout=5):
-                    return
-            except OSError:
-                time.sleep(2)
-        raise RuntimeError("vLLM's server did not come up in time")
+        wait_healthy(self.port, self._check_alive)
+
+    def _check_alive(self) -> None:
+        if self.process.poll() is not None:
+            tail = self.log.read_text()[-2000:]
+            raise RuntimeError(f"vLLM's server exited with {self.process.returncode}:\n{tail}")
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -113,7 +121,9 @@ class RunningServer:
 def vllm_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[VLLMServer | RunningServer]:
     """vLLM's server on the converted model: started here, or the one on $EVOFORGE_TEST_VLLM_PORT."""
     if os.environ.get("EVOFORGE_TEST_VLLM_PORT"):
-        yield RunningServer(int(os.environ["EVOFORGE_TEST_VLLM_PORT"]))
+        running = RunningServer(int(os.environ["EVOFORGE_TEST_VLLM_PORT"]))
+        wait_healthy(running.port, lambda: None)
+        yield running
         return
     server = VLLMServer(model_dir(), tmp_path_factory.mktemp("vllm-server") / "server.log")
     try:
