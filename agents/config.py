@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any, Protocol
 
 from evoforge.agents.base import (
     CHAT,
@@ -51,6 +52,10 @@ class LLMConfig:
     slots: int = 8
     context_per_slot: int = 4096
     seed: int | None = None
+    # vllm.LLM keywords the user gave (--vllm-arg, --max-model-len...); defaults in vllm_settings.
+    engine_args: dict[str, Any] | None = None
+    # Set by the run for its samplers: the Ray actor holding the node's shared vLLM engine.
+    engine_actor: str | None = None
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
@@ -72,9 +77,13 @@ def make_backend(config: LLMConfig) -> LLMBackend:
         delay = float(os.environ.get("EVOFORGE_RECORDED_DELAY", "0"))
         return RecordedCompletionsBackend(Path(_required_model(config)), seconds_per_completion=delay)
     if config.backend == "vllm":
+        if config.engine_actor:
+            from evoforge.agents.vllm_engine import EngineClient
+
+            return EngineClient(config.engine_actor, _required_model(config))
         from evoforge.agents.vllm_backend import VLLMBackend
 
-        return VLLMBackend(_required_model(config), seed=config.seed)
+        return VLLMBackend(_required_model(config), config.engine_args)
     if config.backend == "transformers":
         from evoforge.agents.transformers_backend import TransformersBackend
 
@@ -99,13 +108,23 @@ def local_gguf_path(config: LLMConfig) -> Path | None:
     return path if config.backend not in BACKENDS and path.is_file() else None
 
 
-def start_shared_server(config: LLMConfig) -> tuple[LlamaServer | None, LLMConfig]:
-    """One llama-server for several samplers, and the config that makes them its clients.
+class SharedServer(Protocol):
+    """A model server or engine a run starts once for all its samplers, and stops at the end."""
+
+    def stop(self) -> None: ...
+
+
+def start_shared_server(config: LLMConfig) -> tuple[SharedServer | None, LLMConfig]:
+    """One llama-server (or vLLM engine) for several samplers, and the config of its clients.
 
     For the embedded model or a GGUF path the caller stops the returned server
-    at the end (its watchdog restarts it until then); other backends come back
-    unchanged with no server.
+    at the end (its watchdog restarts it until then); for --llm vllm it is the
+    node's engine actor; other backends come back unchanged with no server.
     """
+    if config.backend == "vllm" and not config.engine_actor:
+        from evoforge.agents.vllm_engine import start_shared_engine
+
+        return start_shared_engine(config)
     path = local_gguf_path(config)
     if path is None:
         return None, config

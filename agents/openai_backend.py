@@ -49,6 +49,7 @@ class OpenAIBackend(LLMBackend):
         self.pool = ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="llm")
         self._model = model
         self.n_supported: bool | None = None  # learnt from the first request with n > 1
+        self.tokenize_supported: bool | None = None  # learnt from the first n > 1 response
 
     @property
     def model_name(self) -> str:  # type: ignore[override]
@@ -114,18 +115,30 @@ class OpenAIBackend(LLMBackend):
         except _fatal_errors() as error:
             raise LLMUnavailable(_fatal_message(error, self.base_url, model)) from error
         completions = _completions(response, request, model, time.monotonic() - started)
-        if len(completions) > 1 and getattr(response, "timings", None) is not None:
-            completions = self._recount_llama_server(completions)
+        if len(completions) > 1 and not _usage_per_choice(response):
+            completions = self._count_each_choice(response, completions)
         return completions
 
-    def _recount_llama_server(self, completions: list[Completion]) -> list[Completion]:
-        """llama-server's `usage` counts one choice of n; count each choice with its /tokenize."""
-        root = self.base_url.rstrip("/").removesuffix("/v1")
-        try:
-            counts = [count_tokens(root, c.text) for c in completions]
-        except OSError as error:
-            log.info("could not count tokens at %s/tokenize (%s); keeping usage as reported", root, error)
+    def _count_each_choice(self, response: Any, completions: list[Completion]) -> list[Completion]:
+        """A usage total covers all n choices: count each choice with the server's tokenizer.
+
+        vLLM and llama.cpp both serve `/tokenize`. vLLM's total also counts the
+        stop string a choice's text was cut at and the end-of-text token, so
+        those are counted back (from vLLM's `stop_reason`). Without a
+        tokenizer endpoint the total stays split evenly (sums stay exact).
+        """
+        if self.tokenize_supported is False:
             return completions
+        root = self.base_url.rstrip("/").removesuffix("/v1")
+        choices = sorted(response.choices, key=lambda c: c.index or 0)
+        try:
+            counts = [_choice_tokens(root, self._model, choice, completion.text)
+                      for choice, completion in zip(choices, completions, strict=True)]
+        except (OSError, ValueError, KeyError) as error:
+            log.info("could not count tokens at %s/tokenize (%s); sharing the usage total", root, error)
+            self.tokenize_supported = False
+            return completions
+        self.tokenize_supported = True
         return [replace(c, completion_tokens=n) for c, n in zip(completions, counts, strict=True)]
 
     def _send(self, request: GenerationRequest, model: str) -> Any:
@@ -159,8 +172,10 @@ def _from_choice(request: GenerationRequest, choice: int) -> GenerationRequest:
     return replace(request, seed=choice_seed(request.seed, choice)) if choice else request
 
 
-def count_tokens(root_url: str, text: str) -> int:
-    body = json.dumps({"content": text}).encode()
+def count_tokens(root_url: str, text: str, model: str | None = None) -> int:
+    """Tokens of `text` by the server's tokenizer: llama.cpp reads `content`, vLLM `prompt`."""
+    fields = {"content": text, "prompt": text, "add_special_tokens": False, "model": model}
+    body = json.dumps({key: value for key, value in fields.items() if value is not None}).encode()
     request = urllib.request.Request(
         f"{root_url}/tokenize", data=body, headers={"Content-Type": "application/json"}
     )
@@ -168,11 +183,29 @@ def count_tokens(root_url: str, text: str) -> int:
         return len(json.load(response)["tokens"])
 
 
+def _choice_tokens(root_url: str, model: str | None, choice: Any, text: str) -> int:
+    """One choice's generated tokens: its text, plus what vLLM generated but cut from the text."""
+    if not hasattr(choice, "stop_reason") or choice.finish_reason != "stop":
+        return count_tokens(root_url, text, model)
+    stop = choice.stop_reason
+    if isinstance(stop, str):  # the stop string: generated, counted, not in the text
+        return count_tokens(root_url, text + stop, model)
+    return count_tokens(root_url, text, model) + 1  # the end-of-text or stop token
+
+
+def _usage_per_choice(response: Any) -> bool:
+    """Whether every choice carries its own usage (some servers do; OpenAI's format does not)."""
+    return all(getattr(getattr(c, "usage", None), "completion_tokens", None) is not None
+               for c in response.choices)
+
+
 def _completions(response: Any, request: GenerationRequest, model: str, seconds: float) -> list[Completion]:
     choices = sorted(response.choices, key=lambda c: c.index or 0)
     usage = getattr(response, "usage", None)
     prompt_tokens = split_evenly(getattr(usage, "prompt_tokens", 0) or 0, max(1, len(choices)))
     output_tokens = split_evenly(getattr(usage, "completion_tokens", 0) or 0, max(1, len(choices)))
+    if _usage_per_choice(response):
+        output_tokens = [int(c.usage.completion_tokens) for c in choices]
     return [
         Completion(
             text=_choice_text(choice, request),

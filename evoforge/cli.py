@@ -41,6 +41,7 @@ def _print_error(message: str, label: str = "error:") -> None:
     err.print(Text.assemble((label, "red"), " ", message), soft_wrap=True)
 
 
+VLLM_ARG_HELP = "--llm vllm: an engine argument KEY=VALUE (JSON value), repeatable; kept for resume."
 OUTAGE_HELP = "Minutes an LLM server that has answered may stay away before the run stops."
 
 
@@ -118,8 +119,14 @@ def run(
     target: Annotated[str | None, typer.Option(help="expression: the column to explain.")] = None,
     split_column: Annotated[str | None, typer.Option(help="expression: train/valid/test/ood column.")] = None,
     screen: Annotated[str | None, typer.Option(help="Surrogate problems: surrogate|coarse|none.")] = None,
+    vllm_arg: Annotated[list[str] | None, typer.Option(help=VLLM_ARG_HELP)] = None,
+    gpu_memory_utilization: Annotated[float | None, typer.Option(help="--llm vllm: GPU share.")] = None,
+    max_model_len: Annotated[int | None, typer.Option(help="--llm vllm: context length.")] = None,
+    dtype: Annotated[str | None, typer.Option(help="--llm vllm: weight dtype, e.g. bfloat16.")] = None,
+    tensor_parallel_size: Annotated[int | None, typer.Option(help="--llm vllm: GPUs per engine.")] = None,
 ) -> None:
     """Run an evolutionary search (an option not given takes RunConfig's / LLMConfig's default)."""
+    from evoforge.agents.vllm_settings import engine_args_from_options
     from evoforge.commands.expressions import ExpressionOptions, plan_expression_run, run_expression_suite
     from evoforge.commands.lean import is_lean_problem, run_every_theorem, theorem_inputs
     from evoforge.run_config import RunConfig
@@ -133,10 +140,16 @@ def run(
                                     target, split_column)
         plan = plan_expression_run(problem, options, run_dir)
     inputs = theorem_inputs(theorem, dataset) if theorem else inputs
+    with _user_errors():
+        engine_args = engine_args_from_options(
+            vllm_arg, gpu_memory_utilization=gpu_memory_utilization, max_model_len=max_model_len,
+            dtype=dtype, tensor_parallel_size=tensor_parallel_size,
+        )  # fmt: skip
     llm_settings = {
         "backend": llm, "base_url": base_url, "model": model, "temperature": temperature,
         "max_tokens": max_tokens, "mode": prompt_mode, "threads": threads,
         "outage_seconds": llm_outage_minutes * 60 if llm_outage_minutes is not None else None,
+        "engine_args": engine_args,
     }
 
     def session(problem: str, run_dir: Path, dataset: Path | None = dataset, inputs: str | None = inputs):

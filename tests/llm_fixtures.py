@@ -44,12 +44,22 @@ def completion_body(request: dict[str, Any], texts: list[str] | None = None) -> 
     }  # fmt: skip
 
 
-class ScriptedServer:
-    """An OpenAI-compatible endpoint on 127.0.0.1 that answers as `script` says."""
+def word_tokens(text: str) -> list[int]:
+    """The scripted server's tokenizer: one token per whitespace-separated word."""
+    return list(range(len(text.split())))
 
-    def __init__(self, script: Script) -> None:
-        self.script = script
+
+class ScriptedServer:
+    """An OpenAI-compatible endpoint on 127.0.0.1 that answers as `script` says.
+
+    `/tokenize` (as vLLM and llama.cpp serve it) counts words, unless
+    `tokenize=False` makes it a 404; those calls land in `tokenized`, not `requests`.
+    """
+
+    def __init__(self, script: Script, tokenize: bool = True) -> None:
+        self.script, self.tokenize = script, tokenize
         self.requests: list[tuple[str, dict[str, Any]]] = []
+        self.tokenized: list[dict[str, Any]] = []
         self._lock = threading.Lock()
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
@@ -67,6 +77,11 @@ class ScriptedServer:
 
             def do_POST(self) -> None:
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                if self.path == "/tokenize":
+                    server.tokenized.append(body)
+                    found = server.tokenize
+                    return self._send(*((200, {"tokens": word_tokens(body["prompt"])}) if found
+                                        else (404, {"error": "not found"})))
                 with server._lock:
                     server.requests.append((self.path, body))
                 self._send(*server.script(self.path, body))

@@ -117,15 +117,29 @@ def test_request_carries_sampling_settings_and_stops() -> None:
     }  # fmt: skip
 
 
-def test_usage_is_shared_between_choices_so_sums_stay_exact() -> None:
+def test_each_choice_is_counted_by_the_servers_tokenizer() -> None:
+    texts = ["    return 1\n", "    x = bins - item\n    return -x * 2\n", "    return bins\n"]
     with (
-        ScriptedServer(lambda path, body: (200, completion_body(body))) as server,
+        ScriptedServer(lambda path, body: (200, completion_body(body, texts))) as server,
         backend_for(server) as backend,
     ):
         [completions] = backend.generate([COMPLETION.with_n(3)])
+    assert [c.completion_tokens for c in completions] == [2, 9, 2]
+    assert [body["prompt"] for body in server.tokenized] == texts
+    assert sum(c.prompt_tokens for c in completions) == 10
+
+
+def test_without_a_tokenizer_endpoint_usage_is_shared_so_sums_stay_exact() -> None:
+    with (
+        ScriptedServer(lambda path, body: (200, completion_body(body)), tokenize=False) as server,
+        backend_for(server) as backend,
+    ):
+        [completions] = backend.generate([COMPLETION.with_n(3)])
+        backend.generate([COMPLETION.with_n(3)])
     assert sum(c.prompt_tokens for c in completions) == 10
     assert sum(c.completion_tokens for c in completions) == 12
     assert all(c.latency_seconds > 0 for c in completions)
+    assert len(server.tokenized) == 1  # learnt once: no endpoint, no more asking
 
 
 def test_several_requests_are_in_flight_at_once() -> None:

@@ -22,15 +22,26 @@ from evoforge.spec import ProblemSpec
 
 @ray.remote(num_cpus=0, max_restarts=0)
 class SamplerActor:
-    """One agent: a backend (or a client of a shared server) turning prompts into candidates."""
+    """One agent: a backend (or a client of a shared server) turning prompts into candidates.
+
+    A backend that fails to start is kept and raised by the first `sample`: the
+    loop then sees the backend's own error (an LLMUnavailable is resumable),
+    not Ray's ActorDiedError with a traceback inside.
+    """
 
     def __init__(self, llm: dict[str, Any], spec: ProblemSpec, samples_per_prompt: int) -> None:
         from evoforge.agents.config import LLMConfig
         from evoforge.agents.sampler import Sampler
 
-        self.sampler = Sampler.from_config(LLMConfig(**llm), spec, samples_per_prompt)
+        self.sampler, self.failure = None, None
+        try:
+            self.sampler = Sampler.from_config(LLMConfig(**llm), spec, samples_per_prompt)
+        except Exception as error:  # reported by sample(), where the loop handles sampler failures
+            self.failure = error
 
     def sample(self, prompt: Prompt, n: int) -> Any:
+        if self.sampler is None:
+            raise self.failure or RuntimeError("the sampler did not start")
         return self.sampler.sample(prompt, n=n)
 
 
