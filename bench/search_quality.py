@@ -18,20 +18,15 @@ the runs. Each run's own log is OUT/logs/PROBLEM-ARM-seed-S.log.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
-import os
 import shlex
-import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 from rich.console import Console
 
-from evoforge.agents.llama_server import free_port
 from evoforge.comparison import compare_runs
 from evoforge.comparison_plot import plot_comparison
 from evoforge.storage import DB_FILENAME, RunStorage
@@ -66,9 +61,8 @@ def run_command(problem: str, arm: str, seed: int, args: argparse.Namespace, run
     if (run_dir / DB_FILENAME).exists():
         return [*EVOFORGE, "resume", str(run_dir), "--samples", str(args.samples)]
     strategy = ["--strategy", arm] if args.strategy_flag else []
-    address = ["--address", args.address] if args.address else []
     return [*EVOFORGE, "run", problem, *strategy, "--seed", str(seed), "--samples", str(args.samples),
-            "--run-dir", str(run_dir), *address, *shlex.split(args.extra)]
+            "--run-dir", str(run_dir), *shlex.split(args.extra)]
 
 
 def run_one(problem: str, arm: str, seed: int, args: argparse.Namespace) -> tuple[Path, str]:
@@ -90,49 +84,6 @@ def run_one(problem: str, arm: str, seed: int, args: argparse.Namespace) -> tupl
         time.sleep(RAY_RETRY_PAUSE_SECONDS)
     took = f"{(time.monotonic() - started) / 60:.1f} min"
     return run_dir, f"done in {took}" if code == 0 else f"exit {code} after {took} (see {log})"
-
-
-@contextlib.contextmanager
-def ray_cluster(out: Path, console: Console) -> Iterator[str]:
-    """One Ray head for all the runs (`ray start --head --block`, stopped at the end): a run joins it
-    in a second instead of starting Ray, which on a loaded machine often times out. Its port is kept
-    in OUT/ray-port, since a resumed run joins the address it stored."""
-    port_file = out / "ray-port"
-    port = int(port_file.read_text()) if port_file.exists() else free_port()
-    port_file.write_text(str(port))
-    ray = str(Path(sys.executable).with_name("ray"))
-    command = [ray, "start", "--head", "--block", f"--port={port}", "--node-ip-address=127.0.0.1",
-               f"--num-cpus={os.cpu_count() or 1}", "--include-dashboard=false", "--disable-usage-stats"]
-    address = f"127.0.0.1:{port}"
-    # `ray start` turns on Ray's token authentication; its clients (ray status, the runs) must say so.
-    os.environ["RAY_AUTH_MODE"] = "token"
-    with (out / "logs" / "ray-head.log").open("a") as log:
-        for _attempt in range(RAY_START_ATTEMPTS):
-            head = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-            if _wait_for_head(head, ray, address):
-                break
-            time.sleep(RAY_RETRY_PAUSE_SECONDS)
-        else:
-            raise SystemExit(f"could not start a Ray head at {address}; see {out / 'logs' / 'ray-head.log'}")
-    console.print(f"Ray head at {address} (pid {head.pid}) for all runs")
-    try:
-        yield address
-    finally:
-        head.terminate()  # --block stops the processes it started
-        head.wait(timeout=120)
-
-
-def _wait_for_head(head: subprocess.Popen, ray: str, address: str, seconds: float = 180) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline and head.poll() is None:
-        check = subprocess.run([ray, "status", "--address", address], capture_output=True)
-        if check.returncode == 0:
-            return True
-        time.sleep(5)
-    if head.poll() is None:
-        head.terminate()
-        head.wait(timeout=60)
-    return False
 
 
 def report(problem: str, run_dirs: list[Path], budget: int, out: Path, console: Console) -> None:
@@ -165,12 +116,7 @@ def run_all(problems: list[str], arms: list[str], args: argparse.Namespace,
     return dirs
 
 
-def _stop_on_sigterm(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt  # so the Ray head this bench started is stopped on the way out
-
-
 def main() -> None:
-    signal.signal(signal.SIGTERM, _stop_on_sigterm)
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=Path, required=True, help="Folder for the run directories and logs.")
@@ -180,21 +126,14 @@ def main() -> None:
     parser.add_argument("--problems", default=",".join(PROBLEMS), help="Comma-separated problems.")
     parser.add_argument("--extra", default="", help="More `evoforge run` options, e.g. '--samplers 2'.")
     parser.add_argument("--report-only", action="store_true", help="Print the tables of the runs there.")
-    parser.add_argument("--own-ray", action="store_true", help="Each run starts its own Ray, as users do.")
     args = parser.parse_args()
-    args.address = None
     args.strategy_flag = strategy_flag_available()
     console = Console(width=160)
     arms, problems = args.arms.split(","), args.problems.split(",")
     if not args.strategy_flag:
         console.print("`evoforge run` has no --strategy here: every run uses the default (FunSearch) prompt")
         arms = arms[:1]
-    (args.out / "logs").mkdir(parents=True, exist_ok=True)
-    cluster = (contextlib.nullcontext(None) if args.own_ray or args.report_only
-               else ray_cluster(args.out, console))
-    with cluster as address:
-        args.address = address
-        dirs = run_all(problems, arms, args, console)
+    dirs = run_all(problems, arms, args, console)
     for problem in problems:
         report(problem, dirs[problem], args.samples, args.out, console)
 
