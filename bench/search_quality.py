@@ -34,10 +34,6 @@ from evoforge.storage import DB_FILENAME, RunStorage
 ARMS = ("funsearch", "chat", "diff", "mix", "random")
 PROBLEMS = ("bin_packing", "cap_set")
 EVOFORGE = [sys.executable, "-m", "evoforge.cli"]
-# Ray's raylet can time out starting on an over-subscribed machine; that run is simply started again.
-RAY_START_TIMEOUT = "failed to startup or the GCS has become overloaded"
-RAY_START_ATTEMPTS = 5
-RAY_RETRY_PAUSE_SECONDS = 30
 
 
 def finished(run_dir: Path, budget: int) -> bool:
@@ -74,14 +70,9 @@ def run_one(problem: str, arm: str, seed: int, args: argparse.Namespace) -> tupl
     log.parent.mkdir(parents=True, exist_ok=True)
     run_dir.parent.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
-    for _attempt in range(RAY_START_ATTEMPTS):
-        logged = log.stat().st_size if log.exists() else 0
-        with log.open("a") as sink:
-            code = subprocess.run(run_command(problem, arm, seed, args, run_dir), stdout=sink,
-                                  stderr=subprocess.STDOUT).returncode
-        if code == 0 or RAY_START_TIMEOUT not in " ".join(log.read_text()[logged:].split()):
-            break
-        time.sleep(RAY_RETRY_PAUSE_SECONDS)
+    with log.open("a") as sink:  # a Ray start that times out is tried again by the run itself
+        code = subprocess.run(run_command(problem, arm, seed, args, run_dir), stdout=sink,
+                              stderr=subprocess.STDOUT).returncode
     took = f"{(time.monotonic() - started) / 60:.1f} min"
     return run_dir, f"done in {took}" if code == 0 else f"exit {code} after {took} (see {log})"
 
