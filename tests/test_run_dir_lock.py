@@ -45,7 +45,8 @@ def small_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_second_resume_refuses_naming_the_holder_and_the_budget_holds(small_run: Path) -> None:
     run_dir, db = small_run, small_run / DB_FILENAME
-    env = {**os.environ, "EVOFORGE_RECORDED_DELAY": "0.25"}
+    # slow enough that the holder is still sampling when the second resume starts, with any sampler count
+    env = {**os.environ, "EVOFORGE_RECORDED_DELAY": "1.5"}
     holder = subprocess.Popen(_evoforge("resume", str(run_dir), "--samples", str(BUDGET)), env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:
