@@ -76,7 +76,8 @@ def evoforge_run(problem: Path, run_dir: Path, completions: Path, samples: int,
 def finished_run(problem: Path, run_dir: Path, completions: Path, samples: int) -> tuple[int, str]:
     """`evoforge run` to its end: (exit code, log)."""
     run = evoforge_run(problem, run_dir, completions, samples)
-    return run.returncode, run.communicate(timeout=300)[0]
+    log = run.communicate(timeout=300)[0]
+    return run.returncode, log
 
 
 def run_to_end(args: list[str], run_dir: Path, env: dict[str, str] | None = None) -> tuple[int, str]:

@@ -127,7 +127,7 @@ def test_genealogy_runs_from_the_best_program_to_the_seed(runs, good_report, bro
     assert len(rows) >= 2  # the first-fit seed is beaten, so the best program has at least one parent
     assert f"#{best_id}" in rows[0].text
     assert "seed" in rows[-1].text and "seed" not in rows[0].text
-    assert "not recorded" in rows[0].find_element(By.CSS_SELECTOR, ".strategy").text
+    assert rows[0].find_element(By.CSS_SELECTOR, ".strategy").text == "funsearch"  # the run's default
     assert "recorded:" in rows[0].text  # the model that wrote it
 
 
@@ -189,14 +189,13 @@ def test_report_of_a_missing_run_is_one_sentence_and_exit_2(tmp_path: Path) -> N
 
 
 def test_genealogy_shows_the_strategy_a_run_records_per_sample(runs, browser, tmp_path) -> None:
-    """Runs that record a prompt strategy per sample (samples.strategy) show it on each step; the
-    column is added here to a copy of the real run, as a run made with strategies stores it."""
+    """Each step shows the prompt strategy its sample records (samples.strategy); a copy of the real
+    run gets two strategies, alternating, as a `--strategy mix` run stores them."""
     import shutil
 
     copy = tmp_path / "with_strategy"
     shutil.copytree(runs["good"], copy)
     with sqlite3.connect(copy / DB_FILENAME) as conn:
-        conn.execute("ALTER TABLE samples ADD COLUMN strategy TEXT")
         conn.execute("UPDATE samples SET strategy = CASE WHEN id % 2 THEN 'diff' ELSE 'funsearch' END")
     page = _report(copy, tmp_path / "report-strategy.html", "--no-held-out")
     _open(browser, page)
