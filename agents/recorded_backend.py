@@ -12,7 +12,7 @@ import threading
 import time
 from pathlib import Path
 
-from evoforge.agents.base import GenerationRequest, LLMBackend
+from evoforge.agents.base import GenerationRequest, LLMBackend, LLMUnavailable
 from evoforge.records import Completion
 
 
@@ -22,11 +22,11 @@ class RecordedCompletionsBackend(LLMBackend):
     def __init__(self, path: Path, seconds_per_completion: float = 0.0) -> None:
         self.path = Path(path)
         if not self.path.is_file():
-            raise FileNotFoundError(f"{path}: no recorded completions file.")
+            raise LLMUnavailable(f"{path}: no recorded completions file.")
         lines = self.path.read_text().splitlines()
         self.texts = [json.loads(line)["text"] for line in lines if line.strip()]
         if not self.texts:
-            raise ValueError(f"{path}: holds no completions.")
+            raise LLMUnavailable(f"{path}: holds no completions.")
         self.model_name = f"recorded:{self.path.name}"
         self.delay = seconds_per_completion
         self._next = 0

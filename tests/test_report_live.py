@@ -70,7 +70,8 @@ def test_live_page_follows_a_run_and_the_progress_line_links_to_it(tmp_path: Pat
         driver.get(url)
         assert "no evoforge run here" in driver.find_element(By.ID, "run-1").text
         run = evoforge_run(make_problem(tmp_path / "problem"), run_dir,
-                           write_completions(tmp_path / "recorded.jsonl"), samples=SAMPLES, delay=0.8)
+                           write_completions(tmp_path / "recorded.jsonl"), samples=SAMPLES, delay=0.8,
+                           extra=("--samplers", "2"))  # rounds of 8 samples: several steps to follow
         seen = []
         while run.poll() is None:
             figures = _page_figures(driver)

@@ -41,7 +41,10 @@ def formula_panel(conn: sqlite3.Connection, view: Any) -> dict[str, Any] | None:
 def _verdict(conn: sqlite3.Connection, view: Any, best_id: int) -> dict[str, Any]:
     """In/out-of-domain NMSE and recovery of the best program, and where they come from."""
     final = read_meta(conn).get("held_out") or {}
-    reported = next((r["details"] for r in final.values() if isinstance(r, dict) and r.get("details")), None)
+    reported: dict[str, Any] = {}
+    for report in final.values():  # each held-out input reports its own details (the verdict: out of domain)
+        if isinstance(report, dict):
+            reported.update(report.get("details") or {})
     if reported:
         return {"source": "the run's held-out report (its final best)", **_pick(reported)}
     points = (view.held_out_history or {}).get("points") or []
