@@ -24,6 +24,7 @@ import importlib.util
 import queue
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -81,6 +82,22 @@ def run_direct(client: openai.OpenAI, text: str, args: argparse.Namespace, root:
     return Figures(seconds, len(texts), sum(count_tokens(root, t) for t in texts))
 
 
+def interleaved(paths: dict[str, Callable[[], Figures]], rounds: int) -> dict[str, list[Figures]]:
+    """Each path measured once per round, in reversed order every other round (load hits both alike)."""
+    results: dict[str, list[Figures]] = {name: [] for name in paths}
+    print(f"{'round':>5} {'path':>8} {'tok/s':>7} {'samples/min':>11} {'tokens':>6} {'s':>6}")
+    for index in range(rounds):
+        order = list(paths.items())
+        if index % 2:
+            order.reverse()
+        for name, measure in order:
+            f = measure()
+            results[name].append(f)
+            print(f"{index:>5} {name:>8} {f.tokens_per_second:7.1f} {f.samples_per_minute:11.1f} "
+                  f"{f.tokens:>6} {f.seconds:6.1f}", flush=True)  # fmt: skip
+    return results
+
+
 def compare(server: Any, spec: ProblemSpec, args: argparse.Namespace) -> dict[str, list[Figures]]:
     root = f"http://{server.host}:{server.port}"
     backend = OpenAIBackend(server.base_url, model=args.served_model, concurrency=args.prompts)
@@ -89,18 +106,8 @@ def compare(server: Any, spec: ProblemSpec, args: argparse.Namespace) -> dict[st
     client = openai.OpenAI(base_url=server.base_url, api_key="none", max_retries=0, timeout=600)
     text = build_prompt(spec, seed_prompt(spec), "completion").text
     run_direct(client, text, args, root)  # warm-up: the prompt enters the server's cache for both paths
-    results: dict[str, list[Figures]] = {"evoforge": [], "direct": []}
-    print(f"{'round':>5} {'path':>8} {'tok/s':>7} {'samples/min':>11} {'tokens':>6} {'s':>6}")
-    for round_index in range(args.rounds):
-        paths = [("evoforge", lambda: run_sampler(sampler, spec, args.prompts, root)),
-                 ("direct", lambda: run_direct(client, text, args, root))]  # fmt: skip
-        if round_index % 2:
-            paths.reverse()
-        for name, measure in paths:
-            f = measure()
-            results[name].append(f)
-            print(f"{round_index:>5} {name:>8} {f.tokens_per_second:7.1f} {f.samples_per_minute:11.1f} "
-                  f"{f.tokens:>6} {f.seconds:6.1f}")  # fmt: skip
+    results = interleaved({"evoforge": lambda: run_sampler(sampler, spec, args.prompts, root),
+                           "direct": lambda: run_direct(client, text, args, root)}, args.rounds)
     sampler.close()
     return results
 

@@ -17,7 +17,6 @@ import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
 
 from evoforge.agents.prompts import COMPLETION_STOPS, build_prompt
 from evoforge.agents.sampler import Sampler
@@ -27,7 +26,7 @@ from evoforge.spec import ProblemSpec
 
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE), str(HERE.parent)]
-from llm_throughput import Figures, compare, report, seed_prompt  # noqa: E402
+from llm_throughput import Figures, compare, interleaved, report, seed_prompt  # noqa: E402
 
 from tests.vllm_fixtures import RunningServer, VLLMServer  # noqa: E402 - the vLLM server owner here
 
@@ -60,7 +59,7 @@ def in_process(spec: ProblemSpec, args: argparse.Namespace) -> None:
         return Figures(seconds, len(texts), count(texts))
 
     direct_path()  # warm-up: the prompt enters the prefix cache for both paths
-    report(rounds(args, {"evoforge": evoforge_path, "direct": direct_path}))
+    report(interleaved({"evoforge": evoforge_path, "direct": direct_path}, args.rounds))
     sampler.close()
 
 
@@ -78,16 +77,3 @@ def served(spec: ProblemSpec, args: argparse.Namespace) -> None:
         server.stop()
 
 
-def rounds(args: argparse.Namespace, paths: dict[str, Any]) -> dict[str, list[Figures]]:
-    results: dict[str, list[Figures]] = {name: [] for name in paths}
-    print(f"{'round':>5} {'path':>8} {'tok/s':>7} {'samples/min':>11} {'tokens':>6} {'s':>6}")
-    for index in range(args.rounds):
-        order = list(paths.items())
-        if index % 2:
-            order.reverse()
-        for name, measure in order:
-            f = measure()
-            results[name].append(f)
-            print(f"{index:>5} {name:>8} {f.tokens_per_second:7.1f} {f.samples_per_minute:11.1f} "
-                  f"{f.tokens:>6} {f.seconds:6.1f}", flush=True)  # fmt: skip
-    return results

@@ -13,3 +13,15 @@ from tests.data_paths import require_published
 def binpack_dir() -> Path:
     """The published bin-packing sets (OR1-4, Weibull): skipped when absent, failed under CI=true."""
     return require_published("binpack/or3.json").parent
+
+
+@pytest.fixture(scope="module")
+def ray_session():
+    """Ray for the runs a test module makes in-process, started the way `evoforge run` starts it."""
+    import ray
+
+    from evoforge.runtime.ray_session import start_ray
+
+    start_ray()
+    yield
+    ray.shutdown()

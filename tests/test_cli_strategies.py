@@ -16,7 +16,6 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-import ray
 from typer.testing import CliRunner
 
 from evoforge.agents.strategies import MIX, MIX_ARMS
@@ -32,11 +31,7 @@ RECORDED = {
 }  # fmt: skip
 
 
-@pytest.fixture(scope="module", autouse=True)
-def ray_session():
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
-    yield
-    ray.shutdown()
+pytestmark = pytest.mark.usefixtures("ray_session")  # conftest's: Ray as `evoforge run` starts it
 
 
 @pytest.fixture(scope="module")

@@ -13,11 +13,9 @@ import signal
 import sqlite3
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import ray
 from typer.testing import CliRunner
 
 from evoforge.cli import app
@@ -26,13 +24,6 @@ from tests.run_fixtures import RECORDED_BIN_PACKING, count_rows, make_small_bin_
 
 REPAIRED = "key IN ('direction', 'report')"
 RECORDED = ["--llm", "recorded", "--model", str(RECORDED_BIN_PACKING), "--samples-per-prompt", "2"]
-
-
-@pytest.fixture(scope="module")
-def ray_session() -> Iterator[None]:
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
-    yield
-    ray.shutdown()
 
 
 def evoforge(*args: str) -> tuple[int, str]:

@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import ray
 from typer.testing import CliRunner
 
 from evoforge.cli import app
@@ -30,13 +29,6 @@ SEED_BODY = "    return -(bins - item)\n"
 RENAMED_BODY = "    gap = bins - item\n    return -gap\n"
 REORDERED_BODY = "    return item - bins\n"
 WORST_FIT_BODY = "    return +(bins - item)\n"
-
-
-@pytest.fixture(scope="module")
-def ray_session():
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
-    yield
-    ray.shutdown()
 
 
 @pytest.fixture(scope="module")

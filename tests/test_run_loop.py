@@ -25,13 +25,6 @@ from tests.run_fixtures import make_small_bin_packing, recorded_llm
 
 
 @pytest.fixture(scope="module")
-def ray_session():
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
-    yield
-    ray.shutdown()
-
-
-@pytest.fixture(scope="module")
 def finished_run(ray_session, tmp_path_factory) -> tuple[RunConfig, object]:
     root = tmp_path_factory.mktemp("loop")
     problem = make_small_bin_packing(root / "problem")
