@@ -100,9 +100,9 @@ class VLLMBackend(LLMBackend):
         return results
 
     def close(self) -> None:
-        """Drop the engine: vLLM stops its engine-core process when the LLM object goes."""
-        if getattr(self, "llm", None) is not None:
-            self.llm = None
-            import gc
-
-            gc.collect()
+        """Stop the engine-core process now: left to the garbage collector, it outlived a killed
+        actor (a `VLLM::EngineCore` process still running after the run)."""
+        llm, self.llm = getattr(self, "llm", None), None
+        engine_core = getattr(getattr(llm, "llm_engine", None), "engine_core", None)
+        if engine_core is not None:
+            engine_core.shutdown()

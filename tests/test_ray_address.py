@@ -48,6 +48,18 @@ def _stop_group(process: subprocess.Popen) -> None:
     process.wait(timeout=60)
 
 
+def _head_logs(temp_dir: str, lines: int = 15) -> str:
+    """The last lines of the head's GCS and raylet logs: why an actor of the run died, when one does."""
+    logs = Path(temp_dir, "session_latest", "logs")
+    tails = []
+    for name in ("gcs_server.out", "raylet.out", "raylet.err"):
+        path = logs / name
+        if path.is_file():
+            tail = path.read_text(errors="replace").splitlines()[-lines:]
+            tails.append(f"--- {name}\n" + "\n".join(tail))
+    return "\n".join(tails)
+
+
 def _processes_using(temp_dir: str) -> list[str]:
     found = subprocess.run(["pgrep", "-f", temp_dir], capture_output=True, text=True)
     return found.stdout.split()
@@ -60,9 +72,12 @@ def test_run_joins_an_existing_cluster(tmp_path: Path) -> None:
             "--num-cpus", "2", "--include-dashboard=false", "--disable-usage-stats", f"--temp-dir={temp_dir}"]
     # Its own process group, stopped by killing that group: `ray stop` would stop every Ray on the machine.
     # Token auth off: a driver joining by address reads the auth mode of the newest local session, which
-    # on a shared machine may be another user's.
+    # on a shared machine may be another user's. A patient health check: in one CI run the GCS lost
+    # this node's raylet mid-run ("Socket closed"; the run's pending actors "never ran"); this test is
+    # about joining.
+    env = {**os.environ, "RAY_AUTH_MODE": "disabled", "RAY_health_check_failure_threshold": "30"}
     cluster = subprocess.Popen(head, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                               start_new_session=True, env={**os.environ, "RAY_AUTH_MODE": "disabled"})
+                               start_new_session=True, env=env)
     try:
         address = _wait_for_head(temp_dir)  # not "auto": it may find another user's Ray on this machine
         problem = make_small_bin_packing(tmp_path / "problem")
@@ -73,7 +88,7 @@ def test_run_joins_an_existing_cluster(tmp_path: Path) -> None:
              "--run-dir", str(run_dir)],
             capture_output=True, text=True, timeout=600,
         )
-        assert run.returncode == 0, run.stderr[-3000:]
+        assert run.returncode == 0, run.stderr[-3000:] + "\n" + _head_logs(temp_dir)
         probe = (
             f"import ray, json; ray.init(address='{address}', logging_level='ERROR');"
             "from ray._private import state; print(json.dumps(len(state.jobs())))"

@@ -192,6 +192,14 @@ def _result(ref: Any, role: str) -> Any:
 
 
 def _one_line(error: BaseException) -> str:
-    """The last line of a remote error: the sentence the user needs, not Ray's traceback."""
-    lines = [line for line in str(error).strip().splitlines() if line.strip()]
+    """The last line of a remote error: the sentence the user needs, not Ray's traceback.
+
+    An actor's death is the exception: Ray puts why it died (its worker or node
+    died, it was killed) on the line before its last, which alone only says
+    that the actor never ran; the tab-indented ids between are left out.
+    """
+    lines = [line.strip() for line in str(error).strip().splitlines() if line.strip()]
+    if isinstance(error, ray.exceptions.ActorDiedError):
+        kept = [line for line in str(error).splitlines()[1:] if line.strip() and not line.startswith("\t")]
+        lines = [" ".join(line.strip() for line in kept)] if kept else lines
     return f"{type(error).__name__}: {lines[-1] if lines else ''}".strip()
