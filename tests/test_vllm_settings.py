@@ -26,6 +26,7 @@ from evoforge.agents.recorded_backend import RecordedCompletionsBackend
 from evoforge.agents.vllm_engine import BatchingEngine
 from evoforge.agents.vllm_settings import (
     CPU_ENGINE_DEFAULTS,
+    cpu_dtype,
     engine_args_from_options,
     engine_kwargs,
     failure_sentence,
@@ -57,12 +58,22 @@ def test_a_malformed_engine_arg_is_a_user_error(text: str) -> None:
 def test_a_cpu_engine_gets_the_cpu_defaults_and_kv_cache_space(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("VLLM_CPU_KVCACHE_SPACE", raising=False)
     kwargs = engine_kwargs("/models/m", {"max_model_len": 1024})
-    assert kwargs == {**CPU_ENGINE_DEFAULTS, "max_model_len": 1024, "model": "/models/m"}
+    expected = {**CPU_ENGINE_DEFAULTS, "dtype": cpu_dtype(), "max_model_len": 1024, "model": "/models/m"}
+    assert kwargs == expected
     assert "seed" not in kwargs  # seeds go with each request, never one for the engine
     assert os.environ["VLLM_CPU_KVCACHE_SPACE"] == "2"
     monkeypatch.setenv("VLLM_CPU_KVCACHE_SPACE", "6")
     engine_kwargs("/models/m", None)
     assert os.environ["VLLM_CPU_KVCACHE_SPACE"] == "6"  # the user's own setting stays
+
+
+def test_the_cpu_dtype_is_bfloat16_only_where_the_cpu_computes_it(tmp_path: Path) -> None:
+    avx2_only, with_amx = tmp_path / "avx2", tmp_path / "amx"
+    avx2_only.write_text("flags\t\t: fpu sse2 avx avx2 fma\n")
+    with_amx.write_text("flags\t\t: fpu sse2 avx avx2 avx512f avx512_bf16 amx_bf16 amx_tile\n")
+    assert cpu_dtype(avx2_only) == "float32"
+    assert cpu_dtype(with_amx) == "bfloat16"
+    assert cpu_dtype(tmp_path / "missing") == "float32"
 
 
 def test_a_validation_failure_is_one_sentence_naming_the_field() -> None:

@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from evoforge.agents.gguf_convert import converted_model_dir
-from evoforge.agents.vllm_settings import CPU_ENVIRONMENT_DEFAULTS, gpu_visible
+from evoforge.agents.vllm_settings import CPU_ENVIRONMENT_DEFAULTS, cpu_dtype, gpu_visible
 
 SETUP = "scripts/setup-vllm-cpu.sh"
 # Eager mode skips torch.compile, which takes minutes per engine start on a loaded CPU; the
@@ -76,7 +76,7 @@ class VLLMServer:
         command = [
             sys.executable, "-m", "vllm.entrypoints.openai.api_server", "--model", str(model),
             "--host", "127.0.0.1", "--port", str(self.port), "--max-model-len", "4096",
-            "--dtype", "bfloat16", "--enforce-eager",
+            "--dtype", cpu_dtype(), "--enforce-eager",
         ]  # fmt: skip
         self.log = log
         self.process = subprocess.Popen(command, env=server_environment(), stdout=log.open("w"),
