@@ -32,7 +32,7 @@ from tests.vllm_fixtures import RunningServer, VLLMServer  # noqa: E402 - the vL
 
 
 def in_process(spec: ProblemSpec, args: argparse.Namespace) -> None:
-    backend = VLLMBackend(args.model, None)
+    backend = VLLMBackend(args.model, {"enforce_eager": True})  # as the served arm's server: no compile
     engine = BatchingEngine(backend)
     sampler = Sampler(engine, spec, args.n, mode="completion", temperature=args.temperature,
                       max_tokens=args.max_tokens, seed=args.seed)  # fmt: skip

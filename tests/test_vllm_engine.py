@@ -50,21 +50,27 @@ def texts(completions) -> list[str]:
     return [c.text for c in completions]
 
 
-def test_in_process_engine_returns_n_completions_with_their_token_counts(engine: VLLMBackend) -> None:
-    [completions] = engine.generate([request(seed=1, n=3)])
-    assert len(completions) == 3 and any(c.text.strip() for c in completions)
-    tokenizer = engine.llm.get_tokenizer()
+def token_counter(tokenizer):
+    return lambda text: len(tokenizer.encode(text, add_special_tokens=False))
 
-    def tokens(text: str) -> int:
-        return len(tokenizer.encode(text, add_special_tokens=False))
 
+def assert_each_choice_counted(completions, tokens) -> None:
+    """Each choice's own tokens: its text, plus the stop string it was cut at or the end-of-text token
+    (a request's total split evenly across its choices would fail this for unequal texts)."""
     for completion in completions:
         assert 1 <= completion.completion_tokens <= 48
         if completion.finish_reason == "length":
             assert completion.completion_tokens == 48
-        else:  # the text, plus the stop string it was cut at or the end-of-text token
+        else:
             assert completion.completion_tokens in {tokens(completion.text + "\ndef "),
                                                     tokens(completion.text) + 1}
+
+
+def test_in_process_engine_returns_n_completions_with_their_token_counts(engine: VLLMBackend) -> None:
+    [completions] = engine.generate([request(seed=1, n=3)])
+    assert len(completions) == 3 and any(c.text.strip() for c in completions)
+    tokenizer = engine.llm.get_tokenizer()
+    assert_each_choice_counted(completions, token_counter(tokenizer))
 
 
 def test_in_process_seeds_decide_the_draw(engine: VLLMBackend) -> None:
@@ -80,13 +86,10 @@ def test_served_engine_completions_and_seeds(served: OpenAIBackend) -> None:
     assert texts(first) == texts(again)
 
 
-def test_served_token_counts_per_choice_add_up_to_the_servers_total(served: OpenAIBackend) -> None:
-    """Counted on one response (a second request with the same seed may batch, and draw, differently)."""
-    from evoforge.agents.openai_backend import _completions
+def test_served_token_counts_are_each_choices_own(served: OpenAIBackend) -> None:
+    from transformers import AutoTokenizer
 
-    asked = request(seed=31, n=3)
-    response = served._send(asked, served.model_name)
-    completions = served._count_each_choice(response, _completions(response, asked, served.model_name, 0.0))
-    counts = [c.completion_tokens for c in completions]
-    assert sum(counts) == response.usage.completion_tokens
-    assert len(set(counts)) > 1 or len(set(texts(completions))) == 1  # counted per choice, not split
+    [completions] = served.generate([request(seed=31, n=3)])
+    assert len(completions) == 3
+    tokenizer = AutoTokenizer.from_pretrained(str(model_dir()))
+    assert_each_choice_counted(completions, token_counter(tokenizer))
