@@ -372,6 +372,10 @@ def _score_candidate(
     results = {}
     for path in datasets:
         evaluator = open_evaluator(spec, split="test", dataset=path, mode=mode)
+        if not evaluator.input_keys:  # no held-out inputs (an OpenEvolve folder without evaluate_test)
+            evaluator.close()
+            _say(err, f"{spec.name} has no held-out inputs: scored on its training inputs (not held-out).")
+            evaluator = open_evaluator(spec, split="train", dataset=path, mode=mode)
         try:
             evaluation = evaluator.evaluate(code)
         finally:
