@@ -101,7 +101,8 @@ class Sampler:
         truncated = completion.finish_reason == "length"
         if self._kind_parse is not None:
             return self._kind_parse(completion.text, self.spec, self.mode, rendered.header, truncated)
-        return strategy_named(rendered.strategy, self.spec.kind).parse(completion.text, self.spec, rendered, truncated)
+        strategy = strategy_named(rendered.strategy, self.spec.kind)
+        return strategy.parse(completion.text, self.spec, rendered, truncated)
 
     def close(self) -> None:
         self.backend.close()

@@ -80,7 +80,7 @@ def top_level_names(tree: ast.Module) -> list[str]:
 
 
 def required_names(seed_block: str, rest_of_program: str, evaluator_source: str) -> tuple[str, ...]:
-    """The seed block's names that the code around it or the evaluator mentions: a candidate must keep them."""
+    """The seed block's names that the code around it or the evaluator mentions: candidates must keep them."""
     around = rest_of_program + "\n" + evaluator_source
     names = top_level_names(ast.parse(seed_block))
     return tuple(n for n in names if re.search(rf"(?<![\w.]){re.escape(n)}\b|\.{re.escape(n)}\b", around))
@@ -114,8 +114,8 @@ def block_candidate(source: str, program: BlockProgram) -> str:
 
 
 def _imported_names(tree: ast.Module) -> set[str]:
-    return {(a.asname or a.name).split(".")[0] for n in tree.body if isinstance(n, ast.Import | ast.ImportFrom)
-            for a in n.names}
+    imports = [n for n in tree.body if isinstance(n, ast.Import | ast.ImportFrom)]
+    return {(a.asname or a.name).split(".")[0] for n in imports for a in n.names}
 
 
 def sandbox_code(block: str) -> str:
@@ -133,9 +133,9 @@ def block_program(spec_source: str) -> BlockProgram:
     """The parts stored as string constants in a generated OpenEvolve spec (see openevolve_folder)."""
     values: dict[str, object] = {}
     for node in ast.parse(spec_source).body:
-        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
-            if node.targets[0].id in SPEC_CONSTANTS:
-                values[node.targets[0].id] = ast.literal_eval(node.value)
+        target = node.targets[0] if isinstance(node, ast.Assign) and len(node.targets) == 1 else None
+        if isinstance(target, ast.Name) and target.id in SPEC_CONSTANTS:
+            values[target.id] = ast.literal_eval(node.value)  # type: ignore[union-attr]
     missing = [name for name in SPEC_CONSTANTS if name not in values]
     if missing:
         raise ValueError(f"not a generated OpenEvolve spec: it lacks {', '.join(missing)}")

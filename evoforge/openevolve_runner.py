@@ -46,7 +46,7 @@ def install_openevolve_shim() -> None:
     """`from openevolve.evaluation_result import EvaluationResult` works without OpenEvolve installed."""
     if "openevolve" in sys.modules:
         return
-    package = types.ModuleType("openevolve", "evoforge's stand-in for the names OpenEvolve evaluators import.")
+    package = types.ModuleType("openevolve", "evoforge's stand-in for what OpenEvolve evaluators import.")
     module = types.ModuleType("openevolve.evaluation_result")
     module.EvaluationResult = EvaluationResult  # type: ignore[attr-defined]
     package.evaluation_result = module  # type: ignore[attr-defined]
@@ -114,7 +114,8 @@ def metrics_of(returned: Any, function_name: str) -> tuple[dict[str, Any], str |
     if isinstance(artifacts, dict) and artifacts:
         metrics["artifacts"] = {_short(str(k), 100): _short(str(v)) for k, v in list(artifacts.items())[:20]}
     if SCORE_KEY not in returned:
-        return metrics, f"{function_name}() returned no '{SCORE_KEY}' (metrics: {', '.join(map(str, returned))})"
+        keys = ", ".join(map(str, returned)) or "none"
+        return metrics, f"{function_name}() returned no '{SCORE_KEY}' (its metrics: {keys})"
     score = metrics[SCORE_KEY]
     if isinstance(score, bool) or not isinstance(score, float | int) or not math.isfinite(score):
         shown = _short(repr(returned[SCORE_KEY]), 80)

@@ -54,8 +54,8 @@ class BlockFunSearch(FunSearchStrategy):
             text = "\n\n".join([_context(spec), *shown, opening])
             return BlockPrompt(COMPLETION, text, None, "\n", spec.evolve_name)
         listed = "\n\n".join(f"Version {i}:\n```python\n{code}```" for i, code in enumerate(versions))
-        request = "\n\n".join(_problem(spec) + [
-            f"Earlier versions of the block, from worse to better:\n\n{listed}",
+        request = "\n\n".join([
+            *_problem(spec), f"Earlier versions of the block, from worse to better:\n\n{listed}",
             f"Write version {k}, an improved block that scores better than version {k - 1}. "
             f"{_keep_names(spec)}Reply with the whole block only, in one ```python block.",
         ])
@@ -77,12 +77,12 @@ class BlockChat(ChatStrategy):
         shown = [f"Version {rank} (score {spec.direction.oriented(prompt.parent_scores[i]):.6g}):\n"
                  f"```python\n{prompt.parent_codes[i].strip()}\n```"
                  for rank, i in enumerate(_order(prompt), start=1)]
-        parts = _problem(spec) + [f"Earlier versions of the block, from worse to better ({better} scores "
-                                  "are better):\n\n" + "\n\n".join(shown)]
+        heading = f"Earlier versions of the block, from worse to better ({better} scores are better):"
+        parts = [*_problem(spec), heading + "\n\n" + "\n\n".join(shown)]
         parts += _errors(prompt)
         parts.append(f"Write a new version of the block built on an idea that differs from the versions "
-                     f"above, so that it scores better than the best of them. {_keep_names(spec)}First a plan "
-                     "of one or two sentences, then the whole block in one ```python block.")
+                     f"above, so that it scores better than the best of them. {_keep_names(spec)}"
+                     "First a plan of one or two sentences, then the whole block in one ```python block.")
         system = ROLE + ("Answer with a plan of one or two sentences, then the complete new code between the "
                          "EVOLVE-BLOCK markers in one ```python code block, and nothing after it.")
         return _chat((("system", system), ("user", "\n\n".join(parts))), spec)
@@ -94,8 +94,8 @@ class BlockDiff(DiffStrategy):
         base = prompt.parent_codes[best].strip() + "\n"
         score = spec.direction.oriented(prompt.parent_scores[best])
         better = "higher" if spec.direction is Direction.MAXIMIZE else "lower"
-        parts = _problem(spec) + [f"The current block scores {score:.6g} ({better} is better):\n"
-                                  f"```python\n{base}```"]
+        parts = [*_problem(spec), f"The current block scores {score:.6g} ({better} is better):\n"
+                 f"```python\n{base}```"]
         parts += _errors(prompt)
         parts.append(f"Edit the block so that it scores better. Reply with edit blocks only: the lines to "
                      f"change, copied exactly, between {SEARCH} and {DIVIDER}; the new lines between "
@@ -150,4 +150,6 @@ def _chat(messages: tuple[tuple[str, str], ...], spec: ProblemSpec) -> RenderedP
     return RenderedPrompt(CHAT, text, messages, None, spec.evolve_name)
 
 
-BLOCK_STRATEGIES = {"funsearch": BlockFunSearch(), "chat": BlockChat(), "diff": BlockDiff(), "random": BlockRandom()}
+BLOCK_STRATEGIES = {
+    "funsearch": BlockFunSearch(), "chat": BlockChat(), "diff": BlockDiff(), "random": BlockRandom(),
+}  # fmt: skip
