@@ -315,6 +315,8 @@ def _print_summary(summary: RunSummary) -> None:
         out.print(Syntax(summary.best_code, "python"))
     if summary.best_details.get("formula"):  # expression kinds: the fitted formula
         _say(out, f"formula: {summary.best_details['formula']}")
+    if summary.best_details.get("metrics"):  # OpenEvolve problems: what evaluator.py returned
+        _say(out, "metrics: " + json.dumps(summary.best_details["metrics"]))
     if summary.fidelity:
         _say(out, "screen fidelity (re-checked candidates): " + fidelity_line(summary.fidelity))
 

@@ -134,8 +134,10 @@ def _problem(spec: ProblemSpec) -> list[str]:
 
 def _keep_names(spec: ProblemSpec) -> str:
     names = block_program(spec.source).required_names
-    return f"Keep defining {', '.join(f'`{n}`' for n in names)}: the rest of the program uses them. " \
-        if names else ""
+    if not names:
+        return ""
+    them = "it" if len(names) == 1 else "them"
+    return f"Keep defining {', '.join(f'`{n}`' for n in names)}: the rest of the program uses {them}. "
 
 
 def _errors(prompt: Prompt) -> list[str]:
