@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import shutil
 import sqlite3
 from pathlib import Path
@@ -91,8 +92,7 @@ def evaluate(program_path):
     spec = importlib.util.spec_from_file_location("program", program_path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    return {"combined_score": module.answer(), "program_path": program_path, "pid": os.getpid(),
-            "uid": os.getuid(), "sees_home": os.path.exists(os.path.expanduser("~/.bashrc"))}
+    return {"combined_score": module.answer(), "program_path": program_path, "pid": os.getpid()}
 '''
 
 
@@ -108,7 +108,7 @@ def test_the_evaluator_runs_in_a_sandboxed_trial_on_the_full_program(tmp_path: P
     program_path = Path(metrics["program_path"])
     assert program_path.name == "program.py" and program_path.parent.name.startswith("trial-")
     assert not program_path.exists()  # the trial's private directory is gone with the trial
-    assert metrics["pid"] != __import__("os").getpid()
+    assert metrics["pid"] != os.getpid()  # not in the driver's process
 
 
 # -- a run, resumed -------------------------------------------------------------------------------------
@@ -214,3 +214,18 @@ def test_a_program_without_markers_is_refused_naming_the_fix(tmp_path: Path) -> 
     assert code == 2
     assert "initial_program.py:1: needs exactly one `# EVOLVE-BLOCK-START` line" in stderr
     assert "mark the code to evolve with `# EVOLVE-BLOCK-START` and `# EVOLVE-BLOCK-END`" in stderr
+
+
+def test_an_evaluate_test_hook_is_the_held_out_split(tmp_path: Path) -> None:
+    evaluator = WHERE_EVALUATOR + '''
+
+def evaluate_test(program_path):
+    return {"combined_score": 10 * evaluate(program_path)["combined_score"], "split": "test"}
+'''
+    problem = folder(tmp_path, WHERE_PROGRAM, evaluator)
+    code, stdout, stderr = evoforge("evaluate", problem, problem / "initial_program.py", "--json")
+    assert code == 0, stderr
+    results = json.loads(stdout)["results"]
+    assert list(results) == ["evaluate_test"] and results["evaluate_test"]["score"] == 10.0
+    assert results["evaluate_test"]["details"]["metrics"]["split"] == "test"
+    assert "not held-out" not in stderr
