@@ -73,7 +73,7 @@ class Sampler:
         """The prompt as the strategy the driver chose for it (`prompt.strategy`) renders it."""
         if self._kind_build is not None:
             return self._kind_build(self.spec, prompt, self.mode)
-        rendered = strategy_named(prompt.strategy).build(self.spec, prompt, self.mode)
+        rendered = strategy_named(prompt.strategy, self.spec.kind).build(self.spec, prompt, self.mode)
         return replace(rendered, strategy=prompt.strategy)
 
     def request(self, rendered: RenderedPrompt, n: int, prompt: Prompt | None = None) -> GenerationRequest:
@@ -101,7 +101,8 @@ class Sampler:
         truncated = completion.finish_reason == "length"
         if self._kind_parse is not None:
             return self._kind_parse(completion.text, self.spec, self.mode, rendered.header, truncated)
-        return strategy_named(rendered.strategy).parse(completion.text, self.spec, rendered, truncated)
+        strategy = strategy_named(rendered.strategy, self.spec.kind)
+        return strategy.parse(completion.text, self.spec, rendered, truncated)
 
     def close(self) -> None:
         self.backend.close()

@@ -20,6 +20,7 @@ EVALUATOR_KINDS: dict[str, str] = {
     "lean_proof": "evoforge.evaluators.lean.proof_evaluator:LeanProofEvaluator",
     "expression": "evoforge.evaluators.expression:ExpressionEvaluator",
     "surrogate_program": "evoforge.evaluators.surrogate:SurrogateCascadeEvaluator",
+    "openevolve": "evoforge.evaluators.openevolve:OpenEvolveEvaluator",
 }
 
 

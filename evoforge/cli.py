@@ -315,6 +315,8 @@ def _print_summary(summary: RunSummary) -> None:
         out.print(Syntax(summary.best_code, "python"))
     if summary.best_details.get("formula"):  # expression kinds: the fitted formula
         _say(out, f"formula: {summary.best_details['formula']}")
+    if summary.best_details.get("metrics"):  # OpenEvolve problems: what evaluator.py returned
+        _say(out, "metrics: " + json.dumps(summary.best_details["metrics"]))
     if summary.fidelity:
         _say(out, "screen fidelity (re-checked candidates): " + fidelity_line(summary.fidelity))
 
@@ -372,6 +374,10 @@ def _score_candidate(
     results = {}
     for path in datasets:
         evaluator = open_evaluator(spec, split="test", dataset=path, mode=mode)
+        if not evaluator.input_keys:  # no held-out inputs (an OpenEvolve folder without evaluate_test)
+            evaluator.close()
+            _say(err, f"{spec.name} has no held-out inputs: scored on its training inputs (not held-out).")
+            evaluator = open_evaluator(spec, split="train", dataset=path, mode=mode)
         try:
             evaluation = evaluator.evaluate(code)
         finally:

@@ -35,7 +35,14 @@ class CodeTextError(ValueError):
 
 
 def candidate_function(source: str, tree: ast.Module, spec: ProblemSpec) -> str:
-    """The function to run, named `spec.evolve_name`, with what it needs from `source` inside it."""
+    """The function to run, named `spec.evolve_name`, with what it needs from `source` inside it.
+
+    An OpenEvolve problem evolves a block of code, not one function: its candidate is the block.
+    """
+    if spec.kind == "openevolve":
+        from evoforge.openevolve_block import block_candidate, block_program
+
+        return block_candidate(source, block_program(spec.source))
     function = choose_function(tree, spec.evolve_name)
     if not plain_body(function):
         raise CodeTextError(f"function `{function.name}` has an empty body", function.lineno)

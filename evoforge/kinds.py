@@ -23,6 +23,7 @@ KIND_HOOKS: dict[str, dict[str, str]] = {
         "parse_completion": "evoforge.agents.lean_prompts:parse_lean_completion",
         "load_folder": "evoforge.evaluators.lean.problem:load_lean_problem",
     },
+    "openevolve": {"load_folder": "evoforge.openevolve_folder:load_openevolve_folder"},
 }
 
 
@@ -36,7 +37,14 @@ def kind_hook(kind: str, hook: str) -> Callable[..., Any] | None:
 
 
 def folder_kind(folder: Path) -> str | None:
-    """The kind problem.toml names in a folder without spec.py (such a kind reads it itself), else None."""
+    """The kind problem.toml names in a folder without spec.py (such a kind reads it itself), else None.
+
+    A folder with OpenEvolve's initial_program.py and evaluator.py (and no spec.py) is `openevolve`.
+    """
+    from evoforge.openevolve_folder import is_openevolve_folder
+
+    if is_openevolve_folder(folder):
+        return "openevolve"
     toml = folder / "problem.toml"
     if not toml.is_file() or (folder / "spec.py").is_file():
         return None

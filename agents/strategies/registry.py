@@ -15,8 +15,13 @@ STRATEGIES: dict[str, PromptStrategy] = {
 }  # fmt: skip
 
 
-def strategy_named(name: str) -> PromptStrategy:
-    """The prompt strategy of that name (`mix` is resolved by the driver before a prompt gets here)."""
+def strategy_named(name: str, kind: str | None = None) -> PromptStrategy:
+    """The prompt strategy of that name (`mix` is resolved by the driver before a prompt gets here);
+    for an OpenEvolve problem (`kind` openevolve) its version that shows and reads a whole EVOLVE-BLOCK."""
+    if kind == "openevolve":
+        from evoforge.agents.strategies.block import BLOCK_STRATEGIES
+
+        return BLOCK_STRATEGIES[name]
     try:
         return STRATEGIES[name]
     except KeyError:

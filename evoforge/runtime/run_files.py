@@ -49,9 +49,13 @@ def score_seed(spec: ProblemSpec, sandbox_mode: str) -> Evaluation:
         evaluator.close()
     assert isinstance(evaluation, Evaluation), "nothing is known before the seed"
     if evaluation.score is None:
+        seed, fix = f"{spec.evolve_name}()", "fix the @evolve function so it runs"
+        if spec.kind == "openevolve":  # the seed is the initial EVOLVE-BLOCK, scored by evaluator.py
+            seed = "(the initial EVOLVE-BLOCK)"
+            fix = "fix initial_program.py or evaluator.py so that evaluate() returns a numeric combined_score"
         raise SpecError(
-            f"{spec.path}: the seed program {spec.evolve_name}() does not score on the training inputs "
-            f"({evaluation.first_error}); fix the @evolve function so it runs, then start again."
+            f"{spec.path}: the seed program {seed} does not score on the training inputs "
+            f"({evaluation.first_error}); {fix}, then start again."
         )
     return evaluation
 
