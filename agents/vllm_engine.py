@@ -26,7 +26,10 @@ from evoforge.records import Completion
 # about the same time share one engine step (small next to a generation's seconds).
 GATHER_SECONDS = 0.05
 MAX_CONCURRENT_CALLS = 256
-CLOSE_SECONDS = 60.0
+CLOSE_SECONDS = 60.0  # the engine core's own shutdown
+# How long close() waits for the dispatcher: a generate call in flight is not waited for (it took
+# the whole minute of a SIGTERM'd run); shutting the engine down ends it.
+DISPATCH_JOIN_SECONDS = 1.0
 
 
 class BatchingEngine(LLMBackend):
@@ -47,7 +50,7 @@ class BatchingEngine(LLMBackend):
     def close(self) -> None:
         if self.thread.is_alive():
             self.waiting.put(None)
-            self.thread.join(timeout=CLOSE_SECONDS)
+            self.thread.join(timeout=DISPATCH_JOIN_SECONDS)
         self.backend.close()
 
     def _dispatch(self) -> None:
