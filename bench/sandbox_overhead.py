@@ -5,8 +5,12 @@ do), in interleaved rounds so that load from other processes on a shared
 machine hits every method alike. The fork server and spawn mode (a fresh
 interpreter per trial) have every limit on: rlimits, uid drop, pid and
 network namespaces, private filesystem view, wall clock, capped pipes.
-"bare fork" is the floor of one fork per trial: os.fork + exit + wait from
-this (warm, numpy-importing) process, no limits at all.
+"bare fork" is the floor of one fork per trial: os.fork + exit + wait, no
+limits at all, in a process built like the server (a fresh interpreter with
+its environment and imports: numpy and the warm modules, no `threading`).
+Not from this process: it is larger and imports `threading` (through
+importlib.resources), whose after-fork hook runs in every child; a fork of
+it measured 2-3x the server-like floor.
 
     python bench/sandbox_overhead.py [--rounds 10] [--trials 30] [--spawn-trials 3]
 """
@@ -14,8 +18,11 @@ this (warm, numpy-importing) process, no limits at all.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -23,6 +30,7 @@ from pathlib import Path
 
 from evoforge.records import Limits
 from evoforge.sandboxes import Sandbox, SandboxMode, open_sandbox
+from evoforge.sandboxes.confine import scrubbed_environment
 from evoforge.spec import ProblemSpec, load_problem
 
 SPEC = '''
@@ -41,7 +49,26 @@ CANDIDATE = "def priority(n):\n    return n * 2.0\n"
 FORK = "fork server, all limits on"
 SPAWN = "spawn: fresh interpreter, all limits on"
 IN_PROCESS = "in-process call (no isolation)"
-BARE_FORK = "bare os.fork + exit + wait, no limits"
+BARE_FORK = "bare fork + exit + wait, server-like process"
+BARE_FORKS = """
+import json, os, sys, time
+from evoforge.sandboxes import forkserver
+from evoforge.sandboxes.harness import import_warm_modules
+import_warm_modules()
+assert "threading" not in sys.modules
+def fork_once():
+    pid = os.fork()
+    if pid == 0:
+        os._exit(0)
+    os.waitpid(pid, 0)
+fork_once()
+seconds = []
+for _ in range(int(sys.argv[1])):
+    started = time.perf_counter()
+    fork_once()
+    seconds.append(time.perf_counter() - started)
+print(json.dumps(seconds))
+"""
 
 
 def timed(call: Callable[[], object], trials: int) -> list[float]:
@@ -53,11 +80,11 @@ def timed(call: Callable[[], object], trials: int) -> list[float]:
     return seconds
 
 
-def bare_fork() -> None:
-    pid = os.fork()
-    if pid == 0:
-        os._exit(0)
-    os.waitpid(pid, 0)
+def bare_forks(trials: int) -> list[float]:
+    """Seconds per bare fork in a fresh process that imports what the fork server imports."""
+    done = subprocess.run([sys.executable, "-P", "-c", BARE_FORKS, str(trials)], capture_output=True,
+                          env=scrubbed_environment(), cwd="/", timeout=300, check=True)
+    return json.loads(done.stdout)
 
 
 def cpu_and_faults(pid: int) -> tuple[float, int]:
@@ -81,16 +108,16 @@ def report(name: str, seconds: list[float]) -> float:
 def measure(sandboxes: dict[str, Sandbox], args: argparse.Namespace) -> dict[str, list[float]]:
     methods: dict[str, tuple[Callable[[], object], int]] = {
         FORK: (lambda: sandboxes[FORK].run(CANDIDATE, "8"), args.trials),
-        BARE_FORK: (bare_fork, args.trials),
         IN_PROCESS: (lambda: sandboxes[IN_PROCESS].run(CANDIDATE, "8"), args.trials),
         SPAWN: (lambda: sandboxes[SPAWN].run(CANDIDATE, "8"), args.spawn_trials),
     }
-    results: dict[str, list[float]] = {name: [] for name in methods}
+    results: dict[str, list[float]] = {name: [] for name in (*methods, BARE_FORK)}
     for call, _ in methods.values():
         call()  # warm-up, not counted
     for _ in range(args.rounds):
         for name, (call, trials) in methods.items():
             results[name] += timed(call, trials)
+        results[BARE_FORK] += bare_forks(args.trials)
     return results
 
 
