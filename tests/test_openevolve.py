@@ -106,8 +106,9 @@ def test_the_evaluator_runs_in_a_sandboxed_trial_on_the_full_program(tmp_path: P
     metrics = result["details"]["metrics"]
     assert result["score"] == metrics["combined_score"] == 2.5
     program_path = Path(metrics["program_path"])
-    assert program_path.name == "program.py" and program_path.parent.name.startswith("trial-")
-    assert not program_path.exists()  # the trial's private directory is gone with the trial
+    # written in the trial's own directory (the sandbox's private scratch), not beside the problem
+    assert program_path.name == "program.py" and program_path.parent.name.startswith("trial")
+    assert not (Path(problem) / "program.py").exists() and not (tmp_path / "program.py").exists()
     assert metrics["pid"] != os.getpid()  # not in the driver's process
 
 
