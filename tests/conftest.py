@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -22,6 +23,11 @@ def ray_session():
 
     from evoforge.runtime.ray_session import start_ray
 
+    environment = dict(os.environ)
     start_ray()
     yield
     ray.shutdown()
+    # Ray leaves RAY_AUTH_MODE=token & co. in this process's environment, which every later
+    # subprocess would inherit (a run joining a cluster with auth off then fails).
+    os.environ.clear()
+    os.environ.update(environment)

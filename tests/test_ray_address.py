@@ -71,11 +71,11 @@ def test_run_joins_an_existing_cluster(tmp_path: Path) -> None:
     head = [RAY, "start", "--head", "--block", "--node-ip-address", "127.0.0.1", "--port", str(port),
             "--num-cpus", "2", "--include-dashboard=false", "--disable-usage-stats", f"--temp-dir={temp_dir}"]
     # Its own process group, stopped by killing that group: `ray stop` would stop every Ray on the machine.
-    # Token auth off: a driver joining by address reads the auth mode of the newest local session, which
-    # on a shared machine may be another user's. A patient health check: in one CI run the GCS lost
-    # this node's raylet mid-run ("Socket closed"; the run's pending actors "never ran"); this test is
-    # about joining.
-    env = {**os.environ, "RAY_AUTH_MODE": "disabled", "RAY_health_check_failure_threshold": "30"}
+    # Token auth off, for the head and every driver that joins it alike: a driver joining by address
+    # otherwise reads the auth mode of the newest local session (on a shared machine, maybe another
+    # user's), or RAY_AUTH_MODE=token left in this process's environment by an earlier in-process Ray:
+    # with that mismatch the run's actors "never ran" (two CI runs failed so).
+    env = {**os.environ, "RAY_AUTH_MODE": "disabled"}
     cluster = subprocess.Popen(head, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                start_new_session=True, env=env)
     try:
@@ -86,14 +86,15 @@ def test_run_joins_an_existing_cluster(tmp_path: Path) -> None:
             [sys.executable, "-m", "evoforge.cli", "run", str(problem), "--address", address,
              "--llm", "recorded", "--model", str(RECORDED_BIN_PACKING), "--samples", "6",
              "--run-dir", str(run_dir)],
-            capture_output=True, text=True, timeout=600,
+            capture_output=True, text=True, timeout=600, env=env,
         )
         assert run.returncode == 0, run.stderr[-3000:] + "\n" + _head_logs(temp_dir)
         probe = (
             f"import ray, json; ray.init(address='{address}', logging_level='ERROR');"
             "from ray._private import state; print(json.dumps(len(state.jobs())))"
         )
-        jobs = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
+        jobs = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120,
+                              env=env)
         # The cluster outlived the run, and saw two drivers: the run's and this probe's.
         assert json.loads(jobs.stdout.strip().splitlines()[-1]) == 2, jobs.stderr[-2000:]
     finally:
