@@ -53,7 +53,10 @@ class Difference:
     low: float | None
     high: float | None
     confidence: float
-    verdict: str  # "better", "worse" or "no clear difference" (the interval holds 0)
+    verdict: str  # "better", "worse", "no clear difference" (the interval holds 0) or "too few runs ..."
+
+
+MIN_RUNS_FOR_VERDICT = 3  # runs per arm before a bootstrap interval may call a difference
 
 
 def quartiles(values: Sequence[float]) -> tuple[float, float, float]:
@@ -97,7 +100,11 @@ def median_difference(arm: str, values: Sequence[float], reference: str, referen
         return Difference(arm, reference, None, None, None, CONFIDENCE, "no scores to compare")
     difference = float(np.median(values) - np.median(reference_values))
     low, high = bootstrap_interval(values, reference_values, resamples)
-    if low <= 0 <= high:
+    if min(len(values), len(reference_values)) < MIN_RUNS_FOR_VERDICT:
+        # a bootstrap of one or two runs is a point, not an interval: it would call any gap "better"
+        counts = f"{len(values)} and {len(reference_values)}"
+        verdict = f"too few runs ({counts}; {MIN_RUNS_FOR_VERDICT} each needed)"
+    elif low <= 0 <= high:
         verdict = "no clear difference"
     else:
         verdict = "better" if (low > 0) == higher_is_better else "worse"

@@ -203,3 +203,14 @@ def test_show_reports_tokens_per_second_and_the_llm_busy_share(runs) -> None:
     # one request of SAMPLES recorded completions; each completion reports the delay as its latency
     assert requests == 1 and summary["llm_busy"] == pytest.approx(RECORDED_DELAY / elapsed)
     assert "busy" in runner.invoke(app, ["show", str(run_dir)]).output
+
+
+def test_one_run_per_arm_gets_no_verdict() -> None:
+    """A bootstrap of single runs is a point: any gap would read as "better"."""
+    from evoforge.comparison_stats import median_difference
+
+    single = median_difference("diff", [216.5], "random", [192.0], higher_is_better=True)
+    assert single.difference == 24.5 and single.verdict.startswith("too few runs (1 and 1")
+    three = median_difference("diff", [216.5, 220.0, 218.0], "random", [192.0, 190.0, 191.0],
+                              higher_is_better=True)
+    assert three.verdict == "better"
