@@ -37,12 +37,13 @@ class CodeTextError(ValueError):
 def candidate_function(source: str, tree: ast.Module, spec: ProblemSpec) -> str:
     """The function to run, named `spec.evolve_name`, with what it needs from `source` inside it.
 
-    An OpenEvolve problem evolves a block of code, not one function: its candidate is the block.
+    A kind that evolves something else (an OpenEvolve block) names its own `candidate_function` hook.
     """
-    if spec.kind == "openevolve":
-        from evoforge.openevolve_block import block_candidate, block_program
+    from evoforge.kinds import kind_hook
 
-        return block_candidate(source, block_program(spec.source))
+    own = kind_hook(spec.kind, "candidate_function")
+    if own is not None:
+        return own(source, tree, spec)
     function = choose_function(tree, spec.evolve_name)
     if not plain_body(function):
         raise CodeTextError(f"function `{function.name}` has an empty body", function.lineno)

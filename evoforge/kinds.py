@@ -1,8 +1,10 @@
 """What differs per candidate kind beyond its evaluator (`evaluators.EVALUATOR_KINDS`), in one table.
 
 A kind's hooks: how the LLM is prompted (`build_prompt`), how its completion
-is parsed into a candidate (`parse_completion`), and how a problem folder of
-that kind without a spec.py is read (`load_folder`). A kind that names no
+is parsed into a candidate (`parse_completion`), how a problem folder of
+that kind without a spec.py is read (`load_folder`), what of a text is the
+candidate (`candidate_function`, default: the @evolve function) and its own
+versions of the prompt strategies (`strategy_named`). A kind that names no
 prompt hooks is prompted and parsed by the run's prompt strategy
 (`agents/strategies`), as programs are. Entries are
 "module:function" strings, imported only when used, so a program run never
@@ -23,7 +25,11 @@ KIND_HOOKS: dict[str, dict[str, str]] = {
         "parse_completion": "evoforge.agents.lean_prompts:parse_lean_completion",
         "load_folder": "evoforge.evaluators.lean.problem:load_lean_problem",
     },
-    "openevolve": {"load_folder": "evoforge.openevolve_folder:load_openevolve_folder"},
+    "openevolve": {
+        "load_folder": "evoforge.openevolve_folder:load_openevolve_folder",
+        "candidate_function": "evoforge.openevolve_block:spec_candidate",
+        "strategy_named": "evoforge.agents.strategies.block:block_strategy_named",
+    },
 }
 
 

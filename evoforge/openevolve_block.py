@@ -17,6 +17,7 @@ import ast
 import functools
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from evoforge.code_text import CodeTextError
 
@@ -129,6 +130,11 @@ def sandbox_code(block: str) -> str:
 
 
 @functools.lru_cache(maxsize=8)
+def spec_candidate(source: str, tree: object, spec: Any) -> str:
+    """The `candidate_function` kind hook: an OpenEvolve candidate is its block, checked."""
+    return block_candidate(source, block_program(spec.source))
+
+
 def block_program(spec_source: str) -> BlockProgram:
     """The parts stored as string constants in a generated OpenEvolve spec (see openevolve_folder)."""
     values: dict[str, object] = {}

@@ -24,6 +24,7 @@ from dataclasses import dataclass, replace
 
 from evoforge.agents.base import CHAT, COMPLETION
 from evoforge.agents.prompts import RenderedPrompt
+from evoforge.agents.strategies.base import PromptStrategy
 from evoforge.agents.strategies.chat import ERROR_CHARS, ChatStrategy
 from evoforge.agents.strategies.diff import DIVIDER, EXAMPLE, REPLACE, SEARCH, DiffStrategy
 from evoforge.agents.strategies.funsearch import FunSearchStrategy
@@ -155,3 +156,8 @@ def _chat(messages: tuple[tuple[str, str], ...], spec: ProblemSpec) -> RenderedP
 BLOCK_STRATEGIES = {
     "funsearch": BlockFunSearch(), "chat": BlockChat(), "diff": BlockDiff(), "random": BlockRandom(),
 }  # fmt: skip
+
+
+def block_strategy_named(name: str) -> PromptStrategy:
+    """The `strategy_named` kind hook of OpenEvolve problems."""
+    return BLOCK_STRATEGIES[name]

@@ -17,11 +17,12 @@ STRATEGIES: dict[str, PromptStrategy] = {
 
 def strategy_named(name: str, kind: str | None = None) -> PromptStrategy:
     """The prompt strategy of that name (`mix` is resolved by the driver before a prompt gets here);
-    for an OpenEvolve problem (`kind` openevolve) its version that shows and reads a whole EVOLVE-BLOCK."""
-    if kind == "openevolve":
-        from evoforge.agents.strategies.block import BLOCK_STRATEGIES
+    a kind with its own versions of the strategies (an OpenEvolve block) names them in its hooks."""
+    from evoforge.kinds import kind_hook
 
-        return BLOCK_STRATEGIES[name]
+    own = kind_hook(kind or "", "strategy_named")
+    if own is not None:
+        return own(name)
     try:
         return STRATEGIES[name]
     except KeyError:
