@@ -11,16 +11,17 @@ completions of a run share a seed as long as n < SEED_STRIDE.
 
 The second cause is a prompt the model answers with code the run already
 has: the next request for the same prompt (the same parents) is drawn
-hotter, up to a bound, and cools back once its completions are new. Whoever
-wants to react differently (a strategy bandit switching strategy) listens to
-the `PromptFeedback` events.
+hotter, up to a bound, and cools back once its completions are new. A batch
+counts once it is decided: its code duplicates are known when it is stored,
+its behaviour duplicates only after the probe calls, so the run observes a
+batch when its last candidate is evaluated or found a duplicate, and a
+resume replays the stored batches in prompt order (the same order, as long
+as a prompt's batches are decided in the order they were asked).
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
-from dataclasses import dataclass
 
 SEED_STRIDE = 1024  # more than any samples-per-prompt: choice i of a request draws with seed + i
 SEED_MODULUS = 1 << 31  # every backend takes a non-negative 31-bit seed (llama.cpp: uint32, -1 = random)
@@ -44,21 +45,6 @@ def choice_seed(seed: int | None, choice: int) -> int | None:
     return None if seed is None else (seed + choice) % SEED_MODULUS
 
 
-@dataclass(frozen=True)
-class PromptFeedback:
-    """What one prompt's batch came back as: the event a strategy bandit may react to."""
-
-    parent_ids: tuple[int, ...]
-    island_id: int | None
-    parsed: int
-    duplicates: int
-    temperature: float  # the temperature the batch was drawn at
-    next_temperature: float  # what the next request for the same parents will use
-
-
-FeedbackListener = Callable[[PromptFeedback], None]
-
-
 class TemperatureRaise:
     """Per prompt (its parents), the temperature of its next request.
 
@@ -70,24 +56,18 @@ class TemperatureRaise:
                  step: float = TEMPERATURE_STEP) -> None:
         self.base, self.ceiling, self.step = base, max(base, ceiling), step
         self._raised: dict[tuple[int, ...], float] = {}
-        self.listeners: list[FeedbackListener] = []
 
     def temperature(self, parent_ids: tuple[int, ...]) -> float:
         return self._raised.get(_key(parent_ids), self.base)
 
-    def replay(self, batches: list[tuple[tuple[int, ...], float | None, int, int]]) -> None:
-        """Rebuild the raised temperatures from stored batches (parents, temperature, parsed,
-        duplicates), in order, without telling the listeners: a resume continues where it stopped."""
-        listeners, self.listeners = self.listeners, []
-        try:
-            for parent_ids, temperature, parsed, duplicates in batches:
-                self.observe(parent_ids, None, temperature, parsed, duplicates)
-        finally:
-            self.listeners = listeners
+    def replay(self, batches: list[tuple[tuple[int, ...], float | None, int]]) -> None:
+        """Rebuild the raised temperatures from stored batches (parents, temperature, duplicates), in
+        prompt order: a resume continues where it stopped."""
+        for parent_ids, temperature, duplicates in batches:
+            self.observe(parent_ids, temperature, duplicates)
 
-    def observe(self, parent_ids: tuple[int, ...], island_id: int | None, temperature: float | None,
-                parsed: int, duplicates: int) -> PromptFeedback:
-        """Move the prompt's temperature after a batch and tell the listeners."""
+    def observe(self, parent_ids: tuple[int, ...], temperature: float | None, duplicates: int) -> None:
+        """Move the prompt's temperature after a decided batch drawn at `temperature`."""
         used = self.base if temperature is None else temperature
         key = _key(parent_ids)
         if duplicates > 0:
@@ -98,10 +78,6 @@ class TemperatureRaise:
             self._raised[key] = following
         else:
             self._raised.pop(key, None)
-        feedback = PromptFeedback(tuple(parent_ids), island_id, parsed, duplicates, used, following)
-        for listener in self.listeners:
-            listener(feedback)
-        return feedback
 
 
 def _key(parent_ids: tuple[int, ...]) -> tuple[int, ...]:

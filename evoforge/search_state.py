@@ -19,7 +19,7 @@ from evoforge.agents.strategies import CHAT_STRATEGY, DEFAULT_STRATEGY, DIFF, RA
 from evoforge.code_text import code_hash
 from evoforge.database import ProgramsDatabase, ProgramsDatabaseConfig, ResetEvent
 from evoforge.records import BehaviourDuplicate, Candidate, Completion, Evaluation, Prompt, RunCounters
-from evoforge.sample_variety import FeedbackListener, TemperatureRaise, request_seed
+from evoforge.sample_variety import TemperatureRaise, request_seed
 from evoforge.spec import ProblemSpec
 from evoforge.storage import DB_FILENAME, RunStorage
 from evoforge.strategy_bandit import StrategyChooser
@@ -36,6 +36,16 @@ class PendingEvaluation:
     candidate_id: int
     code: str
     island_id: int | None
+
+
+@dataclass
+class UndecidedBatch:
+    """A stored batch whose candidates are not all evaluated yet: its duplicate count is not final."""
+
+    parent_ids: tuple[int, ...]
+    temperature: float | None
+    undecided: int
+    duplicates: int
 
 
 @dataclass(frozen=True)
@@ -65,6 +75,7 @@ class SearchState:
             self.database.remember(known)
         self.known_behaviours: set[str] = set(self.storage.known_behaviours())
         self.temperatures = TemperatureRaise(temperature) if temperature is not None else None
+        self._undecided: dict[int, UndecidedBatch] = {}  # by candidate id, a batch's own object for each
         self.counters = RunCounters()
         self._screen = ScreenTally(spec.direction.sign)
         self._replay()
@@ -161,15 +172,28 @@ class SearchState:
         ]
         ids = self.storage.record_batch(prompt, prompt_text, completions, candidates, duplicate)
         self._recount_batch(completions, candidates, duplicate)
-        if self.temperatures is not None:
-            parsed = sum(c.code is not None for c in candidates)
-            self.temperatures.observe(prompt.parent_ids, prompt.island_id, prompt.temperature,
-                                      parsed, sum(duplicate))
-        return [
+        pending = [
             PendingEvaluation(candidate_id, candidate.code, prompt.island_id)
             for candidate_id, candidate, dup in zip(ids, candidates, duplicate, strict=True)
             if candidate.code is not None and not dup
         ]
+        if self.temperatures is not None:
+            batch = UndecidedBatch(prompt.parent_ids, prompt.temperature, len(pending), sum(duplicate))
+            self._undecided.update((p.candidate_id, batch) for p in pending)
+            if not pending:
+                self.temperatures.observe(batch.parent_ids, batch.temperature, batch.duplicates)
+        return pending
+
+    def _decide(self, candidate_id: int, duplicate: bool) -> None:
+        """One candidate of a stored batch is evaluated or found a duplicate; the batch's last one
+        moves the prompt's temperature (sample_variety.py)."""
+        batch = self._undecided.pop(candidate_id, None)
+        if batch is None or self.temperatures is None:  # the seed, or a candidate a resume found pending
+            return
+        batch.undecided -= 1
+        batch.duplicates += int(duplicate)
+        if batch.undecided == 0:
+            self.temperatures.observe(batch.parent_ids, batch.temperature, batch.duplicates)
 
     def _recount_batch(
         self, completions: list[Completion], candidates: list[Candidate], duplicate: list[bool]
@@ -204,19 +228,15 @@ class SearchState:
         self.counters.screen = self._screen.add(evaluation.details, score) or self.counters.screen
         self.counters.evaluated += 1
         self.counters.valid += int(score is not None)
+        self._decide(pending.candidate_id, duplicate=False)
         self._count_best()
         return self.counters
-
-    def add_feedback_listener(self, listener: FeedbackListener) -> None:
-        """Be told how each prompt's batch came back (duplicates, temperatures): e.g. a strategy
-        bandit that switches strategy for prompts answered with known code."""
-        if self.temperatures is not None:
-            self.temperatures.listeners.append(listener)
 
     def record_behaviour_duplicate(self, pending: PendingEvaluation, duplicate: BehaviourDuplicate) -> None:
         """A candidate that behaves like a known program: stored as a duplicate, never evaluated."""
         self.storage.record_behaviour_duplicate(pending.candidate_id, duplicate.behaviour_hash)
         self.counters.duplicates += 1
+        self._decide(pending.candidate_id, duplicate=True)
 
     def best(self) -> BestProgram | None:
         best = self.database.best()

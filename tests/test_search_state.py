@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from evoforge.code_text import code_hash
-from evoforge.records import Candidate, Completion, Evaluation, TrialResult
+from evoforge.records import BehaviourDuplicate, Candidate, Completion, Evaluation, TrialResult
 from evoforge.search_state import SearchState
 from evoforge.spec import load_problem
 from tests.run_fixtures import make_small_bin_packing
@@ -112,3 +112,21 @@ def test_a_batch_past_the_budget_is_cut_so_stored_samples_never_exceed_it(tmp_pa
     assert len(fresh) == 3 and state.counters.samples == 3
     assert state.record_batch(state.next_prompt(), "p", completions[:1], [_candidate(9)], budget=3) == []
     assert state.storage.count("samples") == 3
+
+
+def test_a_behaviour_duplicate_raises_its_prompts_temperature_once_decided(tmp_path: Path) -> None:
+    spec = load_problem(make_small_bin_packing(tmp_path / "problem"))
+    state = SearchState(tmp_path / "run", spec, {"num_islands": 1}, seed=3, temperature=1.0)
+    seed = state.seed_if_new()
+    state.record_evaluation(seed, Evaluation((TrialResult("uniform", -0.2),)))
+    prompt = state.next_prompt()
+    assert prompt.temperature == 1.0
+    pending = state.record_batch(prompt, "p", [Completion("a", "m"), Completion("b", "m")],
+                                 [_candidate(1), _candidate(2)])
+    state.record_behaviour_duplicate(pending[0], BehaviourDuplicate("same outputs", 0.01))
+    assert state.temperatures.temperature(prompt.parent_ids) == 1.0  # one candidate still undecided
+    state.record_evaluation(pending[1], Evaluation((TrialResult("uniform", -0.1),)))
+    raised = state.temperatures.temperature(prompt.parent_ids)
+    state.close()
+    reopened = SearchState(tmp_path / "run", spec, {"num_islands": 1}, seed=3, temperature=1.0)
+    assert raised == reopened.temperatures.temperature(prompt.parent_ids) == 1.1
