@@ -208,7 +208,8 @@ class RunStorage:
     ) -> list[int]:
         """Store one prompt and everything sampled from it; return the candidate ids.
 
-        A duplicate is linked to the first candidate with the same normalized code.
+        A duplicate is linked to the first candidate with the same normalized code, whatever
+        became of it (a behaviour duplicate's copies link to it, not to nothing).
         """
         now = time.time()
         parents = json.dumps(list(prompt.parent_ids))
@@ -227,8 +228,8 @@ class RunStorage:
                     conn.execute(
                         "INSERT INTO candidates(sample_id, island_id, parent_ids, code, code_hash,"
                         " parse_error, duplicate_of, duplicate_reason, status, created) VALUES (?,?,?,?,?,?,"
-                        " CASE WHEN ? THEN (SELECT MIN(id) FROM candidates WHERE code_hash = ?"
-                        " AND status IN ('pending', 'evaluated')) END, ?, ?, ?)",
+                        " CASE WHEN ? THEN (SELECT MIN(id) FROM candidates WHERE code_hash = ?) END,"
+                        " ?, ?, ?)",
                         (sample_id, prompt.island_id, parents, candidate.code, candidate.code_hash,
                          candidate.parse_error, dup, candidate.code_hash, "code" if dup else None,
                          _status(candidate, dup), now),

@@ -67,3 +67,13 @@ def test_database_is_in_wal_mode(tmp_path: Path) -> None:
     RunStorage(tmp_path / "run.db").close()
     mode = sqlite3.connect(tmp_path / "run.db").execute("PRAGMA journal_mode").fetchone()[0]
     assert mode == "wal"
+
+
+def test_a_copy_of_a_behaviour_duplicate_links_to_it(tmp_path: Path) -> None:
+    storage = RunStorage(tmp_path / "run.db")
+    first, _, copy = _batch(storage)
+    storage.record_behaviour_duplicate(first, "fingerprint")
+    again = storage.record_batch(PROMPT, "prompt text", [Completion("raw", "m")],
+                                 [Candidate("def f(): return 1\n", "h1")], [True])
+    query = "SELECT duplicate_of FROM candidates WHERE id IN (?, ?)"
+    assert [r[0] for r in storage._conn.execute(query, (copy, again[0]))] == [first, first]
