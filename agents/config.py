@@ -17,7 +17,9 @@ from evoforge.agents.base import (
     COMPLETION,
     DEFAULT_MAX_TOKENS,
     DEFAULT_TEMPERATURE,
+    DEFAULT_TEMPERATURE_CEILING,
     DEFAULT_TOP_P,
+    LLAMA_CPP_TEMPERATURE_CEILING,
     LLMBackend,
     LLMUnavailable,
 )
@@ -43,6 +45,7 @@ class LLMConfig:
     api_key_env: str = "OPENAI_API_KEY"
     mode: str = "auto"
     temperature: float = DEFAULT_TEMPERATURE
+    max_temperature: float | None = None  # the duplicate-driven raise's ceiling; None: the server's default
     top_p: float = DEFAULT_TOP_P
     max_tokens: int = DEFAULT_MAX_TOKENS
     concurrency: int = 4
@@ -65,6 +68,15 @@ class LLMConfig:
                 f"--llm {self.backend!r} is neither a backend ({', '.join(BACKENDS)}) "
                 "nor an existing .gguf file or model folder."
             )
+
+def temperature_ceiling(backend: str, max_temperature: float | None) -> float:
+    """How hot a prompt answered with known code may be drawn (`--max-temperature`, else by server):
+    llama.cpp filters before it applies the temperature, so its models can be drawn much hotter
+    (agents/base.py)."""
+    if max_temperature is not None:
+        return max_temperature
+    served_by_llama_cpp = backend == "embedded" or backend.endswith(".gguf")
+    return LLAMA_CPP_TEMPERATURE_CEILING if served_by_llama_cpp else DEFAULT_TEMPERATURE_CEILING
 
 
 def make_backend(config: LLMConfig) -> LLMBackend:

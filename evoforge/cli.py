@@ -100,6 +100,8 @@ def run(
     evaluators: Annotated[int | None, typer.Option(help="Evaluator actors.")] = None,
     samples_per_prompt: Annotated[int | None, typer.Option(help="Completions per prompt.")] = None,
     temperature: Annotated[float | None, typer.Option(help="Sampling temperature.")] = None,
+    max_temperature: Annotated[float | None, typer.Option(
+        help="Ceiling of prompts answered with known code (default: 3.0 llama.cpp, else 1.2).")] = None,
     max_tokens: Annotated[int | None, typer.Option(help="Max new tokens per completion.")] = None,
     prompt_mode: Annotated[str | None, typer.Option("--mode", help="chat | completion | auto")] = None,
     strategy: Annotated[str | None, typer.Option(help="Prompts: funsearch|chat|diff|random|mix.")] = None,
@@ -147,6 +149,7 @@ def run(
         )  # fmt: skip
     llm_settings = {
         "backend": llm, "base_url": base_url, "model": model, "temperature": temperature,
+        "max_temperature": max_temperature,
         "max_tokens": max_tokens, "mode": prompt_mode, "threads": threads,
         "outage_seconds": llm_outage_minutes * 60 if llm_outage_minutes is not None else None,
         "engine_args": engine_args,

@@ -25,8 +25,7 @@ import hashlib
 
 SEED_STRIDE = 1024  # more than any samples-per-prompt: choice i of a request draws with seed + i
 SEED_MODULUS = 1 << 31  # every backend takes a non-negative 31-bit seed (llama.cpp: uint32, -1 = random)
-TEMPERATURE_CEILING = 1.2
-TEMPERATURE_STEP = 0.1
+RAISE_STEPS = 4  # batches with duplicates in a row that take a prompt from the base to the ceiling
 
 
 def request_seed(run_seed: int, prompt_number: int) -> int:
@@ -48,13 +47,14 @@ def choice_seed(seed: int | None, choice: int) -> int | None:
 class TemperatureRaise:
     """Per prompt (its parents), the temperature of its next request.
 
-    A batch holding a duplicate raises the next one by `step` (up to
-    `ceiling`); a batch with none lowers it by `step` (down to the base).
+    A batch holding a duplicate raises the next one by a step (up to the
+    ceiling, which the server's sampler decides: agents/config.py); a batch
+    with none lowers it by a step (down to the base).
     """
 
-    def __init__(self, base: float, ceiling: float = TEMPERATURE_CEILING,
-                 step: float = TEMPERATURE_STEP) -> None:
-        self.base, self.ceiling, self.step = base, max(base, ceiling), step
+    def __init__(self, base: float, ceiling: float) -> None:
+        self.base, self.ceiling = base, max(base, ceiling)
+        self.step = (self.ceiling - base) / RAISE_STEPS
         self._raised: dict[tuple[int, ...], float] = {}
 
     def temperature(self, parent_ids: tuple[int, ...]) -> float:

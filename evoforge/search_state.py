@@ -63,9 +63,11 @@ class SearchState:
     def __init__(
         self, run_dir: Path, spec: ProblemSpec, db_config: dict[str, Any], seed: int,
         strategy: str = DEFAULT_STRATEGY, temperature: float | None = None,
+        temperature_ceiling: float | None = None,
     ) -> None:
         """`seed` also derives each request's sampling seed; `temperature`, the sampler's, is the base
-        that prompts answered with known code are raised from (None: prompts carry no temperature)."""
+        that prompts answered with known code are raised from, up to `temperature_ceiling` (None:
+        prompts carry no temperature; no ceiling: never raised)."""
         self.spec = spec
         self.run_seed = seed
         self.storage = RunStorage(Path(run_dir) / DB_FILENAME)
@@ -74,7 +76,8 @@ class SearchState:
         for known in self.storage.known_hashes():
             self.database.remember(known)
         self.known_behaviours: set[str] = set(self.storage.known_behaviours())
-        self.temperatures = TemperatureRaise(temperature) if temperature is not None else None
+        self.temperatures = (TemperatureRaise(temperature, temperature_ceiling or temperature)
+                             if temperature is not None else None)
         self._undecided: dict[int, UndecidedBatch] = {}  # by candidate id, a batch's own object for each
         self.counters = RunCounters()
         self._screen = ScreenTally(spec.direction.sign)

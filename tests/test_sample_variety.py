@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from evoforge.agents.base import GenerationRequest
+from evoforge.agents.config import temperature_ceiling
 from evoforge.agents.openai_backend import OpenAIBackend
 from evoforge.agents.sampler import Sampler
 from evoforge.sample_variety import SEED_STRIDE, TemperatureRaise, request_seed
@@ -59,21 +60,27 @@ def test_a_server_that_ignores_n_gets_one_request_per_choice_with_consecutive_se
 
 
 def test_duplicates_raise_a_prompts_temperature_to_the_ceiling_and_new_code_cools_it() -> None:
-    raise_ = TemperatureRaise(base=1.0)
+    raise_ = TemperatureRaise(base=1.0, ceiling=1.4)
     parents = (4, 2)
     steps = []
-    for duplicates in (2, 1, 3, 0, 0, 0):
+    for duplicates in (2, 1, 3, 1, 1, 0, 0, 0, 0, 0):
         raise_.observe(parents, raise_.temperature(parents), duplicates)
         steps.append(raise_.temperature((2, 4)))  # the same parents in another order: the same prompt
-    assert steps == [1.1, 1.2, 1.2, 1.1, 1.0, 1.0]
+    assert steps == [1.1, 1.2, 1.3, 1.4, 1.4, 1.3, 1.2, 1.1, 1.0, 1.0]
     assert raise_.temperature((9,)) == 1.0
 
 
 def test_replayed_batches_give_the_same_temperatures() -> None:
     batches = [((1,), 1.0, 4), ((1,), 1.1, 1), ((3,), 1.0, 0)]
-    replayed = TemperatureRaise(base=1.0)
+    replayed = TemperatureRaise(base=1.0, ceiling=1.4)
     replayed.replay(batches)
     assert (replayed.temperature((1,)), replayed.temperature((3,))) == (1.2, 1.0)
+
+
+def test_a_model_llama_cpp_serves_may_be_drawn_hotter_than_others_unless_the_user_says() -> None:
+    assert temperature_ceiling("embedded", None) == temperature_ceiling("/m/model.gguf", None) == 3.0
+    assert temperature_ceiling("openai", None) == temperature_ceiling("vllm", None) == 1.2
+    assert temperature_ceiling("embedded", 1.5) == 1.5
 
 
 @pytest.mark.slow

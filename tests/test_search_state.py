@@ -116,7 +116,8 @@ def test_a_batch_past_the_budget_is_cut_so_stored_samples_never_exceed_it(tmp_pa
 
 def test_a_behaviour_duplicate_raises_its_prompts_temperature_once_decided(tmp_path: Path) -> None:
     spec = load_problem(make_small_bin_packing(tmp_path / "problem"))
-    state = SearchState(tmp_path / "run", spec, {"num_islands": 1}, seed=3, temperature=1.0)
+    state = SearchState(tmp_path / "run", spec, {"num_islands": 1}, seed=3, temperature=1.0,
+                        temperature_ceiling=1.4)
     seed = state.seed_if_new()
     state.record_evaluation(seed, Evaluation((TrialResult("uniform", -0.2),)))
     prompt = state.next_prompt()
@@ -128,5 +129,6 @@ def test_a_behaviour_duplicate_raises_its_prompts_temperature_once_decided(tmp_p
     state.record_evaluation(pending[1], Evaluation((TrialResult("uniform", -0.1),)))
     raised = state.temperatures.temperature(prompt.parent_ids)
     state.close()
-    reopened = SearchState(tmp_path / "run", spec, {"num_islands": 1}, seed=3, temperature=1.0)
+    reopened = SearchState(tmp_path / "run", spec, {"num_islands": 1}, seed=3, temperature=1.0,
+                        temperature_ceiling=1.4)
     assert raised == reopened.temperatures.temperature(prompt.parent_ids) == 1.1

@@ -18,7 +18,7 @@ from typing import Any
 import ray
 
 from evoforge.agents.base import LLMUnavailable
-from evoforge.agents.config import LLMConfig, start_shared_server
+from evoforge.agents.config import LLMConfig, start_shared_server, temperature_ceiling
 from evoforge.agents.strategies import DEFAULT_STRATEGY
 from evoforge.records import Evaluation, RunCounters
 from evoforge.run_config import RunConfig
@@ -88,7 +88,9 @@ def _execute(config: RunConfig, spec: ProblemSpec, progress: ProgressHook | None
     start_ray(config.address)
     with sigterm_as_interrupt():  # again: Ray's init installed its own handler
         state = SearchState(config.run_dir, spec, config.database, config.seed, config.strategy,
-                            temperature=config.llm.get("temperature"))
+                            temperature=config.llm.get("temperature"),
+                            temperature_ceiling=temperature_ceiling(config.llm.get("backend", "embedded"),
+                                                                    config.llm.get("max_temperature")))
         try:
             ensure_seeded(state, spec, config.sandbox_mode)
             stopped = _search(config, spec, state, progress)
