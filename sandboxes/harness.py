@@ -142,8 +142,37 @@ class _Refused(Exception):
     """The candidate cannot be run at all (load error, missing function)."""
 
 
+TRIAL_RANDOM_SEED = 0
+
+
+def _seed_global_randomness(compiled: CodeType) -> None:
+    """Every trial starts from the same global random state (Python's and NumPy's), so a candidate
+    or spec that draws from it scores the same each time it is scored: a report's held-out score
+    is then the one the run saw, and `compare` re-scores it alike. numpy.random is not a warm
+    import (it imports threading, whose after-fork hook every trial would pay), so a candidate
+    that names `random` loads it here, as it would on its first draw."""
+    import random
+
+    random.seed(TRIAL_RANDOM_SEED)
+    if "numpy.random" not in sys.modules and "numpy" in sys.modules and "random" in _names(compiled):
+        importlib.import_module("numpy.random")
+    numpy_random = sys.modules.get("numpy.random")
+    if numpy_random is not None:
+        numpy_random.seed(TRIAL_RANDOM_SEED)
+
+
+def _names(code: CodeType) -> set[str]:
+    """Every global and attribute name the code and the functions it defines use."""
+    names = set(code.co_names)
+    for constant in code.co_consts:
+        if isinstance(constant, CodeType):
+            names |= _names(constant)
+    return names
+
+
 def _score(prepared: PreparedSpec, compiled: CodeType, value: Any) -> Any:
     program, guard = prepared.program, prepared.guard
+    _seed_global_randomness(compiled)
     candidate_globals = prepared.candidate_globals()
     try:
         exec(compiled, candidate_globals)

@@ -101,3 +101,11 @@ def test_nul_byte_in_a_candidate_is_reported_at_its_line(tmp_path: Path, line: i
     message = user_error(candidate)
     assert message == (f"error: {candidate}:{line}: a NUL byte in the text; the candidate must be "
                        "Python source, not binary data.")
+
+
+def test_a_candidate_that_draws_random_numbers_scores_the_same_each_time(tmp_path: Path) -> None:
+    candidate = tmp_path / "dice.py"
+    candidate.write_text("import random\n\nimport numpy as np\n\n\n"
+                         "def priority(item, bins):\n    return np.random.rand(len(bins)) + random.random()\n")
+    first = scores(candidate)
+    assert scores(candidate) == first  # held-out reports and `compare` re-score it alike
