@@ -162,11 +162,14 @@ def _seed_global_randomness(compiled: CodeType) -> None:
 
 
 def _names(code: CodeType) -> set[str]:
-    """Every global and attribute name the code and the functions it defines use."""
-    names = set(code.co_names)
-    for constant in code.co_consts:
-        if isinstance(constant, CodeType):
-            names |= _names(constant)
+    """Every global and attribute name the code and the functions it defines use (a loop, not
+    recursion: a candidate may nest a thousand lambdas)."""
+    names: set[str] = set()
+    waiting = [code]
+    while waiting:
+        current = waiting.pop()
+        names.update(current.co_names)
+        waiting.extend(c for c in current.co_consts if isinstance(c, CodeType))
     return names
 
 

@@ -105,7 +105,7 @@ def test_nul_byte_in_a_candidate_is_reported_at_its_line(tmp_path: Path, line: i
 
 def test_a_candidate_that_draws_random_numbers_scores_the_same_each_time(tmp_path: Path) -> None:
     candidate = tmp_path / "dice.py"
-    candidate.write_text("import random\n\nimport numpy as np\n\n\n"
-                         "def priority(item, bins):\n    return np.random.rand(len(bins)) + random.random()\n")
+    candidate.write_text("import random\n\nimport numpy as np\n\n\ndef priority(item, bins):\n"
+                         "    return np.random.rand(len(bins)) + random.random()\n")
     first = scores(candidate)
     assert scores(candidate) == first  # held-out reports and `compare` re-score it alike
