@@ -27,9 +27,10 @@ DEFAULT_TEMPERATURE = 1.0
 DEFAULT_TOP_P = 0.95
 # How hot a prompt answered with known code may be drawn (evoforge/sample_variety.py). llama.cpp's
 # server keeps only tokens within min_p = 0.05 of the likeliest (and the top 40) before it applies
-# the temperature, so even 3.0 only reorders plausible tokens: on cap_set's seed prompt, 40 draws
-# at 3.0 gave 2 duplicates and 28 valid programs, at 1.0 13 and 24. Servers that apply the
-# temperature first (vLLM, most OpenAI-style ones) spread it over the whole vocabulary.
+# the temperature, so even 3.0 only reorders plausible tokens and parse rates hold (README, "Hotter
+# retries": one random-arm run of 40 on cap_set each, 13 duplicates at 1.0, 2 at 3.0; a prompt the
+# model answers with one line barely moves). Servers that apply the temperature first (vLLM, most
+# OpenAI-style ones) spread it over the whole vocabulary.
 DEFAULT_TEMPERATURE_CEILING = 1.2
 LLAMA_CPP_TEMPERATURE_CEILING = 3.0
 
