@@ -36,8 +36,10 @@ def problem(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return make_small_bin_packing(tmp_path_factory.mktemp("problem"))
 
 
-def _config(problem: Path, run_dir: Path, url: str, **options: Any) -> RunConfig:
-    llm = {"backend": "openai", "base_url": url, "model": "scripted", "mode": "completion"}
+def _config(problem: Path, run_dir: Path, url: str, max_temperature: float | None = None,
+            **options: Any) -> RunConfig:
+    llm = {"backend": "openai", "base_url": url, "model": "scripted", "mode": "completion",
+           "max_temperature": max_temperature}
     return RunConfig.from_options(str(problem), run_dir, llm, **options)
 
 
@@ -87,12 +89,13 @@ def test_a_prompt_answered_with_known_code_is_asked_again_hotter(ray_session, pr
 
     run_dir = tmp_path / "run"
     with ScriptedServer(known_code) as server:
-        run_search(_config(problem, run_dir, server.base_url, samples=16, samples_per_prompt=4, samplers=1))
+        run_search(_config(problem, run_dir, server.base_url, samples=24, samples_per_prompt=4, samplers=1,
+                           max_temperature=1.4))
     asked = [body["temperature"] for path, body in server.requests if path.endswith("/completions")]
-    assert asked == [1.0, 1.1, 1.2, 1.2]  # the default 1.0, raised by 0.1 per duplicate batch, capped
+    assert asked == [1.0, 1.1, 1.2, 1.3, 1.4, 1.4]  # the default 1.0, a quarter of the way per batch, capped
     stored = [row[0] for row in _rows(run_dir, "SELECT temperature FROM samples ORDER BY id")]
     assert stored == [t for t in asked for _ in range(4)]
-    assert _rows(run_dir, "SELECT COUNT(*) FROM candidates WHERE duplicate_reason = 'code'") == [(16,)]
+    assert _rows(run_dir, "SELECT COUNT(*) FROM candidates WHERE duplicate_reason = 'code'") == [(24,)]
 
 
 def test_behavioural_copies_are_recorded_as_duplicates_not_evaluated(ray_session, problem, tmp_path) -> None:
