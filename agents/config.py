@@ -68,6 +68,10 @@ class LLMConfig:
                 f"--llm {self.backend!r} is neither a backend ({', '.join(BACKENDS)}) "
                 "nor an existing .gguf file or model folder."
             )
+        if self.max_temperature is not None and self.max_temperature <= 0:
+            raise ValueError(f"--max-temperature {self.max_temperature}: give a temperature above 0.")
+
+
 
 def temperature_ceiling(backend: str, max_temperature: float | None) -> float:
     """How hot a prompt answered with known code may be drawn (`--max-temperature`, else by server):
@@ -75,8 +79,12 @@ def temperature_ceiling(backend: str, max_temperature: float | None) -> float:
     (agents/base.py)."""
     if max_temperature is not None:
         return max_temperature
-    served_by_llama_cpp = backend == "embedded" or backend.endswith(".gguf")
-    return LLAMA_CPP_TEMPERATURE_CEILING if served_by_llama_cpp else DEFAULT_TEMPERATURE_CEILING
+    return LLAMA_CPP_TEMPERATURE_CEILING if served_by_llama_cpp(backend) else DEFAULT_TEMPERATURE_CEILING
+
+
+def served_by_llama_cpp(backend: str) -> bool:
+    """The embedded model, or a model file (a folder is loaded by transformers)."""
+    return backend == "embedded" or (backend not in BACKENDS and Path(backend).expanduser().is_file())
 
 
 def make_backend(config: LLMConfig) -> LLMBackend:
@@ -112,12 +120,13 @@ def make_backend(config: LLMConfig) -> LLMBackend:
 
 def local_gguf_path(config: LLMConfig) -> Path | None:
     """The GGUF file a local llama-server would serve for this config, if any."""
+    if not served_by_llama_cpp(config.backend):
+        return None
     if config.backend == "embedded":
         from evoforge.agents.embedded import assemble_embedded_model
 
         return assemble_embedded_model()
-    path = Path(config.backend).expanduser()
-    return path if config.backend not in BACKENDS and path.is_file() else None
+    return Path(config.backend).expanduser()
 
 
 class SharedServer(Protocol):

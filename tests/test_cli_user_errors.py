@@ -225,3 +225,10 @@ def test_a_budget_that_allows_nothing_is_refused_before_anything_starts(tmp_path
     result = CliRunner().invoke(app, ["run", "bin_packing", "--run-dir", str(tmp_path / "run"), *budget])
     assert result.exit_code == 2 and budget[0] in result.output
     assert not (tmp_path / "run").exists()
+
+
+def test_a_max_temperature_that_is_not_positive_is_refused_before_anything_starts(tmp_path) -> None:
+    run_dir = tmp_path / "run"
+    code, _, stderr = evoforge("run", "bin_packing", "--run-dir", str(run_dir), "--max-temperature", "0")
+    assert_one_sentence(code, stderr, "--max-temperature 0.0: give a temperature above 0.")
+    assert not run_dir.exists()

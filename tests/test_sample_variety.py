@@ -77,8 +77,11 @@ def test_replayed_batches_give_the_same_temperatures() -> None:
     assert (replayed.temperature((1,)), replayed.temperature((3,))) == (1.2, 1.0)
 
 
-def test_a_model_llama_cpp_serves_may_be_drawn_hotter_than_others_unless_the_user_says() -> None:
-    assert temperature_ceiling("embedded", None) == temperature_ceiling("/m/model.gguf", None) == 3.0
+def test_a_model_llama_cpp_serves_may_be_drawn_hotter_than_others_unless_the_user_says(tmp_path) -> None:
+    (tmp_path / "model.gguf").write_bytes(b"GGUF")
+    gguf, folder = str(tmp_path / "model.gguf"), str(tmp_path)
+    assert temperature_ceiling("embedded", None) == temperature_ceiling(gguf, None) == 3.0
+    assert temperature_ceiling(folder, None) == 1.2  # a folder of weights: transformers, in-process
     assert temperature_ceiling("openai", None) == temperature_ceiling("vllm", None) == 1.2
     assert temperature_ceiling("embedded", 1.5) == 1.5
 
