@@ -147,10 +147,10 @@ TRIAL_RANDOM_SEED = 0
 
 def _seed_global_randomness(compiled: CodeType) -> None:
     """Every trial starts from the same global random state (Python's and NumPy's), so a candidate
-    or spec that draws from it scores the same each time it is scored: a report's held-out score
-    is then the one the run saw, and `compare` re-scores it alike. numpy.random is not a warm
-    import (it imports threading, whose after-fork hook every trial would pay), so a candidate
-    that names `random` loads it here, as it would on its first draw."""
+    that draws from it scores the same each time it is scored: a report's held-out score is then
+    the one the run saw, and `compare` re-scores it alike. numpy.random is not a warm import (it
+    imports threading, whose after-fork hook every trial would pay), so a candidate that names
+    `random` loads it here, as it would on its first draw; a spec that loaded it is seeded too."""
     import random
 
     random.seed(TRIAL_RANDOM_SEED)
