@@ -66,19 +66,19 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=8)
     parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--strategies", default=",".join(PROMPT_STRATEGIES))
-    parser.add_argument("--temperatures", default="", help="e.g. 1.0,3.0 (default: the sampler's)")
+    parser.add_argument("--temperatures", type=temperatures, default=[None],
+                        help="e.g. 1.0,3.0 (default: the sampler's)")
     parser.add_argument("--threads", type=int, default=LLMConfig.threads)
     parser.add_argument("--answers", type=Path, help="Write every answer and its parse error here (JSONL).")
     args = parser.parse_args()
     spec = load_problem(args.problem)
     # A long request timeout: on a loaded 2-core machine one chat request of n answers takes minutes.
     server, client = start_shared_server(LLMConfig(slots=args.n, timeout=1800.0, threads=args.threads))
-    temperatures = [float(t) for t in args.temperatures.split(",") if t] or [None]
     print(f"{'strategy':10} {'temp':>5} {'parsed':>7} {'distinct':>8} {'dupl.':>6} {'tokens':>7} "
           f"{'seconds':>8}  top parse errors")
     try:
         with Sampler.from_config(client, spec, args.n) as sampler:
-            for strategy, temperature in itertools.product(args.strategies.split(","), temperatures):
+            for strategy, temperature in itertools.product(args.strategies.split(","), args.temperatures):
                 row = measure(sampler, island_prompt(spec), strategy, args.rounds, args.n, temperature)
                 print_row(row)
                 if args.answers:
@@ -87,6 +87,11 @@ def main() -> None:
     finally:
         if server is not None:
             server.stop()
+
+
+def temperatures(text: str) -> list[float | None]:
+    """`--temperatures 1.0,3.0`; argparse turns a ValueError here into one usage line."""
+    return [float(t) for t in text.split(",") if t] or [None]
 
 
 def print_row(row: dict) -> None:
