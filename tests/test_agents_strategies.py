@@ -68,6 +68,11 @@ def test_diff_applies_an_edit_to_the_best_parent(tmp_path: Path) -> None:
     assert batch.candidates[0].code == edited
 
 
+def test_diff_forgives_an_edit_opened_with_the_closing_arrows(tmp_path: Path) -> None:
+    batch = sample(tmp_path, "diff", EDIT.replace("<<<<<<< SEARCH", ">>>>>>> SEARCH"), EDIT)
+    assert batch.candidates[0].code == batch.candidates[1].code is not None
+
+
 @pytest.mark.parametrize(("answer", "reason"), [
     ("def priority(item, bins):\n    return bins\n", "diff: no <<<<<<< SEARCH ... >>>>>>> REPLACE block"),
     (EDIT.replace("-(bins - item)\n=", "(bins + item)\n="), "diff: edit block 1: its SEARCH"),

@@ -20,11 +20,13 @@ from evoforge.records import Candidate, Direction, Prompt
 from evoforge.spec import ProblemSpec
 
 SEARCH, DIVIDER, REPLACE = "<<<<<<< SEARCH", "=======", ">>>>>>> REPLACE"
-# Marker lines as written; small models miscount the 7 characters, which costs nothing to forgive.
+# Marker lines as written; small models miscount the 7 characters and open with the closing arrows
+# (`>>>>>>> SEARCH`: 10 of the 102 diff answers of the bench runs on this machine), which costs
+# nothing to forgive.
 BLOCK = re.compile(
-    r"^<{5,9} SEARCH[ \t]*\n(.*?)^={5,9}[ \t]*\n(.*?)^>{5,9} REPLACE[ \t]*$", re.DOTALL | re.MULTILINE
+    r"^[<>]{5,9} SEARCH[ \t]*\n(.*?)^={5,9}[ \t]*\n(.*?)^>{5,9} REPLACE[ \t]*$", re.DOTALL | re.MULTILINE
 )
-OPENING = re.compile(r"^<{5,9} SEARCH", re.MULTILINE)
+OPENING = re.compile(r"^[<>]{5,9} SEARCH", re.MULTILINE)
 EXAMPLE = (
     "For example, to change\n```python\ndef area(w, h):\n    return w + h\n```\n"
     f"into a product, the reply is\n{SEARCH}\n    return w + h\n{DIVIDER}\n    return w * h\n{REPLACE}"
