@@ -11,27 +11,21 @@ completions of a run share a seed as long as n < SEED_STRIDE.
 
 The second cause is a prompt the model answers with code the run already
 has: the next request for the same prompt (the same parents) is drawn
-hotter, up to a bound, and cools back once its completions are new. On the
-embedded model heat alone barely helps a completion prompt (cap_set's seed:
-98 % duplicates at T 1.0, 92 % at 3.0), so a completion prompt still
-answered with known code at the ceiling switches to the diff strategy, whose
-prompt shows the score and asks for an edit (7 % duplicates in the same
-setting); the switch is kept for the run. A batch counts once it is decided:
-its code duplicates are known when it is stored, its behaviour duplicates
-only after the probe calls, so the run observes a batch when its last
-candidate is evaluated or found a duplicate, and a resume replays the stored
-batches in prompt order (the same order, as long as a prompt's batches are
-decided in the order they were asked).
+hotter, up to a bound, and cools back once its completions are new. A batch
+counts once it is decided: its code duplicates are known when it is stored,
+its behaviour duplicates only after the probe calls, so the run observes a
+batch when its last candidate is evaluated or found a duplicate, and a
+resume replays the stored batches in prompt order (the same order, as long
+as a prompt's batches are decided in the order they were asked).
 """
 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
 
 SEED_STRIDE = 1024  # more than any samples-per-prompt: choice i of a request draws with seed + i
 SEED_MODULUS = 1 << 31  # every backend takes a non-negative 31-bit seed (llama.cpp: uint32, -1 = random)
-RAISE_STEPS = 2  # batches with duplicates in a row that take a prompt from the base to the ceiling
+RAISE_STEPS = 4  # batches with duplicates in a row that take a prompt from the base to the ceiling
 
 
 def request_seed(run_seed: int, prompt_number: int) -> int:
@@ -50,67 +44,40 @@ def choice_seed(seed: int | None, choice: int) -> int | None:
     return None if seed is None else (seed + choice) % SEED_MODULUS
 
 
-class PromptEscalation:
-    """Per prompt (its parents): the temperature of its next request, and whether it switched strategy.
+class TemperatureRaise:
+    """Per prompt (its parents), the temperature of its next request.
 
     A batch holding a duplicate raises the next one by a step (up to the
     ceiling, which the server's sampler decides: agents/config.py); a batch
-    with none lowers it by a step (down to the base). A batch of a switchable
-    strategy (a completion prompt) with duplicates at the ceiling switches
-    the prompt instead, back at the base temperature; batches of the old
-    strategy still in flight then no longer count for it.
+    with none lowers it by a step (down to the base).
     """
 
     def __init__(self, base: float, ceiling: float) -> None:
         self.base, self.ceiling = base, max(base, ceiling)
         self.step = (self.ceiling - base) / RAISE_STEPS
         self._raised: dict[tuple[int, ...], float] = {}
-        self._switched: set[tuple[int, ...]] = set()
 
     def temperature(self, parent_ids: tuple[int, ...]) -> float:
         return self._raised.get(_key(parent_ids), self.base)
 
-    def switched(self, parent_ids: tuple[int, ...]) -> bool:
-        return _key(parent_ids) in self._switched
+    def replay(self, batches: list[tuple[tuple[int, ...], float | None, int]]) -> None:
+        """Rebuild the raised temperatures from stored batches (parents, temperature, duplicates), in
+        prompt order: a resume continues where it stopped."""
+        for parent_ids, temperature, duplicates in batches:
+            self.observe(parent_ids, temperature, duplicates)
 
-    def replay(self, batches: list[StoredBatch]) -> None:
-        """Rebuild the prompts' state from stored batches, in prompt order: a resume continues where
-        it stopped."""
-        for batch in batches:
-            self.observe(batch.parent_ids, batch.temperature, batch.duplicates, batch.switchable)
-
-    def observe(
-        self, parent_ids: tuple[int, ...], temperature: float | None, duplicates: int, switchable: bool
-    ) -> None:
-        """Move the prompt's state after a decided batch drawn at `temperature`; `switchable`: the batch
-        was drawn with a strategy that switches when repeating (not with the one switched to)."""
+    def observe(self, parent_ids: tuple[int, ...], temperature: float | None, duplicates: int) -> None:
+        """Move the prompt's temperature after a decided batch drawn at `temperature`."""
         used = self.base if temperature is None else temperature
         key = _key(parent_ids)
-        if switchable and key in self._switched:
-            return  # asked before the switch: the repeats it shows are already answered
-        current = self.temperature(key)
-        if duplicates > 0 and switchable and max(used, current) >= self.ceiling:
-            self._switched.add(key)
-            self._raised.pop(key, None)
-            return
         if duplicates > 0:
-            following = min(self.ceiling, round(max(used, current) + self.step, 6))
+            following = min(self.ceiling, round(max(used, self.temperature(key)) + self.step, 6))
         else:
-            following = max(self.base, round(current - self.step, 6))
+            following = max(self.base, round(self.temperature(key) - self.step, 6))
         if following > self.base:
             self._raised[key] = following
         else:
             self._raised.pop(key, None)
-
-
-@dataclass(frozen=True)
-class StoredBatch:
-    """One decided batch as the run file holds it."""
-
-    parent_ids: tuple[int, ...]
-    temperature: float | None
-    duplicates: int  # of either reason: the same normalized code or the same behaviour
-    switchable: bool  # drawn with a strategy that switches when repeating
 
 
 def _key(parent_ids: tuple[int, ...]) -> tuple[int, ...]:

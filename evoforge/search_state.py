@@ -15,12 +15,11 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from evoforge.agents.strategies import CHAT_STRATEGY, DEFAULT_STRATEGY, DIFF, RANDOM, SWITCH_WHEN_REPEATING
+from evoforge.agents.strategies import CHAT_STRATEGY, DEFAULT_STRATEGY, DIFF, RANDOM
 from evoforge.code_text import code_hash
 from evoforge.database import ProgramsDatabase, ProgramsDatabaseConfig, ResetEvent
-from evoforge.kinds import kind_hook
 from evoforge.records import BehaviourDuplicate, Candidate, Completion, Evaluation, Prompt, RunCounters
-from evoforge.sample_variety import PromptEscalation, request_seed
+from evoforge.sample_variety import TemperatureRaise, request_seed
 from evoforge.spec import ProblemSpec
 from evoforge.storage import DB_FILENAME, RunStorage
 from evoforge.strategy_bandit import StrategyChooser
@@ -45,7 +44,6 @@ class UndecidedBatch:
 
     parent_ids: tuple[int, ...]
     temperature: float | None
-    switchable: bool
     undecided: int
     duplicates: int
 
@@ -68,9 +66,8 @@ class SearchState:
         temperature_ceiling: float | None = None,
     ) -> None:
         """`seed` also derives each request's sampling seed; `temperature`, the sampler's, is the base
-        that prompts answered with known code are raised from, up to `temperature_ceiling`, where a
-        completion prompt switches strategy (None: prompts carry no temperature and never switch; no
-        ceiling: switched at the first repeat)."""
+        that prompts answered with known code are raised from, up to `temperature_ceiling` (None:
+        prompts carry no temperature; no ceiling: never raised)."""
         self.spec = spec
         self.run_seed = seed
         self.storage = RunStorage(Path(run_dir) / DB_FILENAME)
@@ -79,16 +76,14 @@ class SearchState:
         for known in self.storage.known_hashes():
             self.database.remember(known)
         self.known_behaviours: set[str] = set(self.storage.known_behaviours())
-        self.escalation = (PromptEscalation(temperature, temperature_ceiling or temperature)
-                           if temperature is not None else None)
-        # A kind that renders its own prompts (Lean) has no strategies to switch between.
-        self._switches = kind_hook(spec.kind, "build_prompt") is None
+        self.temperatures = (TemperatureRaise(temperature, temperature_ceiling or temperature)
+                             if temperature is not None else None)
         self._undecided: dict[int, UndecidedBatch] = {}  # by candidate id, a batch's own object for each
         self.counters = RunCounters()
         self._screen = ScreenTally(spec.direction.sign)
         self._replay()
-        if self.escalation is not None:
-            self.escalation.replay(self.storage.prompt_batches(tuple(SWITCH_WHEN_REPEATING)))
+        if self.temperatures is not None:
+            self.temperatures.replay(self.storage.prompt_batches())
 
     # -- rebuild ----------------------------------------------------------
     def _replay(self) -> None:
@@ -146,12 +141,10 @@ class SearchState:
         prompt = self.database.get_prompt()
         if strategy == RANDOM:
             prompt = self._seed_prompt(prompt)
-        if self.escalation and self._switches and self.escalation.switched(prompt.parent_ids):
-            strategy = SWITCH_WHEN_REPEATING.get(strategy, strategy)
         # The parents' feedback feeds repair prompts (lean_proof); their children's errors, chat and diff.
         notes = tuple(str(self.storage.details_of(i).get("feedback", "")) for i in prompt.parent_ids)
         errors = tuple(self.storage.recent_errors(prompt.parent_ids)) if strategy in SHOW_ERRORS else ()
-        temperature = self.escalation.temperature(prompt.parent_ids) if self.escalation else None
+        temperature = self.temperatures.temperature(prompt.parent_ids) if self.temperatures else None
         return replace(prompt, parent_feedback=notes, strategy=strategy, recent_errors=errors,
                        seed=request_seed(self.run_seed, number), temperature=temperature)
 
@@ -187,31 +180,23 @@ class SearchState:
             for candidate_id, candidate, dup in zip(ids, candidates, duplicate, strict=True)
             if candidate.code is not None and not dup
         ]
-        if self.escalation is not None:
-            batch = UndecidedBatch(prompt.parent_ids, prompt.temperature, self._switchable(prompt.strategy),
-                                   len(pending), sum(duplicate))
+        if self.temperatures is not None:
+            batch = UndecidedBatch(prompt.parent_ids, prompt.temperature, len(pending), sum(duplicate))
             self._undecided.update((p.candidate_id, batch) for p in pending)
             if not pending:
-                self._observe(batch)
+                self.temperatures.observe(batch.parent_ids, batch.temperature, batch.duplicates)
         return pending
 
     def _decide(self, candidate_id: int, duplicate: bool) -> None:
         """One candidate of a stored batch is evaluated or found a duplicate; the batch's last one
-        moves the prompt's temperature or switches its strategy (sample_variety.py)."""
+        moves the prompt's temperature (sample_variety.py)."""
         batch = self._undecided.pop(candidate_id, None)
-        if batch is None:  # the seed, or a candidate a resume found pending
+        if batch is None or self.temperatures is None:  # the seed, or a candidate a resume found pending
             return
         batch.undecided -= 1
         batch.duplicates += int(duplicate)
         if batch.undecided == 0:
-            self._observe(batch)
-
-    def _observe(self, batch: UndecidedBatch) -> None:
-        if self.escalation is not None:
-            self.escalation.observe(batch.parent_ids, batch.temperature, batch.duplicates, batch.switchable)
-
-    def _switchable(self, strategy: str) -> bool:
-        return self._switches and strategy in SWITCH_WHEN_REPEATING
+            self.temperatures.observe(batch.parent_ids, batch.temperature, batch.duplicates)
 
     def _recount_batch(
         self, completions: list[Completion], candidates: list[Candidate], duplicate: list[bool]

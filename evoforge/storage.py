@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from evoforge.records import Candidate, Completion, Evaluation, Prompt, StrategyTally
-from evoforge.sample_variety import StoredBatch, choice_seed
+from evoforge.sample_variety import choice_seed
 from evoforge.spec_errors import UserError
 
 DB_FILENAME = "evoforge.db"
@@ -310,9 +310,11 @@ class RunStorage:
         return [(r["id"], r["code"], r["island_id"]) for r in rows]
 
     def known_hashes(self) -> list[str]:
-        """The hash of every candidate with code: what dedup must remember, as the run did (a behaviour
-        duplicate's own code too, so that its copies stay code duplicates after a resume)."""
-        rows = self._conn.execute("SELECT DISTINCT code_hash FROM candidates WHERE code_hash IS NOT NULL")
+        """The hash of every candidate ever evaluated or queued: what dedup must remember."""
+        rows = self._conn.execute(
+            "SELECT DISTINCT code_hash FROM candidates"
+            " WHERE code_hash IS NOT NULL AND status IN ('pending','evaluated')"
+        )
         return [r[0] for r in rows]
 
     def known_behaviours(self) -> list[str]:
@@ -323,15 +325,14 @@ class RunStorage:
         )
         return [r[0] for r in rows]
 
-    def prompt_batches(self, switchable: tuple[str, ...]) -> list[StoredBatch]:
-        """Per stored prompt, in order: its parents, temperature and duplicates of either reason, and
-        whether its strategy is one of `switchable`."""
+    def prompt_batches(self) -> list[tuple[tuple[int, ...], float | None, int]]:
+        """Per stored prompt, in order: (parent ids, temperature, duplicates of either reason)."""
         rows = self._conn.execute(
-            "SELECT p.parent_ids, MAX(s.temperature), SUM(c.status = 'duplicate'), MAX(s.strategy)"
+            "SELECT p.parent_ids, MAX(s.temperature), SUM(c.status = 'duplicate')"
             " FROM prompts p JOIN samples s ON s.prompt_id = p.id JOIN candidates c ON c.sample_id = s.id"
             " GROUP BY p.id ORDER BY p.id"
         )
-        return [StoredBatch(tuple(json.loads(r[0])), r[1], r[2] or 0, r[3] in switchable) for r in rows]
+        return [(tuple(json.loads(r[0])), r[1], r[2] or 0) for r in rows]
 
     def duplicate_reasons(self) -> dict[str, int]:
         """Duplicates by why they are ones: 'code' (normalized code) or 'behaviour' (fingerprint)."""

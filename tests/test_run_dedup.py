@@ -83,29 +83,19 @@ def test_a_run_seed_given_by_the_user_fixes_the_request_seeds(ray_session, probl
     assert asked == [request_seed(7, 0)]
 
 
-def test_a_prompt_answered_with_known_code_is_asked_hotter_then_as_an_edit(ray_session, problem, tmp_path):
-    """Every answer is the seed again, as code or as behaviour: the completion prompt is asked hotter
-    twice, then as a diff at the base temperature, which heats up in turn; a resume keeps the switch."""
-    renamed_edit = f"<<<<<<< SEARCH\n{SEED_BODY}=======\n{RENAMED_BODY}>>>>>>> REPLACE\n"
-
+def test_a_prompt_answered_with_known_code_is_asked_again_hotter(ray_session, problem, tmp_path) -> None:
     def known_code(path: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
-        text = renamed_edit if "messages" in body else SEED_BODY  # messages: the diff strategy's request
-        return 200, completion_body(body, [text] * body.get("n", 1))
+        return 200, completion_body(body, [SEED_BODY] * body.get("n", 1))
 
     run_dir = tmp_path / "run"
     with ScriptedServer(known_code) as server:
-        run_search(_config(problem, run_dir, server.base_url, samples=16, samples_per_prompt=4, samplers=1,
+        run_search(_config(problem, run_dir, server.base_url, samples=24, samples_per_prompt=4, samplers=1,
                            max_temperature=1.4))
-        resume_search(run_dir, samples=28)
-    asked = [(body["temperature"], "messages" in body) for path, body in server.requests
-             if path.endswith("/completions")]
-    # The default 1.0, half the way to the ceiling per batch; at the ceiling, an edit from the base again.
-    assert asked == [(1.0, False), (1.2, False), (1.4, False),
-                     (1.0, True), (1.2, True), (1.4, True), (1.4, True)]
-    stored = _rows(run_dir, "SELECT temperature, strategy FROM samples ORDER BY id")
-    assert stored == [(t, "diff" if chat else "funsearch") for t, chat in asked for _ in range(4)]
-    assert _rows(run_dir, "SELECT duplicate_reason, COUNT(*) FROM candidates WHERE status = 'duplicate'"
-                          " GROUP BY 1 ORDER BY 1") == [("behaviour", 1), ("code", 27)]
+    asked = [body["temperature"] for path, body in server.requests if path.endswith("/completions")]
+    assert asked == [1.0, 1.1, 1.2, 1.3, 1.4, 1.4]  # the default 1.0, a quarter of the way per batch, capped
+    stored = [row[0] for row in _rows(run_dir, "SELECT temperature FROM samples ORDER BY id")]
+    assert stored == [t for t in asked for _ in range(4)]
+    assert _rows(run_dir, "SELECT COUNT(*) FROM candidates WHERE duplicate_reason = 'code'") == [(24,)]
 
 
 def test_behavioural_copies_are_recorded_as_duplicates_not_evaluated(ray_session, problem, tmp_path) -> None:

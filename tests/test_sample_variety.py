@@ -18,7 +18,7 @@ from evoforge.agents.base import GenerationRequest
 from evoforge.agents.config import temperature_ceiling
 from evoforge.agents.openai_backend import OpenAIBackend
 from evoforge.agents.sampler import Sampler
-from evoforge.sample_variety import SEED_STRIDE, PromptEscalation, StoredBatch, request_seed
+from evoforge.sample_variety import SEED_STRIDE, TemperatureRaise, request_seed
 from tests.llm_fixtures import ScriptedServer, bin_packing_spec, completion_body, llama_server, seed_prompt
 
 __all__ = ["llama_server"]  # the fixture, imported for the slow test
@@ -60,38 +60,21 @@ def test_a_server_that_ignores_n_gets_one_request_per_choice_with_consecutive_se
 
 
 def test_duplicates_raise_a_prompts_temperature_to_the_ceiling_and_new_code_cools_it() -> None:
-    escalation = PromptEscalation(base=1.0, ceiling=1.4)
+    raise_ = TemperatureRaise(base=1.0, ceiling=1.4)
     parents = (4, 2)
     steps = []
-    for duplicates in (2, 1, 3, 0, 0, 0, 0):
-        escalation.observe(parents, escalation.temperature(parents), duplicates, switchable=False)
-        steps.append(escalation.temperature((2, 4)))  # the same parents in another order: the same prompt
-    assert steps == [1.2, 1.4, 1.4, 1.2, 1.0, 1.0, 1.0]
-    assert escalation.temperature((9,)) == 1.0 and not escalation.switched(parents)
+    for duplicates in (2, 1, 3, 1, 1, 0, 0, 0, 0, 0):
+        raise_.observe(parents, raise_.temperature(parents), duplicates)
+        steps.append(raise_.temperature((2, 4)))  # the same parents in another order: the same prompt
+    assert steps == [1.1, 1.2, 1.3, 1.4, 1.4, 1.3, 1.2, 1.1, 1.0, 1.0]
+    assert raise_.temperature((9,)) == 1.0
 
 
-def test_a_completion_prompt_repeating_at_the_ceiling_switches_and_older_batches_stop_counting() -> None:
-    escalation = PromptEscalation(base=1.0, ceiling=3.0)
-    parents = (1,)
-    for _ in range(2):
-        escalation.observe(parents, 1.0, 3, switchable=True)
-    assert escalation.temperature(parents) == 3.0 and not escalation.switched(parents)
-    escalation.observe(parents, 1.0, 1, switchable=True)  # asked cool, decided once the prompt is hot
-    assert escalation.switched(parents) and escalation.temperature(parents) == 1.0
-    escalation.observe(parents, 3.0, 4, switchable=True)  # in flight before the switch: ignored
-    assert escalation.temperature(parents) == 1.0
-    escalation.observe(parents, 1.0, 1, switchable=False)  # the switched strategy repeating: hotter
-    assert escalation.switched(parents) and escalation.temperature(parents) == 2.0
-
-
-def test_replayed_batches_give_the_same_temperatures_and_switches() -> None:
-    batches = [StoredBatch((1,), 1.0, 4, True), StoredBatch((1,), 2.0, 1, True),
-               StoredBatch((3,), 1.0, 0, True), StoredBatch((1,), 3.0, 1, True),
-               StoredBatch((5,), 1.0, 2, False)]
-    replayed = PromptEscalation(base=1.0, ceiling=3.0)
+def test_replayed_batches_give_the_same_temperatures() -> None:
+    batches = [((1,), 1.0, 4), ((1,), 1.1, 1), ((3,), 1.0, 0)]
+    replayed = TemperatureRaise(base=1.0, ceiling=1.4)
     replayed.replay(batches)
-    assert [replayed.temperature(k) for k in ((1,), (3,), (5,))] == [1.0, 1.0, 2.0]
-    assert [replayed.switched(k) for k in ((1,), (3,), (5,))] == [True, False, False]
+    assert (replayed.temperature((1,)), replayed.temperature((3,))) == (1.2, 1.0)
 
 
 def test_a_model_llama_cpp_serves_may_be_drawn_hotter_than_others_unless_the_user_says(tmp_path) -> None:

@@ -125,10 +125,10 @@ def test_a_behaviour_duplicate_raises_its_prompts_temperature_once_decided(tmp_p
     pending = state.record_batch(prompt, "p", [Completion("a", "m"), Completion("b", "m")],
                                  [_candidate(1), _candidate(2)])
     state.record_behaviour_duplicate(pending[0], BehaviourDuplicate("same outputs", 0.01))
-    assert state.escalation.temperature(prompt.parent_ids) == 1.0  # one candidate still undecided
+    assert state.temperatures.temperature(prompt.parent_ids) == 1.0  # one candidate still undecided
     state.record_evaluation(pending[1], Evaluation((TrialResult("uniform", -0.1),)))
-    raised = state.escalation.temperature(prompt.parent_ids)
+    raised = state.temperatures.temperature(prompt.parent_ids)
     state.close()
     reopened = SearchState(tmp_path / "run", spec, {"num_islands": 1}, seed=3, temperature=1.0,
                         temperature_ceiling=1.4)
-    assert raised == reopened.escalation.temperature(prompt.parent_ids) == 1.2
+    assert raised == reopened.temperatures.temperature(prompt.parent_ids) == 1.1

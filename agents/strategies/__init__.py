@@ -19,9 +19,6 @@ PROMPT_STRATEGIES = (FUNSEARCH, CHAT_STRATEGY, DIFF, RANDOM)
 STRATEGY_NAMES = (*PROMPT_STRATEGIES, MIX)
 # The evolutionary strategies a `mix` run chooses among; `random` stays the separate baseline arm.
 MIX_ARMS = (FUNSEARCH, CHAT_STRATEGY, DIFF)
-# A completion prompt still answered with known code at the hottest temperature switches to an edit of
-# its best parent with the score shown (evoforge/sample_variety.py); `random` keeps showing only the seed.
-SWITCH_WHEN_REPEATING = {FUNSEARCH: DIFF, RANDOM: DIFF}
 
 
 def check_strategy(name: str) -> str:
