@@ -310,11 +310,9 @@ class RunStorage:
         return [(r["id"], r["code"], r["island_id"]) for r in rows]
 
     def known_hashes(self) -> list[str]:
-        """The hash of every candidate ever evaluated or queued: what dedup must remember."""
-        rows = self._conn.execute(
-            "SELECT DISTINCT code_hash FROM candidates"
-            " WHERE code_hash IS NOT NULL AND status IN ('pending','evaluated')"
-        )
+        """The hash of every candidate with code: what dedup must remember, as the run did (a behaviour
+        duplicate's own code too, so that its copies stay code duplicates after a resume)."""
+        rows = self._conn.execute("SELECT DISTINCT code_hash FROM candidates WHERE code_hash IS NOT NULL")
         return [r[0] for r in rows]
 
     def known_behaviours(self) -> list[str]:

@@ -132,3 +132,13 @@ def test_a_behaviour_duplicate_raises_its_prompts_temperature_once_decided(tmp_p
     reopened = SearchState(tmp_path / "run", spec, {"num_islands": 1}, seed=3, temperature=1.0,
                         temperature_ceiling=1.4)
     assert raised == reopened.temperatures.temperature(prompt.parent_ids) == 1.1
+
+
+def test_a_copy_of_a_behaviour_duplicate_stays_a_code_duplicate_after_a_resume(tmp_path: Path) -> None:
+    state = _seeded_state(tmp_path)
+    pending = state.record_batch(state.next_prompt(), "p", [Completion("a", "m")], [_candidate(1)])
+    state.record_behaviour_duplicate(pending[0], BehaviourDuplicate("same outputs", 0.01))
+    state.close()
+    reopened = SearchState(tmp_path / "run", state.spec, DB_CONFIG, seed=3)
+    assert reopened.record_batch(reopened.next_prompt(), "p", [Completion("b", "m")], [_candidate(1)]) == []
+    assert reopened.storage.duplicate_reasons() == {"behaviour": 1, "code": 1}
