@@ -78,12 +78,12 @@ def assert_stopped_cleanly(tmp_path: Path, run_dir: Path, seconds: float, stderr
 def test_ctrl_c_stops_a_run_with_a_local_server_in_seconds(tmp_path: Path) -> None:
     process, run_dir = start_run(tmp_path)
     seconds, stderr = stop_and_wait(process, lambda: os.killpg(process.pid, signal.SIGINT))
-    assert process.returncode == 130
+    assert process.returncode == 130, stderr[-3000:]
     assert_stopped_cleanly(tmp_path, run_dir, seconds, stderr)
 
 
 def test_sigterm_stops_a_run_like_ctrl_c(tmp_path: Path) -> None:
     process, run_dir = start_run(tmp_path)
     seconds, stderr = stop_and_wait(process, lambda: os.kill(process.pid, signal.SIGTERM))
-    assert process.returncode == 143
+    assert process.returncode == 143, stderr[-3000:]
     assert_stopped_cleanly(tmp_path, run_dir, seconds, stderr)
