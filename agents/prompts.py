@@ -3,7 +3,8 @@
 Completion form (as in the FunSearch paper): the spec's preface, then the k
 parent programs sorted from worst to best and renamed `f_v0 .. f_v{k-1}`,
 then the header `def f_v{k}(...):` with the docstring "Improved version of
-`f_v{k-1}`." for the model to continue. Chat form: the same programs in a
+`f_v{k-1}`." for the model to continue (a prompt that repeats adds its hint
+there: evoforge.sample_variety). Chat form: the same programs in a
 message that asks for one improved function named `f` in a ```python block.
 """
 
@@ -48,21 +49,19 @@ def build_prompt(spec: ProblemSpec, prompt: Prompt, mode: str) -> RenderedPrompt
     k = len(versions)
     name = f"{spec.evolve_name}_v{k}"
     if mode == COMPLETION:
-        header = function_header(
-            versions[-1] if versions else spec.seed_code,
-            name,
-            f"Improved version of `{spec.evolve_name}_v{k - 1}`.",
-        )
+        asked = f"Improved version of `{spec.evolve_name}_v{k - 1}`."
+        docstring = f"{asked} {prompt.hint}" if prompt.hint else asked
+        header = function_header(versions[-1] if versions else spec.seed_code, name, docstring)
         text = "\n\n\n".join([preface(spec), *versions, header]).lstrip("\n")
         return RenderedPrompt(COMPLETION, text, None, header, name)
     if mode != CHAT:
         raise ValueError(f"unknown prompt mode {mode!r}")
-    messages = (("system", SYSTEM_MESSAGE), ("user", chat_request(spec, versions)))
+    messages = (("system", SYSTEM_MESSAGE), ("user", chat_request(spec, versions, prompt.hint)))
     text = "\n\n".join(f"[{role}]\n{content}" for role, content in messages)
     return RenderedPrompt(CHAT, text, messages, None, name)
 
 
-def chat_request(spec: ProblemSpec, versions: list[str]) -> str:
+def chat_request(spec: ProblemSpec, versions: list[str], hint: str | None = None) -> str:
     name = spec.evolve_name
     parts = []
     if spec.description.strip():
@@ -77,6 +76,8 @@ def chat_request(spec: ProblemSpec, versions: list[str]) -> str:
         f"`{name}_v{len(versions) - 1}`. Keep the same arguments and name it `{name}`. "
         "Reply with the function only, in one ```python block."
     )
+    if hint:
+        parts.append(hint)
     return "\n\n".join(parts)
 
 

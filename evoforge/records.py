@@ -61,6 +61,7 @@ class Prompt:
     recent_errors: tuple[str, ...] = ()  # why recent children of these parents failed (chat shows them)
     seed: int | None = None  # the request's sampling seed (evoforge.sample_variety); None: the server picks
     temperature: float | None = None  # None: the sampler's configured temperature
+    hint: str | None = None  # a direction added to the ask of a prompt that repeats (evoforge.sample_variety)
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,18 @@ import hashlib
 SEED_STRIDE = 1024  # more than any samples-per-prompt: choice i of a request draws with seed + i
 SEED_MODULUS = 1 << 31  # every backend takes a non-negative 31-bit seed (llama.cpp: uint32, -1 = random)
 RAISE_STEPS = 4  # batches with duplicates in a row that take a prompt from the base to the ceiling
+VARIATION_HINTS = (
+    "Try a different formula.",
+    "Use a nonlinear function of the inputs.",
+    "Change the constants.",
+    "Add a special case for extreme values.",
+    "Combine two different ideas.",
+    "Make it simpler.",
+    "Weight the terms differently.",
+    "Break ties differently.",
+    "Look at the problem from a new angle.",
+    "Use more of the information in the arguments.",
+)
 
 
 def request_seed(run_seed: int, prompt_number: int) -> int:
@@ -37,6 +49,11 @@ def request_seed(run_seed: int, prompt_number: int) -> int:
     digest = hashlib.blake2b(f"evoforge-sampling:{run_seed}".encode(), digest_size=8).digest()
     offset = int.from_bytes(digest, "big") % SEED_MODULUS
     return (offset + prompt_number * SEED_STRIDE) % SEED_MODULUS
+
+
+def variation_hint(prompt_number: int) -> str:
+    """The hint a raised prompt carries: the next one in the list for each prompt of the run."""
+    return VARIATION_HINTS[prompt_number % len(VARIATION_HINTS)]
 
 
 def choice_seed(seed: int | None, choice: int) -> int | None:
@@ -59,6 +76,10 @@ class TemperatureRaise:
 
     def temperature(self, parent_ids: tuple[int, ...]) -> float:
         return self._raised.get(_key(parent_ids), self.base)
+
+    def raised(self, parent_ids: tuple[int, ...]) -> bool:
+        """Whether these parents' last batches came back with known code (so the prompt gets a hint)."""
+        return _key(parent_ids) in self._raised
 
     def replay(self, batches: list[tuple[tuple[int, ...], float | None, int]]) -> None:
         """Rebuild the raised temperatures from stored batches (parents, temperature, duplicates), in

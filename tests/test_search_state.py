@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
+from evoforge.agents.prompts import build_prompt
 from evoforge.code_text import code_hash
 from evoforge.records import BehaviourDuplicate, Candidate, Completion, Evaluation, TrialResult
 from evoforge.search_state import SearchState
@@ -142,3 +143,24 @@ def test_a_copy_of_a_behaviour_duplicate_stays_a_code_duplicate_after_a_resume(t
     reopened = SearchState(tmp_path / "run", state.spec, DB_CONFIG, seed=3)
     assert reopened.record_batch(reopened.next_prompt(), "p", [Completion("b", "m")], [_candidate(1)]) == []
     assert reopened.storage.duplicate_reasons() == {"behaviour": 1, "code": 1}
+
+
+def test_a_prompt_answered_with_known_code_asks_again_with_a_hint_a_resume_repeats(tmp_path: Path) -> None:
+    spec = load_problem(make_small_bin_packing(tmp_path / "problem"))
+    settings = {"temperature": 1.0, "temperature_ceiling": 1.4}
+    state = SearchState(tmp_path / "run", spec, {"num_islands": 1}, seed=3, **settings)
+    seed = state.seed_if_new()
+    state.record_evaluation(seed, Evaluation((TrialResult("uniform", -0.2),)))
+    first = state.next_prompt()
+    asked = "Improved version of `priority_v0`."
+    assert first.hint is None and f'{asked}"""' in build_prompt(spec, first, "completion").text
+    copy_of_seed = Candidate(seed.code, code_hash(seed.code))
+    assert state.record_batch(first, "p", [Completion("c", "m")], [copy_of_seed]) == []
+    hinted, following = state.next_prompt(), state.next_prompt()
+    assert hinted.parent_ids == first.parent_ids and hinted.temperature == 1.1
+    assert hinted.hint and f"{asked} {hinted.hint}" in build_prompt(spec, hinted, "completion").text
+    assert following.hint not in (None, hinted.hint)  # each prompt of a repeating pair asks another way
+    state.close()
+    reopened = SearchState(tmp_path / "run", spec, {"num_islands": 1}, seed=3, **settings)
+    again = reopened.next_prompt()  # the two unanswered prompts were never stored: asked again, as they were
+    assert (again.seed, again.temperature, again.hint) == (hinted.seed, 1.1, hinted.hint)

@@ -59,6 +59,8 @@ def chat_request(spec: ProblemSpec, prompt: Prompt) -> str:
         "arguments; leave out the docstring. First a plan of one or two sentences, then only the "
         f"function `{name}` in one ```python block."
     )
+    if prompt.hint:
+        parts.append(prompt.hint)
     return "\n\n".join(parts)
 
 

@@ -80,6 +80,8 @@ def diff_request(spec: ProblemSpec, base: str, raw_score: float, prompt: Prompt)
         f"Edit `{name}` so that it scores better. Reply with edit blocks only: the lines to change, "
         f"copied exactly, between {SEARCH} and {DIVIDER}; the new lines between {DIVIDER} and {REPLACE}."
     )
+    if prompt.hint:
+        parts.append(prompt.hint)
     return "\n\n".join(parts)
 
 
