@@ -43,8 +43,11 @@ def start_run(tmp_path: Path) -> tuple[subprocess.Popen[str], Path]:
     problem = make_small_bin_packing(tmp_path / "problem")
     command = [sys.executable, "-m", "evoforge.cli", "run", str(problem), "--llm", str(model),
                "--samples", "400", "--samples-per-prompt", "2", "--run-dir", str(run_dir)]
+    # Its own process group with Ctrl-C not ignored, as a terminal's foreground job: a test session
+    # started in the background by a shell without job control inherits SIGINT ignored.
     process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                               start_new_session=True)  # its own process group, as a terminal's job
+                               start_new_session=True,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.monotonic() + 240
     while count_rows(run_dir / DB_FILENAME, "SELECT COUNT(*) FROM samples") < 4:
         if process.poll() is not None or time.monotonic() > deadline:
