@@ -63,11 +63,11 @@ def variation_hint(prompt_number: int) -> str:
 
 
 def tried_note(codes: list[str]) -> str:
-    """' Already tried: `return 1.0`; `return 0.5`.' for the short ones among the repeated
+    """' Already tried, no better: `return 1.0`; `return 0.5`.' for the short ones among the repeated
     answers, or ''. A small model answers a seed it cannot improve with the same few one-liners;
     naming them is the only thing that tells it which answers are taken."""
     bodies = [body for body in map(_one_line_body, codes) if body][:TRIED_SHOWN]
-    return f" Already tried: {'; '.join(f'`{b}`' for b in bodies)}." if bodies else ""
+    return f" Already tried, no better: {'; '.join(f'`{b}`' for b in bodies)}." if bodies else ""
 
 
 def _one_line_body(code: str) -> str | None:

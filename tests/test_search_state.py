@@ -181,7 +181,7 @@ def test_a_repeating_prompt_names_the_short_answers_it_got_but_not_its_parent(tm
     for candidate in pending:  # both new ones behave as the seed does
         state.record_behaviour_duplicate(candidate, BehaviourDuplicate("same outputs", 0.01))
     hinted = state.next_prompt()
-    assert hinted.hint and hinted.hint.endswith(" Already tried: `return -(bins - item) * 2`.")
+    assert hinted.hint and hinted.hint.endswith(" Already tried, no better: `return -(bins - item) * 2`.")
     header = build_prompt(spec, hinted, "completion").header or ""
     ast.parse(header + "    pass\n")  # the named answers sit inside the docstring the model continues
     state.close()
