@@ -17,20 +17,14 @@ its behaviour duplicates only after the probe calls, so the run observes a
 batch when its last candidate is evaluated or found a duplicate, and a
 resume replays the stored batches in prompt order (the same order, as long
 as a prompt's batches are decided in the order they were asked).
-A raised prompt also carries a hint: a short direction that changes with
-each prompt, and the repeated answers it was given where they are short
-enough to name (read from the run file, so a resume asks the same).
 """
 
 from __future__ import annotations
 
-import ast
 import hashlib
 
 SEED_STRIDE = 1024  # more than any samples-per-prompt: choice i of a request draws with seed + i
 SEED_MODULUS = 1 << 31  # every backend takes a non-negative 31-bit seed (llama.cpp: uint32, -1 = random)
-TRIED_SHOWN = 3  # at most this many repeated answers are named in a hint
-TRIED_CHARS = 100  # a body longer than this on one line is not named (it would crowd the prompt)
 RAISE_STEPS = 4  # batches with duplicates in a row that take a prompt from the base to the ceiling
 VARIATION_HINTS = (
     "Try a different formula.",
@@ -60,29 +54,6 @@ def request_seed(run_seed: int, prompt_number: int) -> int:
 def variation_hint(prompt_number: int) -> str:
     """The hint a raised prompt carries: the next one in the list for each prompt of the run."""
     return VARIATION_HINTS[prompt_number % len(VARIATION_HINTS)]
-
-
-def tried_note(codes: list[str]) -> str:
-    """' Already tried, no better: `return 1.0`; `return 0.5`.' for the short ones among the repeated
-    answers, or ''. A small model answers a seed it cannot improve with the same few one-liners;
-    naming them is the only thing that tells it which answers are taken."""
-    bodies = [body for body in map(_one_line_body, codes) if body][:TRIED_SHOWN]
-    return f" Already tried, no better: {'; '.join(f'`{b}`' for b in bodies)}." if bodies else ""
-
-
-def _one_line_body(code: str) -> str | None:
-    """The function's body as one line (its simple statements joined by '; '), if it is that short."""
-    try:
-        function = next(n for n in ast.parse(code).body if isinstance(n, ast.FunctionDef))
-    except (SyntaxError, StopIteration):
-        return None
-    body = [s for s in function.body if not (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant))]
-    simple = (ast.Return, ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Expr)
-    if not body or not all(isinstance(s, simple) for s in body):
-        return None
-    line = "; ".join(ast.unparse(s) for s in body)
-    readable = len(line) <= TRIED_CHARS and not any(mark in line for mark in ("`", '"""', "\\"))
-    return line if readable else None  # it goes inside a docstring and between backquotes
 
 
 def choice_seed(seed: int | None, choice: int) -> int | None:

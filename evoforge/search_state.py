@@ -19,7 +19,7 @@ from evoforge.agents.strategies import CHAT_STRATEGY, DEFAULT_STRATEGY, DIFF, RA
 from evoforge.code_text import code_hash
 from evoforge.database import ProgramsDatabase, ProgramsDatabaseConfig, ResetEvent
 from evoforge.records import BehaviourDuplicate, Candidate, Completion, Evaluation, Prompt, RunCounters
-from evoforge.sample_variety import TRIED_SHOWN, TemperatureRaise, request_seed, tried_note, variation_hint
+from evoforge.sample_variety import TemperatureRaise, request_seed, variation_hint
 from evoforge.spec import ProblemSpec
 from evoforge.storage import DB_FILENAME, RunStorage
 from evoforge.strategy_bandit import StrategyChooser
@@ -146,12 +146,9 @@ class SearchState:
         errors = tuple(self.storage.recent_errors(prompt.parent_ids)) if strategy in SHOW_ERRORS else ()
         temperature = self.temperatures.temperature(prompt.parent_ids) if self.temperatures else None
         raised = self.temperatures is not None and self.temperatures.raised(prompt.parent_ids)
-        hint = None
-        if raised:
-            tried = self.storage.recent_duplicate_codes(prompt.parent_ids, limit=2 * TRIED_SHOWN)
-            hint = variation_hint(number) + tried_note(tried)
         return replace(prompt, parent_feedback=notes, strategy=strategy, recent_errors=errors,
-                       seed=request_seed(self.run_seed, number), temperature=temperature, hint=hint)
+                       seed=request_seed(self.run_seed, number), temperature=temperature,
+                       hint=variation_hint(number) if raised else None)
 
     def _seed_prompt(self, prompt: Prompt) -> Prompt:
         """The `random` arm's prompt: the seed program as the only parent (recorded as such)."""

@@ -423,22 +423,6 @@ class RunStorage:
         )
         return [r[0] for r in rows]
 
-    def recent_duplicate_codes(self, parent_ids: Sequence[int], limit: int = 3) -> list[str]:
-        """The latest distinct code that children of these parents repeated (not a parent's own code):
-        what a repeating prompt shows the model as already tried."""
-        if not parent_ids:
-            return []
-        marks = ",".join("?" * len(parent_ids))
-        rows = self._conn.execute(
-            "SELECT c.code FROM candidates c WHERE c.status = 'duplicate' AND c.code IS NOT NULL"
-            f" AND c.code_hash NOT IN (SELECT code_hash FROM candidates WHERE id IN ({marks})"
-            " AND code_hash IS NOT NULL) AND EXISTS"
-            f" (SELECT 1 FROM json_each(c.parent_ids) j WHERE j.value IN ({marks}))"
-            " GROUP BY c.code_hash ORDER BY MAX(c.id) DESC LIMIT ?",
-            (*parent_ids, *parent_ids, limit),
-        )
-        return [r[0] for r in rows]
-
     def error_counts(self, limit: int = 8) -> list[tuple[str, int]]:
         rows = self._conn.execute(
             "SELECT COALESCE(e.error, c.parse_error) AS why, COUNT(*) FROM candidates c"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ast
 import re
 from pathlib import Path
 
@@ -165,25 +164,3 @@ def test_a_prompt_answered_with_known_code_asks_again_with_a_hint_a_resume_repea
     reopened = SearchState(tmp_path / "run", spec, {"num_islands": 1}, seed=3, **settings)
     again = reopened.next_prompt()  # the two unanswered prompts were never stored: asked again, as they were
     assert (again.seed, again.temperature, again.hint) == (hinted.seed, 1.1, hinted.hint)
-
-
-def test_a_repeating_prompt_names_the_short_answers_it_got_but_not_its_parent(tmp_path: Path) -> None:
-    spec = load_problem(make_small_bin_packing(tmp_path / "problem"))
-    settings = {"temperature": 1.0, "temperature_ceiling": 1.4}
-    state = SearchState(tmp_path / "run", spec, {"num_islands": 1}, seed=3, **settings)
-    seed = state.seed_if_new()
-    state.record_evaluation(seed, Evaluation((TrialResult("uniform", -0.2),)))
-    prompt = state.next_prompt()
-    long_body = "def priority(item, bins):\n    if item > 1:\n        return bins\n    return -bins\n"
-    answers = [Candidate(seed.code, code_hash(seed.code)), _candidate(1),
-               Candidate(long_body, code_hash(long_body))]
-    pending = state.record_batch(prompt, "p", [Completion(str(k), "m") for k in range(3)], answers)
-    for candidate in pending:  # both new ones behave as the seed does
-        state.record_behaviour_duplicate(candidate, BehaviourDuplicate("same outputs", 0.01))
-    hinted = state.next_prompt()
-    assert hinted.hint and hinted.hint.endswith(" Already tried, no better: `return -(bins - item) * 2`.")
-    header = build_prompt(spec, hinted, "completion").header or ""
-    ast.parse(header + "    pass\n")  # the named answers sit inside the docstring the model continues
-    state.close()
-    reopened = SearchState(tmp_path / "run", spec, {"num_islands": 1}, seed=3, **settings)
-    assert reopened.next_prompt().hint == hinted.hint  # read from the run file: a resume asks the same
