@@ -78,7 +78,8 @@ class TemperatureRaise:
         return self._raised.get(_key(parent_ids), self.base)
 
     def raised(self, parent_ids: tuple[int, ...]) -> bool:
-        """Whether these parents' last batches came back with known code (so the prompt gets a hint)."""
+        """Whether these parents are drawn above the base: a batch came back with known code and they
+        have not cooled back yet (so the prompt also gets a hint)."""
         return _key(parent_ids) in self._raised
 
     def replay(self, batches: list[tuple[tuple[int, ...], float | None, int]]) -> None:

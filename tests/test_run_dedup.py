@@ -20,7 +20,7 @@ from typer.testing import CliRunner
 from evoforge.cli import app
 from evoforge.run_config import RunConfig
 from evoforge.runtime.session import resume_search, run_search
-from evoforge.sample_variety import request_seed
+from evoforge.sample_variety import VARIATION_HINTS, request_seed
 from evoforge.storage import DB_FILENAME
 from tests.llm_fixtures import ScriptedServer, completion_body
 from tests.run_fixtures import make_small_bin_packing
@@ -96,6 +96,10 @@ def test_a_prompt_answered_with_known_code_is_asked_again_hotter(ray_session, pr
     stored = [row[0] for row in _rows(run_dir, "SELECT temperature FROM samples ORDER BY id")]
     assert stored == [t for t in asked for _ in range(4)]
     assert _rows(run_dir, "SELECT COUNT(*) FROM candidates WHERE duplicate_reason = 'code'") == [(24,)]
+    prompts = [body["prompt"] for path, body in server.requests if path.endswith("/completions")]
+    hints = [next((hint for hint in VARIATION_HINTS if hint in prompt), None) for prompt in prompts]
+    assert hints[0] is None and None not in hints[1:]  # every raised prompt carries a hint
+    assert len(set(hints[1:])) == 5  # and each asks another way
 
 
 def test_behavioural_copies_are_recorded_as_duplicates_not_evaluated(ray_session, problem, tmp_path) -> None:
