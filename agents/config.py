@@ -68,6 +68,8 @@ class LLMConfig:
                 f"--llm {self.backend!r} is neither a backend ({', '.join(BACKENDS)}) "
                 "nor an existing .gguf file or model folder."
             )
+        if self.temperature < 0:
+            raise ValueError(f"--temperature {self.temperature}: give a temperature of 0 (greedy) or above.")
         if self.max_temperature is not None and self.max_temperature <= 0:
             raise ValueError(f"--max-temperature {self.max_temperature}: give a temperature above 0.")
 

@@ -227,8 +227,14 @@ def test_a_budget_that_allows_nothing_is_refused_before_anything_starts(tmp_path
     assert not (tmp_path / "run").exists()
 
 
-def test_a_max_temperature_that_is_not_positive_is_refused_before_anything_starts(tmp_path) -> None:
+@pytest.mark.parametrize(("option", "value", "sentence"), [
+    ("--max-temperature", "0", "--max-temperature 0.0: give a temperature above 0."),
+    ("--temperature", "-1", "--temperature -1.0: give a temperature of 0 (greedy) or above."),
+])
+def test_a_temperature_out_of_range_is_refused_before_anything_starts(
+    tmp_path, option: str, value: str, sentence: str
+) -> None:
     run_dir = tmp_path / "run"
-    code, _, stderr = evoforge("run", "bin_packing", "--run-dir", str(run_dir), "--max-temperature", "0")
-    assert_one_sentence(code, stderr, "--max-temperature 0.0: give a temperature above 0.")
+    code, _, stderr = evoforge("run", "bin_packing", "--run-dir", str(run_dir), option, value)
+    assert_one_sentence(code, stderr, sentence)
     assert not run_dir.exists()
