@@ -27,6 +27,7 @@ from pathlib import Path
 
 from rich.console import Console
 
+from evoforge.agents.strategies import check_strategy
 from evoforge.comparison import compare_runs
 from evoforge.comparison_plot import plot_comparison
 from evoforge.storage import DB_FILENAME, RunStorage
@@ -45,6 +46,14 @@ def finished(run_dir: Path, budget: int) -> bool:
         return storage.count("samples") >= budget and bool(storage.meta("held_out"))
     finally:
         storage.close()
+
+
+def strategy_list(text: str) -> list[str]:
+    """`--arms`: a misspelt arm is a usage line now, not ten runs that each exit 2."""
+    try:
+        return [check_strategy(arm) for arm in text.split(",")]
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def strategy_flag_available() -> bool:
@@ -113,14 +122,15 @@ def main() -> None:
     parser.add_argument("--out", type=Path, required=True, help="Folder for the run directories and logs.")
     parser.add_argument("--seeds", type=int, default=5, help="Seeds per arm (0 .. seeds-1).")
     parser.add_argument("--samples", type=int, default=400, help="Sample budget of every run.")
-    parser.add_argument("--arms", default=",".join(ARMS), help="Comma-separated strategies.")
+    parser.add_argument("--arms", type=strategy_list, default=",".join(ARMS),
+                        help="Comma-separated strategies.")
     parser.add_argument("--problems", default=",".join(PROBLEMS), help="Comma-separated problems.")
     parser.add_argument("--extra", default="", help="More `evoforge run` options, e.g. '--samplers 2'.")
     parser.add_argument("--report-only", action="store_true", help="Print the tables of the runs there.")
     args = parser.parse_args()
     args.strategy_flag = strategy_flag_available()
     console = Console(width=160)
-    arms, problems = args.arms.split(","), args.problems.split(",")
+    arms, problems = args.arms, args.problems.split(",")
     if not args.strategy_flag:
         console.print("`evoforge run` has no --strategy here: every run uses the default (FunSearch) prompt")
         arms = arms[:1]
