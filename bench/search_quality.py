@@ -23,16 +23,17 @@ import shlex
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from rich.console import Console
 
-from evoforge.agents.strategies import check_strategy
+from evoforge.agents.strategies import STRATEGY_NAMES, check_strategy
 from evoforge.comparison import compare_runs
 from evoforge.comparison_plot import plot_comparison
+from evoforge.spec import load_problem
 from evoforge.storage import DB_FILENAME, RunStorage
 
-ARMS = ("funsearch", "chat", "diff", "mix", "random")
 PROBLEMS = ("bin_packing", "cap_set")
 EVOFORGE = [sys.executable, "-m", "evoforge.cli"]
 
@@ -48,12 +49,20 @@ def finished(run_dir: Path, budget: int) -> bool:
         storage.close()
 
 
-def strategy_list(text: str) -> list[str]:
-    """`--arms`: a misspelt arm is a usage line now, not ten runs that each exit 2."""
-    try:
-        return [check_strategy(arm) for arm in text.split(",")]
-    except ValueError as error:
-        raise argparse.ArgumentTypeError(str(error)) from None
+def checked_list(check: Callable[[str], object]) -> Callable[[str], list[str]]:
+    """A comma-separated option whose entries `check` accepts (the checks `evoforge run` makes), so a
+    misspelt arm or problem is a usage line, not one failed run per seed."""
+
+    def parse(text: str) -> list[str]:
+        names = text.split(",")
+        try:
+            for name in names:
+                check(name)
+        except ValueError as error:  # SpecError is one
+            raise argparse.ArgumentTypeError(str(error)) from None
+        return names
+
+    return parse
 
 
 def strategy_flag_available() -> bool:
@@ -122,15 +131,16 @@ def main() -> None:
     parser.add_argument("--out", type=Path, required=True, help="Folder for the run directories and logs.")
     parser.add_argument("--seeds", type=int, default=5, help="Seeds per arm (0 .. seeds-1).")
     parser.add_argument("--samples", type=int, default=400, help="Sample budget of every run.")
-    parser.add_argument("--arms", type=strategy_list, default=",".join(ARMS),
+    parser.add_argument("--arms", type=checked_list(check_strategy), default=",".join(STRATEGY_NAMES),
                         help="Comma-separated strategies.")
-    parser.add_argument("--problems", default=",".join(PROBLEMS), help="Comma-separated problems.")
+    parser.add_argument("--problems", type=checked_list(load_problem), default=",".join(PROBLEMS),
+                        help="Comma-separated problems.")
     parser.add_argument("--extra", default="", help="More `evoforge run` options, e.g. '--samplers 2'.")
     parser.add_argument("--report-only", action="store_true", help="Print the tables of the runs there.")
     args = parser.parse_args()
     args.strategy_flag = strategy_flag_available()
     console = Console(width=160)
-    arms, problems = args.arms, args.problems.split(",")
+    arms, problems = args.arms, args.problems
     if not args.strategy_flag:
         console.print("`evoforge run` has no --strategy here: every run uses the default (FunSearch) prompt")
         arms = arms[:1]
