@@ -14,6 +14,7 @@ interquartile range, a bootstrap interval of a difference of medians) live in
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -97,7 +98,8 @@ def compare_runs(run_dirs: list[Path], held_out: bool = True, reference: str = "
         reference=reference,
         arms={arm: [at_budget(members, b) for b in points] for arm, members in arms.items()},
         differences=[median_difference(arm, _finals(members, budget), reference,
-                                       _finals(arms[reference], budget), higher, resamples)
+                                       _finals(arms[reference], budget), higher, resamples,
+                                       by_seed=_pairs_by_seed(members, arms[reference], budget))
                      for arm, members in arms.items() if arm != reference],
         runs=curves,
     )
@@ -116,6 +118,20 @@ def budget_points(budget: int) -> list[int]:
 
 def _finals(runs: list[RunCurve], budget: int) -> list[float]:
     return [v for v in (run.value_at(budget) for run in runs) if v is not None]
+
+
+def _pairs_by_seed(runs: list[RunCurve], reference_runs: list[RunCurve],
+                   budget: int) -> list[tuple[float, float]]:
+    """(arm's score, reference's score) for each seed both arms ran once and scored by `budget`; a seed
+    run twice in one arm has no single partner, so it is left out."""
+    mine, theirs = _final_by_seed(runs, budget), _final_by_seed(reference_runs, budget)
+    return [(mine[seed], theirs[seed]) for seed in sorted(mine.keys() & theirs.keys())]
+
+
+def _final_by_seed(runs: list[RunCurve], budget: int) -> dict[int, float]:
+    once = Counter(run.seed for run in runs)
+    finals = {run.seed: run.value_at(budget) for run in runs if once[run.seed] == 1}
+    return {seed: value for seed, value in finals.items() if value is not None}
 
 
 @dataclass

@@ -5,11 +5,15 @@ figures are the robust ones: the median and the interquartile range (numpy's
 linear quantiles), and a percentile bootstrap interval for the difference of
 two arms' medians (each arm's runs resampled with replacement, independently).
 The bootstrap's generator has a fixed seed, so the same runs always print the
-same interval.
+same interval. Beside it, a tally by seed: runs of one seed start alike in
+every arm (the first prompt shows only the spec's seed program and draws with
+the same sampling seeds, so the first batch is the same text), which makes
+the seed a natural pairing, and "ahead in most seeds" a count a reader can check.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -44,6 +48,16 @@ class ArmAt:
 
 
 @dataclass(frozen=True)
+class SeedTally:
+    """Over the seeds both arms ran: where the arm's final score is ahead of, level with or behind the
+    reference's run of the same seed (the problem's direction decides "ahead")."""
+
+    ahead: int
+    level: int
+    behind: int
+
+
+@dataclass(frozen=True)
 class Difference:
     """median(arm) - median(reference) with its bootstrap interval; `better` reads the direction."""
 
@@ -54,6 +68,7 @@ class Difference:
     high: float | None
     confidence: float
     verdict: str  # "better", "worse", "no clear difference" (the interval holds 0) or "too few runs ..."
+    seeds: SeedTally | None = None  # None: no seed was run once in each arm
 
 
 MIN_RUNS_FOR_VERDICT = 3  # runs per arm before a bootstrap interval may call a difference
@@ -93,11 +108,23 @@ def bootstrap_interval(a: Sequence[float], b: Sequence[float], resamples: int = 
     return float(low), float(high)
 
 
+def seed_tally(pairs: Sequence[tuple[float, float]], higher_is_better: bool) -> SeedTally | None:
+    """Count (arm's score, reference's score) pairs of one seed each by which is ahead."""
+    if not pairs:
+        return None
+    signs = [0 if math.isclose(mine, theirs, rel_tol=1e-9, abs_tol=1e-12)
+             else 1 if (mine > theirs) == higher_is_better else -1 for mine, theirs in pairs]
+    return SeedTally(ahead=signs.count(1), level=signs.count(0), behind=signs.count(-1))
+
+
 def median_difference(arm: str, values: Sequence[float], reference: str, reference_values: Sequence[float],
-                      higher_is_better: bool, resamples: int = 2000) -> Difference:
-    """The arm against the reference at the final budget, with the direction's verdict."""
+                      higher_is_better: bool, resamples: int = 2000,
+                      by_seed: Sequence[tuple[float, float]] = ()) -> Difference:
+    """The arm against the reference at the final budget, with the direction's verdict and, from
+    `by_seed` (the two arms' scores of each seed they share), the tally by seed."""
+    seeds = seed_tally(by_seed, higher_is_better)
     if not values or not reference_values:
-        return Difference(arm, reference, None, None, None, CONFIDENCE, "no scores to compare")
+        return Difference(arm, reference, None, None, None, CONFIDENCE, "no scores to compare", seeds)
     difference = float(np.median(values) - np.median(reference_values))
     low, high = bootstrap_interval(values, reference_values, resamples)
     if min(len(values), len(reference_values)) < MIN_RUNS_FOR_VERDICT:
@@ -108,4 +135,4 @@ def median_difference(arm: str, values: Sequence[float], reference: str, referen
         verdict = "no clear difference"
     else:
         verdict = "better" if (low > 0) == higher_is_better else "worse"
-    return Difference(arm, reference, difference, low, high, CONFIDENCE, verdict)
+    return Difference(arm, reference, difference, low, high, CONFIDENCE, verdict, seeds)

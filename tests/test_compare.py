@@ -150,6 +150,33 @@ def test_interval_holds_zero_for_identical_arms(runs) -> None:
     assert difference["low"] <= 0 <= difference["high"] and difference["difference"] == 0
 
 
+def test_each_run_is_paired_with_the_reference_run_of_its_seed(runs) -> None:
+    """The tally by seed, checked against the databases; a seed only one arm ran is left out."""
+    two_bad = [str(d) for d in runs["bad"][:2]]
+    code, output = _compare(*_dirs(runs, "good", "good_twin"), *two_bad, "--training", "--json")
+    assert code == 0, output
+    tallies = {d["arm"]: d["seeds"] for d in json.loads(output)["differences"]}
+    good = [_best_training_shown(d, SAMPLES) for d in runs["good"][:2]]
+    bad = [_best_training_shown(d, SAMPLES) for d in runs["bad"][:2]]
+    ahead = sum(g < b for g, b in zip(good, bad, strict=True))  # % excess bins: lower is ahead
+    behind = sum(g > b for g, b in zip(good, bad, strict=True))
+    assert ahead == 2  # the fixture's improving bodies beat worst fit in seeds 0 and 1
+    for arm in ("good", "good_twin"):  # the twin replays the same bodies: the same tally
+        assert tallies[_arm(arm)] == {"ahead": ahead, "level": 2 - ahead - behind, "behind": behind}
+    code, output = _compare(*_dirs(runs, "good", "good_twin"), "--reference", _arm("good"), "--training")
+    assert code == 0, output
+    assert "0 / 3 / 0" in output, output
+
+
+def test_the_seed_tally_reads_the_problems_direction() -> None:
+    from evoforge.comparison_stats import SeedTally, seed_tally
+
+    pairs = [(219.0, 203.0), (203.0, 203.0), (216.0, 240.0)]
+    assert seed_tally(pairs, higher_is_better=True) == SeedTally(ahead=1, level=1, behind=1)
+    assert seed_tally(pairs[:1], higher_is_better=False) == SeedTally(ahead=0, level=0, behind=1)
+    assert seed_tally([], higher_is_better=True) is None
+
+
 def test_table_groups_runs_by_arm_and_the_plot_is_written(runs, tmp_path: Path) -> None:
     plot = tmp_path / "curves.svg"
     code, output = _compare(*_dirs(runs, "good", "bad"), "--training", "--plot", str(plot))

@@ -90,10 +90,12 @@ def _difference_table(comparison: Comparison) -> Table:
     title = (f"median(arm) - median({comparison.reference}) at {comparison.budget} samples, "
              f"{first.confidence:.0%} bootstrap interval")
     table = Table(title=Text(title))
-    for header in ("arm", "difference", "interval", "verdict"):
+    for header in ("arm", "difference", "interval", "verdict", "seeds ahead / level / behind"):
         table.add_column(header)
     for d in comparison.differences:
-        table.add_row(Text(d.arm), _number(d.difference), f"[{_number(d.low)}, {_number(d.high)}]", d.verdict)
+        seeds = "-" if d.seeds is None else f"{d.seeds.ahead} / {d.seeds.level} / {d.seeds.behind}"
+        table.add_row(Text(d.arm), _number(d.difference), f"[{_number(d.low)}, {_number(d.high)}]", d.verdict,
+                      seeds)
     return table
 
 
