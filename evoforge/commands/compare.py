@@ -88,12 +88,13 @@ def _budget_table(comparison: Comparison) -> Table:
 def _difference_table(comparison: Comparison) -> Table:
     first = comparison.differences[0]
     title = (f"median(arm) - median({comparison.reference}) at {comparison.budget} samples, "
-             f"{first.confidence:.0%} bootstrap interval")
+             f"{first.confidence:.0%} bootstrap interval; seeds: ahead/level/behind the "
+             f"{comparison.reference} run of the same seed")
     table = Table(title=Text(title))
-    for header in ("arm", "difference", "interval", "verdict", "seeds ahead / level / behind"):
+    for header in ("arm", "difference", "interval", "verdict", "seeds"):
         table.add_column(header)
     for d in comparison.differences:
-        seeds = "-" if d.seeds is None else f"{d.seeds.ahead} / {d.seeds.level} / {d.seeds.behind}"
+        seeds = "-" if d.seeds is None else f"{d.seeds.ahead}/{d.seeds.level}/{d.seeds.behind}"
         table.add_row(Text(d.arm), _number(d.difference), f"[{_number(d.low)}, {_number(d.high)}]", d.verdict,
                       seeds)
     return table
