@@ -51,7 +51,9 @@ class LLMConfig:
     concurrency: int = 4
     timeout: float = 300.0
     outage_seconds: float = 600.0
-    threads: int = 1
+    # CPU threads of a local model. None: a llama-server takes every core the process may use (a run
+    # leaves one to each evaluator when scoring is slow: runtime/session.py), transformers one.
+    threads: int | None = None
     slots: int = 8
     context_per_slot: int = 4096
     seed: int | None = None
@@ -109,7 +111,7 @@ def make_backend(config: LLMConfig) -> LLMBackend:
     if config.backend == "transformers":
         from evoforge.agents.transformers_backend import TransformersBackend
 
-        return TransformersBackend(config.model, threads=config.threads)
+        return TransformersBackend(config.model, threads=config.threads or 1)
     gguf = local_gguf_path(config)
     if gguf is not None:
         from evoforge.agents.local_server import LocalServerBackend
@@ -117,7 +119,7 @@ def make_backend(config: LLMConfig) -> LLMBackend:
         return LocalServerBackend(*_serve(gguf, config))
     from evoforge.agents.transformers_backend import TransformersBackend
 
-    return TransformersBackend(str(Path(config.backend).expanduser()), threads=config.threads)
+    return TransformersBackend(str(Path(config.backend).expanduser()), threads=config.threads or 1)
 
 
 def local_gguf_path(config: LLMConfig) -> Path | None:

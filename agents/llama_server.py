@@ -60,6 +60,11 @@ def find_llama_server() -> Path:
     )
 
 
+def usable_cores() -> int:
+    """The cores this process may run on (its affinity, which a container or `taskset` narrows)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
 def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind((host, 0))
@@ -81,7 +86,7 @@ class LlamaServer:
         model_path: Path,
         *,
         slots: int = 8,
-        threads: int = 1,
+        threads: int | None = None,
         context_per_slot: int = 4096,
         port: int | None = None,
         host: str = "127.0.0.1",
@@ -91,7 +96,8 @@ class LlamaServer:
         keep_alive: bool = False,
     ) -> None:
         self.model_path = Path(model_path)
-        self.slots, self.threads, self.context_per_slot = slots, threads, context_per_slot
+        self.slots, self.context_per_slot = slots, context_per_slot
+        self.threads = threads or usable_cores()
         self.host, self.port = host, port or free_port(host)
         self.binary = binary or find_llama_server()
         self.log_path = log_path or cache_root() / "logs" / f"llama-server-{self.port}.log"

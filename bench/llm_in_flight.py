@@ -66,11 +66,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--seconds", type=float, default=120.0, help="length of each round")
-    parser.add_argument("--threads", type=int, default=LLMConfig.threads, help="llama-server -t")
+    parser.add_argument("--threads", type=int, help="llama-server -t (default: all cores)")
     args = parser.parse_args()
     sums = {2: [0, 0, 0.0], 4: [0, 0, 0.0]}
     with LlamaServer(assemble_embedded_model(), slots=4 * SAMPLES_PER_PROMPT, threads=args.threads) as server:
-        print(f"llama-server -t {args.threads}, 16 slots; server log {server.log_path}", flush=True)
+        print(f"llama-server -t {server.threads}, 16 slots; server log {server.log_path}", flush=True)
         for index in range(args.rounds):
             for samplers in (2, 4) if index % 2 == 0 else (4, 2):
                 tokens, samples, wall = one_round(server, samplers, args.seconds)

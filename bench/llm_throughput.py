@@ -9,7 +9,7 @@ evoforge / direct (goal >= 0.9). A last phase runs a ProgramEvaluator on the
 bin_packing training inputs concurrently with sampling, evaluating each
 parsed candidate as it arrives, and reports how busy it was.
 
-    python bench/llm_throughput.py [--threads 1] [--rounds 3] [--prompts 2] [--n 4]
+    python bench/llm_throughput.py [--threads 2] [--rounds 3] [--prompts 2] [--n 4]
     .venv-vllm/bin/python bench/llm_throughput.py --engine vllm --model DIR   # in-process vLLM
     .venv-vllm/bin/python bench/llm_throughput.py --engine vllm-served --model DIR
 
@@ -195,9 +195,7 @@ def pipeline(server: LlamaServer, spec: ProblemSpec, args: argparse.Namespace) -
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    parser.add_argument(
-        "--threads", type=int, default=1, help="llama-server -t (1 when evaluation shares 2 cores)"
-    )
+    parser.add_argument("--threads", type=int, help="llama-server -t (default: all cores, as a run's)")
     parser.add_argument("--slots", type=int, default=8)
     parser.add_argument("--rounds", type=int, default=8)
     parser.add_argument("--prompts", type=int, default=2, help="prompts in flight per round")
@@ -220,7 +218,7 @@ def main() -> None:
         (llm_throughput_vllm.in_process if args.engine == "vllm" else llm_throughput_vllm.served)(spec, args)
         return
     with LlamaServer(assemble_embedded_model(), slots=args.slots, threads=args.threads) as server:
-        print(f"llama-server -t {args.threads} -np {args.slots}, embedded Qwen2.5-Coder-0.5B; "
+        print(f"llama-server -t {server.threads} -np {args.slots}, embedded Qwen2.5-Coder-0.5B; "
               f"{args.prompts} prompts x n={args.n}, max_tokens {args.max_tokens}")  # fmt: skip
         server_figures(server, args)
         report(compare(server, spec, args))

@@ -105,7 +105,9 @@ def run(
     max_tokens: Annotated[int | None, typer.Option(help="Max new tokens per completion.")] = None,
     prompt_mode: Annotated[str | None, typer.Option("--mode", help="chat | completion | auto")] = None,
     strategy: Annotated[str | None, typer.Option(help="Prompts: funsearch|chat|diff|random|mix.")] = None,
-    threads: Annotated[int | None, typer.Option(help="CPU threads of a locally served model.")] = None,
+    threads: Annotated[int | None, typer.Option(
+        help="CPU threads of a locally served model (default: every core, less one per evaluator when "
+        "scoring a candidate takes over a second).")] = None,
     llm_outage_minutes: Annotated[float | None, typer.Option(help=OUTAGE_HELP)] = None,
     address: Annotated[str | None, typer.Option(help="Join this Ray cluster.")] = None,
     sandbox: Annotated[str | None, typer.Option(help="fork | spawn")] = None,

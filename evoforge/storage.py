@@ -341,6 +341,10 @@ class RunStorage:
         )
         return {r[0]: r[1] for r in rows}
 
+    def mean_evaluation_seconds(self) -> float | None:
+        """What scoring a candidate has taken in this run so far (the seed's alone in a new run)."""
+        return self._conn.execute("SELECT AVG(seconds) FROM evaluations").fetchone()[0]
+
     def count(self, table: str, where: str = "1") -> int:
         assert table in RUN_TABLES
         return self._conn.execute(f"SELECT COUNT(*) FROM {table} WHERE {where}").fetchone()[0]

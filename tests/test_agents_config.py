@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -9,7 +10,7 @@ import pytest
 from evoforge.agents.base import GenerationRequest, LLMUnavailable
 from evoforge.agents.config import LLMConfig, make_backend, start_shared_server
 from evoforge.agents.install import build_description, build_record, server_works
-from evoforge.agents.llama_server import BINARY_ENV, LlamaServer, find_llama_server, free_port
+from evoforge.agents.llama_server import BINARY_ENV, LlamaServer, find_llama_server, free_port, usable_cores
 
 
 def test_unknown_backend_name_is_rejected_with_the_choices() -> None:
@@ -102,3 +103,12 @@ def test_installer_rebuilds_a_server_built_with_other_flags(tmp_path: Path) -> N
 def test_shared_server_leaves_remote_backends_unchanged() -> None:
     config = LLMConfig(backend="openai", base_url="http://127.0.0.1:9/v1")
     assert start_shared_server(config) == (None, config)
+
+
+def test_a_local_server_runs_on_every_usable_core_unless_told(tmp_path: Path) -> None:
+    binary = tmp_path / "llama-server"
+    default = LlamaServer(tmp_path / "m.gguf", binary=binary).command()
+    assert default[default.index("-t") + 1] == str(usable_cores()) == default[default.index("-tb") + 1]
+    assert usable_cores() == len(os.sched_getaffinity(0))
+    told = LlamaServer(tmp_path / "m.gguf", binary=binary, threads=1).command()
+    assert told[told.index("-t") + 1] == "1"

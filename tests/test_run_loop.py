@@ -14,13 +14,14 @@ from pathlib import Path
 import pytest
 import ray
 
+from evoforge.agents.llama_server import usable_cores
 from evoforge.run_config import RunConfig, llm_settings
 from evoforge.runtime.actors import EvaluatorActor, SamplerActor
 from evoforge.runtime.loop import Pools, RunLoop, SearchStopped
-from evoforge.runtime.session import resume_search, run_search
+from evoforge.runtime.session import HEAVY_EVALUATION_SECONDS, resume_search, run_search, server_threads
 from evoforge.search_state import SearchState
 from evoforge.spec import load_problem
-from evoforge.storage import DB_FILENAME
+from evoforge.storage import DB_FILENAME, RunStorage
 from tests.run_fixtures import make_small_bin_packing, recorded_llm
 
 
@@ -120,3 +121,22 @@ def test_a_sampler_process_that_dies_stops_the_search_in_one_line(finished_run, 
         ray.kill(evaluator)
         state.close()
     assert state.counters.samples == samples_before  # nothing recorded, nothing lost
+
+
+def test_the_model_server_takes_every_core_unless_scoring_is_slow(finished_run) -> None:
+    """The run reads its own scoring time from the database: quick here, so the server is not narrowed;
+    slow scoring leaves a core to each evaluator; a --threads the user gave always wins."""
+    config, _ = finished_run
+    mean = _rows(config, "SELECT AVG(seconds) FROM evaluations")[0][0]
+    storage = RunStorage.open_run(config.run_dir)
+    try:
+        assert storage.mean_evaluation_seconds() == pytest.approx(mean)
+    finally:
+        storage.close()
+    assert 0 < mean < HEAVY_EVALUATION_SECONDS
+    assert server_threads(config, mean) is None  # LlamaServer's own default: every core
+    slow = HEAVY_EVALUATION_SECONDS * 2
+    assert server_threads(config, slow) == max(1, usable_cores() - config.evaluators)
+    assert server_threads(replace(config, evaluators=usable_cores() + 1), slow) == 1
+    given = replace(config, llm={**config.llm, "threads": 3})
+    assert server_threads(given, slow) == server_threads(given, mean) == 3
