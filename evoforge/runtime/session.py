@@ -114,9 +114,10 @@ def server_threads(config: RunConfig, evaluation_seconds: float | None) -> int |
     """The CPU threads of the run's local model server: every core unless evaluation is heavy.
 
     On the 2-core machine (README, "Keeping the LLM busy"), bin_packing, 0.15 s to score a candidate,
-    drew 1.5x the samples a minute with 2 threads as with 1; a copy with 12x the training items
-    (2.5 s a candidate) drew 1.4x fewer, because a server's threads wait for each other at every step
-    and the evaluator, busy most of the time, keeps taking one's core. `--threads` decides alone.
+    drew 1.33-1.46x the samples a minute with 2 threads as with 1; on a copy with 12x the training
+    items (2.5 s a candidate) 2 threads drew 12 a minute against 29, because a server's threads wait
+    for each other at every step and the evaluator, busy most of the time, keeps taking one's core.
+    `--threads` decides alone.
     """
     given = config.llm.get("threads")
     if given or evaluation_seconds is None or evaluation_seconds < HEAVY_EVALUATION_SECONDS:
