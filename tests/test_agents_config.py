@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -109,6 +108,5 @@ def test_a_local_server_runs_on_every_usable_core_unless_told(tmp_path: Path) ->
     binary = tmp_path / "llama-server"
     default = LlamaServer(tmp_path / "m.gguf", binary=binary).command()
     assert default[default.index("-t") + 1] == str(usable_cores()) == default[default.index("-tb") + 1]
-    assert usable_cores() == len(os.sched_getaffinity(0))
     told = LlamaServer(tmp_path / "m.gguf", binary=binary, threads=1).command()
     assert told[told.index("-t") + 1] == "1"
