@@ -72,6 +72,8 @@ class LLMConfig:
             )
         if self.temperature < 0:
             raise ValueError(f"--temperature {self.temperature}: give a temperature of 0 (greedy) or above.")
+        if self.threads is not None and self.threads < 1:
+            raise ValueError(f"--threads {self.threads}: give 1 or more, or leave it out for every core.")
         if self.max_temperature is not None and self.max_temperature <= 0:
             raise ValueError(f"--max-temperature {self.max_temperature}: give a temperature above 0.")
 

@@ -49,6 +49,20 @@ def slow_bin_packing(out: Path) -> Path:
     return folder
 
 
+def seed_list(text: str) -> list[int]:
+    try:
+        return [int(seed) for seed in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: give whole numbers separated by commas") from None
+
+
+def problem_list(text: str) -> list[str]:
+    unknown = [name for name in text.split(",") if name not in PROBLEMS]
+    if unknown:
+        raise argparse.ArgumentTypeError(f"{', '.join(unknown)}: use {', '.join(PROBLEMS)}")
+    return text.split(",")
+
+
 def run(problem: str, seed: int, samples: int, options: list[str], run_dir: Path, log: Path) -> dict:
     """The run's `evoforge show --json`, after running it unless it finished before."""
     if not finished(run_dir, samples):
@@ -64,14 +78,14 @@ def run(problem: str, seed: int, samples: int, options: list[str], run_dir: Path
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     parser.add_argument("--out", type=Path, required=True)
-    parser.add_argument("--seeds", default="7", help="comma-separated run seeds")
+    parser.add_argument("--seeds", type=seed_list, default=[7], help="comma-separated run seeds")
     parser.add_argument("--samples", type=int, default=160)
-    parser.add_argument("--problems", default=",".join(PROBLEMS))
+    parser.add_argument("--problems", type=problem_list, default=list(PROBLEMS), help=", ".join(PROBLEMS))
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     print(f"{'problem':<17} {'seed':>4} {'setting':<10} {'samples/min':>11} {'tok/s':>6}  default/one")
-    for seed in [int(s) for s in args.seeds.split(",")]:
-        for problem in args.problems.split(","):
+    for seed in args.seeds:
+        for problem in args.problems:
             target = str(slow_bin_packing(args.out)) if problem == "slow_bin_packing" else problem
             rates = {}
             for setting, options in SETTINGS.items():

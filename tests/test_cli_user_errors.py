@@ -238,3 +238,11 @@ def test_a_temperature_out_of_range_is_refused_before_anything_starts(
     code, _, stderr = evoforge("run", "bin_packing", "--run-dir", str(run_dir), option, value)
     assert_one_sentence(code, stderr, sentence)
     assert not run_dir.exists()
+
+
+@pytest.mark.parametrize("threads", ["0", "-2"])
+def test_a_thread_count_below_one_is_refused_before_anything_starts(tmp_path, threads: str) -> None:
+    run_dir = tmp_path / "run"
+    code, _, stderr = evoforge("run", "bin_packing", "--run-dir", str(run_dir), "--threads", threads)
+    assert_one_sentence(code, stderr, f"--threads {threads}: give 1 or more, or leave it out for every core.")
+    assert not run_dir.exists()
