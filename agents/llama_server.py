@@ -9,16 +9,19 @@ the OpenAI backend talks to it like to any other server.
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import os
 import shutil
 import signal
 import socket
 import subprocess
+import sys
 import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 
@@ -28,6 +31,7 @@ log = logging.getLogger("evoforge.agents")
 
 INSTALL_COMMAND = "python -m evoforge.agents.install"
 BINARY_ENV = "EVOFORGE_LLAMA_SERVER"
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
 def cache_root() -> Path:
@@ -65,6 +69,31 @@ def usable_cores() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
+def ended_with_its_parent() -> Callable[[], None] | None:
+    """A `preexec_fn` that has the kernel SIGTERM the child when the thread that started it ends.
+
+    The server runs in its own session (Ctrl-C must not reach it), so nothing
+    else ends it when its owner dies without running `stop`: a SIGKILL or
+    the OOM killer would leave it holding every core. Only the main thread
+    (at start) and the watchdog (at a restart) start servers, and both live
+    until `stop`. None where there is no prctl (not Linux).
+    """
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+    owner = os.getpid()
+
+    def die_with_parent() -> None:
+        prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+        if os.getppid() != owner:  # the owner died before the request took hold
+            os._exit(1)
+
+    return die_with_parent
+
+
 def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind((host, 0))
@@ -78,7 +107,8 @@ class LlamaServer:
     reconnect by themselves once it is back. With `keep_alive`, a watchdog
     restarts it if it exits (crash, OOM kill) until `stop`. It runs in its own
     session, so the Ctrl-C meant for the run does not kill it under the
-    samplers still talking to it; `stop` ends it.
+    samplers still talking to it; `stop` ends it, and the kernel does if the
+    owner dies without calling it (`ended_with_its_parent`).
     """
 
     def __init__(
@@ -127,7 +157,7 @@ class LlamaServer:
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(
                 self.command(), stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                start_new_session=True,
+                start_new_session=True, preexec_fn=ended_with_its_parent(),
             )
         self._wait_healthy()
         if self.keep_alive and (self._watchdog is None or not self._watchdog.is_alive()):
