@@ -33,15 +33,6 @@ DEFAULT_TOP_P = 0.95
 # OpenAI-style ones) spread it over the whole vocabulary.
 DEFAULT_TEMPERATURE_CEILING = 1.2
 LLAMA_CPP_TEMPERATURE_CEILING = 3.0
-# A llama-server evoforge starts draws with XTC ("exclude top choices"): at a token where two or more
-# choices each have 10 % or more, with this probability all but the least likely of them are
-# dropped. Where the code has one obvious next token nothing changes, so parse rates hold; where the
-# model hesitates it takes the road less travelled. Duplicates among the first 100 samples of
-# bin_packing, seeds 0-2 (README, "Fewer wasted samples"): FunSearch 34/31/32 % without, 17/13/23
-# at 0.5, 7/13/19 at 0.8; random 22/23/28, 16/16/12, 12/12/18; valid samples about the same.
-# 0 turns it off (`--xtc-probability`).
-LLAMA_CPP_XTC_PROBABILITY = 0.8
-LLAMA_CPP_XTC_THRESHOLD = 0.1
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,6 @@ from evoforge.agents.base import (
     DEFAULT_TEMPERATURE_CEILING,
     DEFAULT_TOP_P,
     LLAMA_CPP_TEMPERATURE_CEILING,
-    LLAMA_CPP_XTC_PROBABILITY,
     LLMBackend,
     LLMUnavailable,
 )
@@ -48,7 +47,6 @@ class LLMConfig:
     temperature: float = DEFAULT_TEMPERATURE
     max_temperature: float | None = None  # the duplicate-driven raise's ceiling; None: the server's default
     top_p: float = DEFAULT_TOP_P
-    xtc_probability: float = LLAMA_CPP_XTC_PROBABILITY  # a llama-server evoforge starts (agents/base.py)
     max_tokens: int = DEFAULT_MAX_TOKENS
     concurrency: int = 4
     timeout: float = 300.0
@@ -76,8 +74,6 @@ class LLMConfig:
             raise ValueError(f"--temperature {self.temperature}: give a temperature of 0 (greedy) or above.")
         if self.threads is not None and self.threads < 1:
             raise ValueError(f"--threads {self.threads}: give 1 or more, or leave it out for every core.")
-        if not 0 <= self.xtc_probability <= 1:
-            raise ValueError(f"--xtc-probability {self.xtc_probability}: give one from 0 (off) to 1.")
         if self.max_temperature is not None and self.max_temperature <= 0:
             raise ValueError(f"--max-temperature {self.max_temperature}: give a temperature above 0.")
 
@@ -166,7 +162,7 @@ def _serve(path: Path, config: LLMConfig) -> tuple[LlamaServer, LLMConfig]:
     """The one place a local model's server is started: a keep-alive `LlamaServer`."""
     server = LlamaServer(
         path, slots=config.slots, threads=config.threads, context_per_slot=config.context_per_slot,
-        xtc_probability=config.xtc_probability, keep_alive=True,
+        keep_alive=True,
     ).start()
     mode = COMPLETION if config.mode == "auto" else config.mode
     client = replace(config, backend="openai", base_url=server.base_url, model=path.stem, mode=mode)

@@ -25,7 +25,7 @@ from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 
-from evoforge.agents.base import LLAMA_CPP_XTC_PROBABILITY, LLAMA_CPP_XTC_THRESHOLD, LLMUnavailable
+from evoforge.agents.base import LLMUnavailable
 
 log = logging.getLogger("evoforge.agents")
 
@@ -118,7 +118,6 @@ class LlamaServer:
         slots: int = 8,
         threads: int | None = None,
         context_per_slot: int = 4096,
-        xtc_probability: float = LLAMA_CPP_XTC_PROBABILITY,
         port: int | None = None,
         host: str = "127.0.0.1",
         binary: Path | None = None,
@@ -128,7 +127,6 @@ class LlamaServer:
     ) -> None:
         self.model_path = Path(model_path)
         self.slots, self.context_per_slot = slots, context_per_slot
-        self.xtc_probability = xtc_probability
         self.threads = threads or usable_cores()
         self.host, self.port = host, port or free_port(host)
         self.binary = binary or find_llama_server()
@@ -149,7 +147,6 @@ class LlamaServer:
             "--host", self.host, "--port", str(self.port),
             "-np", str(self.slots), "-t", str(self.threads), "-tb", str(self.threads),
             "-c", str(self.context_per_slot * self.slots),
-            "--xtc-probability", str(self.xtc_probability), "--xtc-threshold", str(LLAMA_CPP_XTC_THRESHOLD),
             "--no-webui", "--jinja",
         ]  # fmt: skip
 

@@ -136,19 +136,3 @@ def test_shared_server_config_makes_samplers_its_clients(tmp_path: Path) -> None
     finally:
         server.stop()
     assert len(batch.completions) == 2
-
-
-def test_the_run_xtc_setting_reaches_the_engine() -> None:
-    """What the server reports it samples with (`/props`), not the command line it was given."""
-    import json
-
-    embedded_model_or_fail()
-    server, _ = start_shared_server(LLMConfig(threads=1, slots=1, xtc_probability=0.25))
-    assert server is not None
-    try:
-        with urllib.request.urlopen(server.base_url.removesuffix("/v1") + "/props", timeout=10) as response:
-            params = json.load(response)["default_generation_settings"]["params"]
-    finally:
-        server.stop()
-    assert params["xtc_probability"] == pytest.approx(0.25)
-    assert params["xtc_threshold"] == pytest.approx(0.1)
