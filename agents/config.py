@@ -20,6 +20,7 @@ from evoforge.agents.base import (
     DEFAULT_TEMPERATURE_CEILING,
     DEFAULT_TOP_P,
     LLAMA_CPP_TEMPERATURE_CEILING,
+    LLAMA_CPP_XTC_PROBABILITY,
     LLMBackend,
     LLMUnavailable,
 )
@@ -47,6 +48,9 @@ class LLMConfig:
     temperature: float = DEFAULT_TEMPERATURE
     max_temperature: float | None = None  # the duplicate-driven raise's ceiling; None: the server's default
     top_p: float = DEFAULT_TOP_P
+    # llama.cpp's XTC on completion prompts (agents/base.py); None: LLAMA_CPP_XTC_PROBABILITY where
+    # llama.cpp serves the model evoforge starts, not sent to other servers (`completion_xtc`).
+    xtc_probability: float | None = None
     max_tokens: int = DEFAULT_MAX_TOKENS
     concurrency: int = 4
     timeout: float = 300.0
@@ -74,6 +78,10 @@ class LLMConfig:
             raise ValueError(f"--temperature {self.temperature}: give a temperature of 0 (greedy) or above.")
         if self.threads is not None and self.threads < 1:
             raise ValueError(f"--threads {self.threads}: give 1 or more, or leave it out for every core.")
+        if self.xtc_probability is not None and not 0 <= self.xtc_probability <= 1:
+            raise ValueError(f"--xtc-probability {self.xtc_probability}: give one from 0 (off) to 1.")
+        if self.xtc_probability is not None and self.backend in ("vllm", "transformers"):
+            raise ValueError(f"--xtc-probability is llama.cpp's sampler; --llm {self.backend} has none.")
         if self.max_temperature is not None and self.max_temperature <= 0:
             raise ValueError(f"--max-temperature {self.max_temperature}: give a temperature above 0.")
 
@@ -86,6 +94,14 @@ def temperature_ceiling(backend: str, max_temperature: float | None) -> float:
     if max_temperature is not None:
         return max_temperature
     return LLAMA_CPP_TEMPERATURE_CEILING if served_by_llama_cpp(backend) else DEFAULT_TEMPERATURE_CEILING
+
+
+def completion_xtc(config: LLMConfig) -> float | None:
+    """The XTC probability a sampler sends with completion prompts: the one given, else llama.cpp's
+    default where evoforge serves the model with llama.cpp, else none (another server may refuse it)."""
+    if config.xtc_probability is not None:
+        return config.xtc_probability
+    return LLAMA_CPP_XTC_PROBABILITY if served_by_llama_cpp(config.backend) else None
 
 
 def served_by_llama_cpp(backend: str) -> bool:
@@ -165,7 +181,8 @@ def _serve(path: Path, config: LLMConfig) -> tuple[LlamaServer, LLMConfig]:
         keep_alive=True,
     ).start()
     mode = COMPLETION if config.mode == "auto" else config.mode
-    client = replace(config, backend="openai", base_url=server.base_url, model=path.stem, mode=mode)
+    client = replace(config, backend="openai", base_url=server.base_url, model=path.stem, mode=mode,
+                     xtc_probability=completion_xtc(config))
     return server, client
 
 

@@ -16,7 +16,14 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from typing import Any
 
-from evoforge.agents.base import CHAT, GenerationRequest, LLMBackend, LLMUnavailable, split_evenly
+from evoforge.agents.base import (
+    CHAT,
+    LLAMA_CPP_XTC_THRESHOLD,
+    GenerationRequest,
+    LLMBackend,
+    LLMUnavailable,
+    split_evenly,
+)
 from evoforge.agents.config import LLMConfig
 from evoforge.agents.retry import OutageRetrier, TransientError
 from evoforge.records import Completion
@@ -150,6 +157,9 @@ class OpenAIBackend(LLMBackend):
             common["stop"] = list(request.stop)
         if request.seed is not None:
             common["seed"] = request.seed
+        if request.xtc_probability is not None:  # llama.cpp's own fields
+            common["extra_body"] = {"xtc_probability": request.xtc_probability,
+                                    "xtc_threshold": LLAMA_CPP_XTC_THRESHOLD}
         if request.prompt is not None:
             return self.client.completions.create(prompt=request.prompt, **common)
         return self.client.chat.completions.create(messages=request.chat_messages(), **common)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from evoforge.agents.base import COMPLETION, GenerationRequest, LLMBackend
-from evoforge.agents.config import LLMConfig, make_backend
+from evoforge.agents.config import LLMConfig, completion_xtc, make_backend
 from evoforge.agents.prompts import COMPLETION_STOPS, RenderedPrompt
 from evoforge.agents.strategies.registry import strategy_named
 from evoforge.kinds import kind_hook
@@ -39,11 +39,13 @@ class Sampler:
         top_p: float = LLMConfig.top_p,
         max_tokens: int = LLMConfig.max_tokens,
         seed: int | None = LLMConfig.seed,
+        xtc_probability: float | None = None,
     ) -> None:
         self.backend, self.spec = backend, spec
         self.samples_per_prompt = samples_per_prompt
         self.mode = getattr(backend, "default_mode", COMPLETION) if mode == "auto" else mode
         self.temperature, self.top_p, self.max_tokens, self.seed = temperature, top_p, max_tokens, seed
+        self.xtc_probability = xtc_probability
         # A kind with its own prompt and parser (evoforge/kinds.py: Lean's repair prompt) ignores the
         # strategy; program-like kinds are rendered and parsed by the strategy chosen per prompt.
         self._kind_build = kind_hook(spec.kind, "build_prompt")
@@ -55,7 +57,7 @@ class Sampler:
         return cls(
             make_backend(config), spec, samples_per_prompt, mode=config.mode,
             temperature=config.temperature, top_p=config.top_p,
-            max_tokens=config.max_tokens, seed=config.seed,
+            max_tokens=config.max_tokens, seed=config.seed, xtc_probability=completion_xtc(config),
         )  # fmt: skip
 
     def sample(self, prompt: Prompt, n: int | None = None) -> SampleBatch:
@@ -89,7 +91,11 @@ class Sampler:
         if rendered.messages is not None:
             return GenerationRequest(messages=rendered.messages, **common)  # type: ignore[arg-type]
         stops = getattr(rendered, "stops", COMPLETION_STOPS)
-        return GenerationRequest(prompt=rendered.text, stop=stops, **common)  # type: ignore[arg-type]
+        # XTC (agents/base.py) where plain code follows, as measured: not in chat answers with their
+        # formats, nor in a kind's own prompt (Lean's proofs).
+        xtc = self.xtc_probability if self._kind_build is None else None
+        return GenerationRequest(prompt=rendered.text, stop=stops, xtc_probability=xtc,
+                                 **common)  # type: ignore[arg-type]
 
     def _batch(self, rendered: RenderedPrompt, completions: list[Completion]) -> SampleBatch:
         candidates = tuple(self._parse(completion, rendered) for completion in completions)

@@ -24,6 +24,7 @@ from rich.syntax import Syntax
 from rich.table import Table
 from rich.text import Text
 
+from evoforge.agents.base import LLAMA_CPP_XTC_PROBABILITY
 from evoforge.user_errors import user_error_sentence
 
 if TYPE_CHECKING:
@@ -102,6 +103,9 @@ def run(
     temperature: Annotated[float | None, typer.Option(help="Sampling temperature.")] = None,
     max_temperature: Annotated[float | None, typer.Option(
         help="Ceiling of prompts answered with known code (default: 3.0 llama.cpp, else 1.2).")] = None,
+    xtc_probability: Annotated[float | None, typer.Option(
+        help="How often a locally served model skips its likeliest choices where it hesitates "
+        f"(llama.cpp's XTC; default {LLAMA_CPP_XTC_PROBABILITY}, 0 off).")] = None,
     max_tokens: Annotated[int | None, typer.Option(help="Max new tokens per completion.")] = None,
     prompt_mode: Annotated[str | None, typer.Option("--mode", help="chat | completion | auto")] = None,
     strategy: Annotated[str | None, typer.Option(help="Prompts: funsearch|chat|diff|random|mix.")] = None,
@@ -151,7 +155,7 @@ def run(
         )  # fmt: skip
     llm_settings = {
         "backend": llm, "base_url": base_url, "model": model, "temperature": temperature,
-        "max_temperature": max_temperature,
+        "max_temperature": max_temperature, "xtc_probability": xtc_probability,
         "max_tokens": max_tokens, "mode": prompt_mode, "threads": threads,
         "outage_seconds": llm_outage_minutes * 60 if llm_outage_minutes is not None else None,
         "engine_args": engine_args,

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from evoforge.agents.base import GenerationRequest, LLMUnavailable
-from evoforge.agents.config import LLMConfig, make_backend, start_shared_server
+from evoforge.agents.base import LLAMA_CPP_XTC_PROBABILITY, GenerationRequest, LLMUnavailable
+from evoforge.agents.config import LLMConfig, completion_xtc, make_backend, start_shared_server
 from evoforge.agents.install import build_description, build_record, server_works
 from evoforge.agents.llama_server import BINARY_ENV, LlamaServer, find_llama_server, free_port, usable_cores
 
@@ -110,3 +110,19 @@ def test_a_local_server_runs_on_every_usable_core_unless_told(tmp_path: Path) ->
     assert default[default.index("-t") + 1] == str(usable_cores()) == default[default.index("-tb") + 1]
     told = LlamaServer(tmp_path / "m.gguf", binary=binary, threads=1).command()
     assert told[told.index("-t") + 1] == "1"
+
+
+def test_xtc_is_on_where_evoforge_serves_llama_cpp_and_elsewhere_only_if_given(tmp_path: Path) -> None:
+    gguf = tmp_path / "mine.gguf"
+    gguf.write_bytes(b"GGUF")
+    remote = {"backend": "openai", "base_url": "http://127.0.0.1:9/v1"}
+    assert completion_xtc(LLMConfig()) == LLAMA_CPP_XTC_PROBABILITY
+    assert completion_xtc(LLMConfig(backend=str(gguf))) == LLAMA_CPP_XTC_PROBABILITY
+    assert completion_xtc(LLMConfig(**remote)) is None  # another server may refuse llama.cpp's fields
+    assert completion_xtc(LLMConfig(**remote, xtc_probability=0.3)) == 0.3  # the user's llama.cpp server
+    assert completion_xtc(LLMConfig(xtc_probability=0)) == 0
+
+
+def test_xtc_is_refused_for_backends_without_it() -> None:
+    with pytest.raises(ValueError, match=r"--xtc-probability is llama\.cpp's sampler; --llm vllm has none"):
+        LLMConfig(backend="vllm", model="m", xtc_probability=0.5)

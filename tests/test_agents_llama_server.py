@@ -136,3 +136,22 @@ def test_shared_server_config_makes_samplers_its_clients(tmp_path: Path) -> None
     finally:
         server.stop()
     assert len(batch.completions) == 2
+
+
+def test_xtc_reaches_the_engine(llama_server: LlamaServer) -> None:
+    """Same prompt, same seeds: with XTC always on the engine must draw other answers than without
+    (if the field were dropped on the way, every pair would be identical)."""
+    request = GenerationRequest(prompt=seed_prompt_text(), n=4, max_tokens=48, seed=11, stop=("\ndef ",))
+    backend = OpenAIBackend(llama_server.base_url, timeout=120)
+    [plain] = backend.generate([request])
+    [plain_again] = backend.generate([request])
+    [with_xtc] = backend.generate([replace(request, xtc_probability=1.0)])
+    backend.close()
+    assert [c.text for c in plain] == [c.text for c in plain_again]  # the seed fixes the draw
+    assert [c.text for c in with_xtc] != [c.text for c in plain]
+
+
+def seed_prompt_text() -> str:
+    from evoforge.agents.prompts import build_prompt
+
+    return build_prompt(SPEC, seed_prompt(SPEC), "completion").text

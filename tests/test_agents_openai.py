@@ -117,6 +117,24 @@ def test_request_carries_sampling_settings_and_stops() -> None:
     }  # fmt: skip
 
 
+def test_xtc_goes_out_only_with_a_sampler_that_has_it_and_only_on_completion_prompts() -> None:
+    """llama.cpp's XTC fields reach the server for a completion prompt of a sampler configured with
+    them; a chat prompt (its answer has a format to keep) and a sampler without them send none."""
+    spec = bin_packing_spec()
+    with ScriptedServer(lambda path, body: (200, completion_body(body))) as server:
+        with_xtc = Sampler(backend_for(server), spec, 1, mode="completion", xtc_probability=0.8)
+        chat = Sampler(backend_for(server), spec, 1, mode="chat", xtc_probability=0.8)
+        without = Sampler(backend_for(server), spec, 1, mode="completion")
+        for sampler in (with_xtc, chat, without):
+            with sampler:
+                sampler.sample(seed_prompt(spec))
+    fields = ("xtc_probability", "xtc_threshold")
+    sent = [{key: body.get(key) for key in fields} for _, body in server.requests]
+    assert sent == [{"xtc_probability": 0.8, "xtc_threshold": 0.1},
+                    {"xtc_probability": None, "xtc_threshold": None},
+                    {"xtc_probability": None, "xtc_threshold": None}]
+
+
 def test_each_choice_is_counted_by_the_servers_tokenizer() -> None:
     texts = ["    return 1\n", "    x = bins - item\n    return -x * 2\n", "    return bins\n"]
     with (

@@ -230,8 +230,9 @@ def test_a_budget_that_allows_nothing_is_refused_before_anything_starts(tmp_path
 @pytest.mark.parametrize(("option", "value", "sentence"), [
     ("--max-temperature", "0", "--max-temperature 0.0: give a temperature above 0."),
     ("--temperature", "-1", "--temperature -1.0: give a temperature of 0 (greedy) or above."),
+    ("--xtc-probability", "1.5", "--xtc-probability 1.5: give one from 0 (off) to 1."),
 ])
-def test_a_temperature_out_of_range_is_refused_before_anything_starts(
+def test_a_sampler_setting_out_of_range_is_refused_before_anything_starts(
     tmp_path, option: str, value: str, sentence: str
 ) -> None:
     run_dir = tmp_path / "run"
