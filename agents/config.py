@@ -80,8 +80,13 @@ class LLMConfig:
             raise ValueError(f"--threads {self.threads}: give 1 or more, or leave it out for every core.")
         if self.xtc_probability is not None and not 0 <= self.xtc_probability <= 1:
             raise ValueError(f"--xtc-probability {self.xtc_probability}: give one from 0 (off) to 1.")
-        if self.xtc_probability is not None and self.backend in ("vllm", "transformers"):
-            raise ValueError(f"--xtc-probability is llama.cpp's sampler; --llm {self.backend} has none.")
+        if self.xtc_probability is not None and not (
+            self.backend == "openai" or served_by_llama_cpp(self.backend)
+        ):
+            raise ValueError(
+                f"--xtc-probability is llama.cpp's sampler; --llm {self.backend} has none (give it with the "
+                "embedded model, a .gguf file, or --llm openai at a llama-server)."
+            )
         if self.max_temperature is not None and self.max_temperature <= 0:
             raise ValueError(f"--max-temperature {self.max_temperature}: give a temperature above 0.")
 

@@ -104,8 +104,9 @@ def run(
     max_temperature: Annotated[float | None, typer.Option(
         help="Ceiling of prompts answered with known code (default: 3.0 llama.cpp, else 1.2).")] = None,
     xtc_probability: Annotated[float | None, typer.Option(
-        help="How often a locally served model skips its likeliest choices where it hesitates "
-        f"(llama.cpp's XTC; default {LLAMA_CPP_XTC_PROBABILITY}, 0 off).")] = None,
+        help="llama.cpp's XTC on completion prompts (funsearch, random): how often the model skips its "
+        f"likeliest choices where it hesitates (default {LLAMA_CPP_XTC_PROBABILITY} for a model evoforge "
+        "serves, 0 off).")] = None,
     max_tokens: Annotated[int | None, typer.Option(help="Max new tokens per completion.")] = None,
     prompt_mode: Annotated[str | None, typer.Option("--mode", help="chat | completion | auto")] = None,
     strategy: Annotated[str | None, typer.Option(help="Prompts: funsearch|chat|diff|random|mix.")] = None,

@@ -123,6 +123,8 @@ def test_xtc_is_on_where_evoforge_serves_llama_cpp_and_elsewhere_only_if_given(t
     assert completion_xtc(LLMConfig(xtc_probability=0)) == 0
 
 
-def test_xtc_is_refused_for_backends_without_it() -> None:
+def test_xtc_is_refused_for_backends_without_it(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match=r"--xtc-probability is llama\.cpp's sampler; --llm vllm has none"):
         LLMConfig(backend="vllm", model="m", xtc_probability=0.5)
+    with pytest.raises(ValueError, match=r"has none \(give it with the embedded model, a \.gguf file"):
+        LLMConfig(backend=str(tmp_path), xtc_probability=0.5)  # a folder: transformers loads it

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from evoforge.agents.base import GenerationRequest
+from evoforge.agents.base import LLAMA_CPP_XTC_PROBABILITY, GenerationRequest
 from evoforge.agents.config import LLMConfig, make_backend, start_shared_server
 from evoforge.agents.llama_server import LlamaServer
 from evoforge.agents.local_server import LocalServerBackend
@@ -138,20 +138,23 @@ def test_shared_server_config_makes_samplers_its_clients(tmp_path: Path) -> None
     assert len(batch.completions) == 2
 
 
-def test_xtc_reaches_the_engine(llama_server: LlamaServer) -> None:
-    """Same prompt, same seeds: with XTC always on the engine must draw other answers than without
-    (if the field were dropped on the way, every pair would be identical)."""
-    request = GenerationRequest(prompt=seed_prompt_text(), n=4, max_tokens=48, seed=11, stop=("\ndef ",))
-    backend = OpenAIBackend(llama_server.base_url, timeout=120)
-    [plain] = backend.generate([request])
-    [plain_again] = backend.generate([request])
-    [with_xtc] = backend.generate([replace(request, xtc_probability=1.0)])
-    backend.close()
-    assert [c.text for c in plain] == [c.text for c in plain_again]  # the seed fixes the draw
-    assert [c.text for c in with_xtc] != [c.text for c in plain]
+def test_the_runs_xtc_setting_reaches_the_engine() -> None:
+    """The run's path (one shared server, samplers made from its client config): XTC is on by default,
+    and with the same prompt and seeds XTC always on draws other answers than XTC off (were the field
+    dropped on the way, they would be identical)."""
+    embedded_model_or_fail()
+    server, client = start_shared_server(LLMConfig(threads=2, slots=1, max_tokens=48, seed=11))
+    assert server is not None
+    assert client.xtc_probability == LLAMA_CPP_XTC_PROBABILITY
 
+    def draw(xtc: float) -> list[str]:
+        with Sampler.from_config(replace(client, xtc_probability=xtc), SPEC, 4) as sampler:
+            return [completion.text for completion in sampler.sample(seed_prompt(SPEC)).completions]
 
-def seed_prompt_text() -> str:
-    from evoforge.agents.prompts import build_prompt
-
-    return build_prompt(SPEC, seed_prompt(SPEC), "completion").text
+    try:
+        draw(0.0)  # fills the prompt cache: a cold prompt's answers can differ from a cached one's
+        off, always, off_again = draw(0.0), draw(1.0), draw(0.0)
+    finally:
+        server.stop()
+    assert off == off_again  # the seed fixes the draw
+    assert always != off

@@ -13,6 +13,7 @@ from evoforge.agents.base import GenerationRequest, LLMUnavailable
 from evoforge.agents.llama_server import free_port
 from evoforge.agents.openai_backend import OpenAIBackend
 from evoforge.agents.sampler import Sampler
+from evoforge.spec import load_problem
 from tests.llm_fixtures import ScriptedServer, bin_packing_spec, completion_body, seed_prompt
 
 COMPLETION = GenerationRequest(prompt="def f():\n", n=1, max_tokens=16)
@@ -119,20 +120,24 @@ def test_request_carries_sampling_settings_and_stops() -> None:
 
 def test_xtc_goes_out_only_with_a_sampler_that_has_it_and_only_on_completion_prompts() -> None:
     """llama.cpp's XTC fields reach the server for a completion prompt of a sampler configured with
-    them; a chat prompt (its answer has a format to keep) and a sampler without them send none."""
-    spec = bin_packing_spec()
+    them; a chat prompt (its answer has a format to keep), a sampler without them and a kind with its
+    own prompt (Lean's completion prompt) send none."""
+    spec, lean_spec = bin_packing_spec(), load_problem("lean_core", '["nat_add_comm"]')
     with ScriptedServer(lambda path, body: (200, completion_body(body))) as server:
         with_xtc = Sampler(backend_for(server), spec, 1, mode="completion", xtc_probability=0.8)
         chat = Sampler(backend_for(server), spec, 1, mode="chat", xtc_probability=0.8)
         without = Sampler(backend_for(server), spec, 1, mode="completion")
-        for sampler in (with_xtc, chat, without):
+        lean = Sampler(backend_for(server), lean_spec, 1, mode="completion", xtc_probability=0.8)
+        for sampler in (with_xtc, chat, without, lean):
             with sampler:
-                sampler.sample(seed_prompt(spec))
+                sampler.sample(seed_prompt(sampler.spec))
     fields = ("xtc_probability", "xtc_threshold")
     sent = [{key: body.get(key) for key in fields} for _, body in server.requests]
+    assert [body.get("prompt") is not None for _, body in server.requests] == [True, False, True, True]
     assert sent == [{"xtc_probability": 0.8, "xtc_threshold": 0.1},
                     {"xtc_probability": None, "xtc_threshold": None},
-                    {"xtc_probability": None, "xtc_threshold": None}]
+                    {"xtc_probability": None, "xtc_threshold": None},
+                    {"xtc_probability": None, "xtc_threshold": None}]  # Lean's own prompt: a proof
 
 
 def test_each_choice_is_counted_by_the_servers_tokenizer() -> None:
