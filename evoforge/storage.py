@@ -341,6 +341,15 @@ class RunStorage:
         )
         return {r[0]: r[1] for r in rows}
 
+    def completion_tokens(self, duplicates_only: bool = False) -> int:
+        """Tokens the LLM generated for the run's samples, or for those that came back as duplicates."""
+        if not duplicates_only:
+            return self._conn.execute("SELECT COALESCE(SUM(completion_tokens), 0) FROM samples").fetchone()[0]
+        return self._conn.execute(
+            "SELECT COALESCE(SUM(s.completion_tokens), 0) FROM samples s"
+            " WHERE s.id IN (SELECT sample_id FROM candidates WHERE status = 'duplicate')"
+        ).fetchone()[0]
+
     def mean_evaluation_seconds(self) -> float | None:
         """What scoring a candidate has taken in this run so far (the seed's alone in a new run)."""
         return self._conn.execute("SELECT AVG(seconds) FROM evaluations").fetchone()[0]
