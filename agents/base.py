@@ -39,9 +39,8 @@ LLAMA_CPP_TEMPERATURE_CEILING = 3.0
 # hesitates it takes the road less travelled. It cut duplicates in all 20 runs of 100 samples
 # (bin_packing and cap_set, funsearch and random, seeds 0-4: 574 -> 285 of 2000) and on expressions
 # (48 of 200 -> 21); 0.5 cut fewer (README, "Fewer wasted samples").
-# A chat prompt gets it only with its strategy's answer grammar (llama.cpp's GBNF), which keeps the
-# format XTC would break (alone it turned the diff strategy's markers into `>>>>>>> SEARCH`: 0 of 8
-# parsed). `--xtc-probability` sets it, 0 turns it off.
+# Chat prompts go without: their answers carry a format XTC breaks (the diff strategy's markers
+# came back as `>>>>>>> SEARCH`, 0 of 8 parsed). `--xtc-probability` sets it, 0 turns it off.
 LLAMA_CPP_XTC_PROBABILITY = 0.8
 LLAMA_CPP_XTC_THRESHOLD = 0.1
 
@@ -63,7 +62,6 @@ class GenerationRequest:
     stop: tuple[str, ...] = ()
     seed: int | None = None
     xtc_probability: float | None = None  # llama.cpp's XTC (above); None: not sent, the server's own
-    grammar: str | None = None  # llama.cpp's GBNF the answer must follow; None: free text
 
     def __post_init__(self) -> None:
         if (self.prompt is None) == (self.messages is None):

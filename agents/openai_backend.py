@@ -157,14 +157,9 @@ class OpenAIBackend(LLMBackend):
             common["stop"] = list(request.stop)
         if request.seed is not None:
             common["seed"] = request.seed
-        llama_cpp_fields: dict[str, Any] = {}
-        if request.xtc_probability is not None:
-            llama_cpp_fields |= {"xtc_probability": request.xtc_probability,
-                                 "xtc_threshold": LLAMA_CPP_XTC_THRESHOLD}
-        if request.grammar is not None:
-            llama_cpp_fields["grammar"] = request.grammar
-        if llama_cpp_fields:
-            common["extra_body"] = llama_cpp_fields
+        if request.xtc_probability is not None:  # llama.cpp's own fields
+            common["extra_body"] = {"xtc_probability": request.xtc_probability,
+                                    "xtc_threshold": LLAMA_CPP_XTC_THRESHOLD}
         if request.prompt is not None:
             return self.client.completions.create(prompt=request.prompt, **common)
         return self.client.chat.completions.create(messages=request.chat_messages(), **common)

@@ -42,7 +42,6 @@ class RenderedPrompt:
     versioned_name: str
     base_code: str | None = None  # the program a diff answer edits (the diff strategy)
     strategy: str = DEFAULT_STRATEGY  # which strategy built it, and so parses its answers
-    grammar: str | None = None  # the answer's format as llama.cpp's GBNF (agents/sampler.py)
 
 
 def build_prompt(spec: ProblemSpec, prompt: Prompt, mode: str) -> RenderedPrompt:

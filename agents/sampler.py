@@ -88,15 +88,12 @@ class Sampler:
             "n": n, "max_tokens": self.max_tokens, "temperature": temperature,
             "top_p": self.top_p, "seed": seed,
         }  # fmt: skip
-        # llama.cpp's sampling (agents/base.py) where this sampler has it, never on a kind's own prompt
-        # (Lean's proofs): XTC on plain code, and on a chat answer only with its strategy's grammar,
-        # which keeps the format that XTC alone breaks.
-        xtc = self.xtc_probability if self._kind_build is None else None
         if rendered.messages is not None:
-            grammar = rendered.grammar if xtc is not None else None
-            return GenerationRequest(messages=rendered.messages, grammar=grammar,
-                                     xtc_probability=xtc if grammar else None, **common)  # type: ignore[arg-type]
+            return GenerationRequest(messages=rendered.messages, **common)  # type: ignore[arg-type]
         stops = getattr(rendered, "stops", COMPLETION_STOPS)
+        # XTC (agents/base.py) where plain code follows, as measured: not in chat answers with their
+        # formats, nor in a kind's own prompt (Lean's proofs).
+        xtc = self.xtc_probability if self._kind_build is None else None
         return GenerationRequest(prompt=rendered.text, stop=stops, xtc_probability=xtc,
                                  **common)  # type: ignore[arg-type]
 

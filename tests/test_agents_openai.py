@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -14,7 +13,6 @@ from evoforge.agents.base import GenerationRequest, LLMUnavailable
 from evoforge.agents.llama_server import free_port
 from evoforge.agents.openai_backend import OpenAIBackend
 from evoforge.agents.sampler import Sampler
-from evoforge.agents.strategies.diff import ANSWER_GRAMMAR as DIFF_GRAMMAR
 from evoforge.spec import load_problem
 from tests.llm_fixtures import ScriptedServer, bin_packing_spec, completion_body, seed_prompt
 
@@ -120,32 +118,26 @@ def test_request_carries_sampling_settings_and_stops() -> None:
     }  # fmt: skip
 
 
-def test_llama_cpp_fields_go_out_only_where_the_answer_keeps_its_format() -> None:
-    """A sampler configured with XTC sends it with a completion prompt, and with a diff prompt together
-    with the diff grammar that keeps the edit markers; a chat prompt without a grammar, a sampler
-    without XTC and a kind with its own prompt (Lean's completion prompt) send none of llama.cpp's
-    fields."""
+def test_xtc_goes_out_only_with_a_sampler_that_has_it_and_only_on_completion_prompts() -> None:
+    """llama.cpp's XTC fields reach the server for a completion prompt of a sampler configured with
+    them; a chat prompt (its answer has a format to keep), a sampler without them and a kind with its
+    own prompt (Lean's completion prompt) send none."""
     spec, lean_spec = bin_packing_spec(), load_problem("lean_core", '["nat_add_comm"]')
-    diff_prompt = replace(seed_prompt(spec), strategy="diff")
     with ScriptedServer(lambda path, body: (200, completion_body(body))) as server:
         with_xtc = Sampler(backend_for(server), spec, 1, mode="completion", xtc_probability=0.8)
         chat = Sampler(backend_for(server), spec, 1, mode="chat", xtc_probability=0.8)
         without = Sampler(backend_for(server), spec, 1, mode="completion")
         lean = Sampler(backend_for(server), lean_spec, 1, mode="completion", xtc_probability=0.8)
-        plain, lean_prompt = seed_prompt(spec), seed_prompt(lean_spec)
-        for sampler, prompt in ((with_xtc, plain), (chat, plain), (with_xtc, diff_prompt), (without, plain),
-                                (without, diff_prompt), (lean, lean_prompt)):
-            sampler.sample(prompt)
         for sampler in (with_xtc, chat, without, lean):
-            sampler.close()
-    fields = ("xtc_probability", "xtc_threshold", "grammar")
+            with sampler:
+                sampler.sample(seed_prompt(sampler.spec))
+    fields = ("xtc_probability", "xtc_threshold")
     sent = [{key: body.get(key) for key in fields} for _, body in server.requests]
-    completion_prompts = [body.get("prompt") is not None for _, body in server.requests]
-    assert completion_prompts == [True, False, False, True, False, True]
-    nothing = dict.fromkeys(fields)
-    assert sent == [{"xtc_probability": 0.8, "xtc_threshold": 0.1, "grammar": None}, nothing,
-                    {"xtc_probability": 0.8, "xtc_threshold": 0.1, "grammar": DIFF_GRAMMAR},
-                    nothing, nothing, nothing]  # the last: Lean's own prompt, a proof
+    assert [body.get("prompt") is not None for _, body in server.requests] == [True, False, True, True]
+    assert sent == [{"xtc_probability": 0.8, "xtc_threshold": 0.1},
+                    {"xtc_probability": None, "xtc_threshold": None},
+                    {"xtc_probability": None, "xtc_threshold": None},
+                    {"xtc_probability": None, "xtc_threshold": None}]  # Lean's own prompt: a proof
 
 
 def test_each_choice_is_counted_by_the_servers_tokenizer() -> None:

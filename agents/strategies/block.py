@@ -26,7 +26,6 @@ from evoforge.agents.base import CHAT, COMPLETION
 from evoforge.agents.prompts import RenderedPrompt
 from evoforge.agents.strategies.base import PromptStrategy
 from evoforge.agents.strategies.chat import ERROR_CHARS, ChatStrategy
-from evoforge.agents.strategies.diff import ANSWER_GRAMMAR as DIFF_GRAMMAR
 from evoforge.agents.strategies.diff import DIVIDER, EXAMPLE, REPLACE, SEARCH, DiffStrategy
 from evoforge.agents.strategies.funsearch import FunSearchStrategy
 from evoforge.openevolve_block import END_MARKER, START_MARKER, block_program
@@ -105,8 +104,7 @@ class BlockDiff(DiffStrategy):
         system = ROLE + ("You improve code by editing it: reply with one or more edit blocks and nothing "
                          "else. An edit block copies lines of the code exactly and gives the lines that "
                          "replace them.\n" + EXAMPLE)
-        return replace(_chat((("system", system), ("user", "\n\n".join(parts))), spec), base_code=base,
-                       grammar=DIFF_GRAMMAR)
+        return replace(_chat((("system", system), ("user", "\n\n".join(parts))), spec), base_code=base)
 
 
 def ordered_blocks(prompt: Prompt) -> list[str]:

@@ -27,14 +27,6 @@ BLOCK = re.compile(
     r"^[<>]{5,9} SEARCH[ \t]*\n(.*?)^={5,9}[ \t]*\n(.*?)^>{5,9} REPLACE[ \t]*$", re.DOTALL | re.MULTILINE
 )
 OPENING = re.compile(r"^[<>]{5,9} SEARCH", re.MULTILINE)
-# The answer as llama.cpp may draw it (agents/sampler.py): edit blocks with their markers exact and
-# nothing else, so XTC can vary the edits without breaking the format. A code line never starts with
-# a marker's character. On bench/strategy_parse_rate.py's bin_packing island (24 answers, seeds fixed):
-# 15 parsed and 6 distinct programs without either, 3 and 3 with XTC alone, 21 and 19 with both.
-ANSWER_GRAMMAR = r"""root ::= block ("\n" block)*
-block ::= "<<<<<<< SEARCH\n" line+ "=======\n" line* ">>>>>>> REPLACE"
-line ::= [^<=>\n] [^\n]* "\n" | "\n"
-"""
 EXAMPLE = (
     "For example, to change\n```python\ndef area(w, h):\n    return w + h\n```\n"
     f"into a product, the reply is\n{SEARCH}\n    return w + h\n{DIVIDER}\n    return w * h\n{REPLACE}"
@@ -62,8 +54,7 @@ class DiffStrategy:
         request = diff_request(spec, base, spec.direction.oriented(prompt.parent_scores[best]), prompt)
         messages = (("system", SYSTEM), ("user", request))
         text = "\n\n".join(f"[{role}]\n{content}" for role, content in messages)
-        return RenderedPrompt(CHAT, text, messages, None, spec.evolve_name, base_code=base,
-                              grammar=ANSWER_GRAMMAR)
+        return RenderedPrompt(CHAT, text, messages, None, spec.evolve_name, base_code=base)
 
     def parse(self, text: str, spec: ProblemSpec, rendered: RenderedPrompt, truncated: bool) -> Candidate:
         try:
