@@ -20,8 +20,8 @@ def duplicate_rates(storage: RunStorage) -> dict[str, Any]:
     samples = storage.count("samples")
     by_reason = storage.duplicate_reasons()
     duplicates = sum(by_reason.values())
-    tokens = storage.completion_tokens()
-    token_share = storage.completion_tokens(duplicates_only=True) / tokens if tokens else None
+    tokens = storage.token_totals()[1]
+    token_share = storage.duplicate_completion_tokens() / tokens if tokens else None
     return {"samples": samples, "duplicates": duplicates, "rate": duplicates / samples if samples else 0.0,
             "token_share": token_share, "by_reason": by_reason}
 

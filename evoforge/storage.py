@@ -341,13 +341,11 @@ class RunStorage:
         )
         return {r[0]: r[1] for r in rows}
 
-    def completion_tokens(self, duplicates_only: bool = False) -> int:
-        """Tokens the LLM generated for the run's samples, or for those that came back as duplicates."""
-        if not duplicates_only:
-            return self._conn.execute("SELECT COALESCE(SUM(completion_tokens), 0) FROM samples").fetchone()[0]
+    def duplicate_completion_tokens(self) -> int:
+        """Tokens the LLM generated for samples that came back as duplicates (all of them: token_totals)."""
         return self._conn.execute(
-            "SELECT COALESCE(SUM(s.completion_tokens), 0) FROM samples s"
-            " WHERE s.id IN (SELECT sample_id FROM candidates WHERE status = 'duplicate')"
+            "SELECT COALESCE(SUM(completion_tokens), 0) FROM samples"
+            " WHERE id IN (SELECT sample_id FROM candidates WHERE status = 'duplicate')"
         ).fetchone()[0]
 
     def mean_evaluation_seconds(self) -> float | None:
