@@ -10,8 +10,9 @@ n=1 requests), so request seeds are `SEED_STRIDE` apart and no two
 completions of a run share a seed as long as n < SEED_STRIDE.
 
 The second cause is a prompt the model answers with code the run already
-has: the next request for the same prompt (the same parents) is drawn
-hotter, up to a bound, and cools back once its completions are new. A batch
+has: the next request for the same prompt (the same parents) is raised a
+step (a hint in the prompt, and hotter up to a ceiling, if it is above the
+base), and cools back once its completions are new. A batch
 counts once it is decided: its code duplicates are known when it is stored,
 its behaviour duplicates only after the probe calls, so the run observes a
 batch when its last candidate is evaluated or found a duplicate, and a
@@ -62,44 +63,42 @@ def choice_seed(seed: int | None, choice: int) -> int | None:
 
 
 class TemperatureRaise:
-    """Per prompt (its parents), the temperature of its next request.
+    """Per prompt (its parents), how far its next request is raised from the base.
 
-    A batch holding a duplicate raises the next one by a step (up to the
-    ceiling, which the server's sampler decides: agents/config.py); a batch
-    with none lowers it by a step (down to the base).
+    A batch holding a duplicate raises the prompt a step (up to RAISE_STEPS),
+    a batch with none lowers it one. A raised prompt carries a hint, and is
+    drawn hotter, from the base up to the ceiling: the server's sampler
+    decides how hot (agents/config.py). With the ceiling at the base, only
+    the hint changes.
     """
 
     def __init__(self, base: float, ceiling: float) -> None:
         self.base, self.ceiling = base, max(base, ceiling)
-        self.step = (self.ceiling - base) / RAISE_STEPS
-        self._raised: dict[tuple[int, ...], float] = {}
+        self._steps: dict[tuple[int, ...], int] = {}
 
     def temperature(self, parent_ids: tuple[int, ...]) -> float:
-        return self._raised.get(_key(parent_ids), self.base)
+        steps = self._steps.get(_key(parent_ids), 0)
+        return round(self.base + (self.ceiling - self.base) * steps / RAISE_STEPS, 6)
 
     def raised(self, parent_ids: tuple[int, ...]) -> bool:
-        """Whether these parents are drawn above the base: a batch came back with known code and they
-        have not cooled back yet (so the prompt also gets a hint)."""
-        return _key(parent_ids) in self._raised
+        """Whether a batch of these parents came back with known code and they have not cooled back
+        yet: the prompt gets a hint."""
+        return _key(parent_ids) in self._steps
 
-    def replay(self, batches: list[tuple[tuple[int, ...], float | None, int]]) -> None:
-        """Rebuild the raised temperatures from stored batches (parents, temperature, duplicates), in
-        prompt order: a resume continues where it stopped."""
-        for parent_ids, temperature, duplicates in batches:
-            self.observe(parent_ids, temperature, duplicates)
+    def replay(self, batches: list[tuple[tuple[int, ...], int]]) -> None:
+        """Rebuild the raises from stored batches (parents, duplicates), in prompt order: a resume
+        continues where it stopped."""
+        for parent_ids, duplicates in batches:
+            self.observe(parent_ids, duplicates)
 
-    def observe(self, parent_ids: tuple[int, ...], temperature: float | None, duplicates: int) -> None:
-        """Move the prompt's temperature after a decided batch drawn at `temperature`."""
-        used = self.base if temperature is None else temperature
+    def observe(self, parent_ids: tuple[int, ...], duplicates: int) -> None:
+        """Move the prompt a step up or down after one of its batches is decided."""
         key = _key(parent_ids)
-        if duplicates > 0:
-            following = min(self.ceiling, round(max(used, self.temperature(key)) + self.step, 6))
+        steps = min(RAISE_STEPS, self._steps.get(key, 0) + (1 if duplicates > 0 else -1))
+        if steps > 0:
+            self._steps[key] = steps
         else:
-            following = max(self.base, round(self.temperature(key) - self.step, 6))
-        if following > self.base:
-            self._raised[key] = following
-        else:
-            self._raised.pop(key, None)
+            self._steps.pop(key, None)
 
 
 def _key(parent_ids: tuple[int, ...]) -> tuple[int, ...]:

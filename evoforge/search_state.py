@@ -43,7 +43,6 @@ class UndecidedBatch:
     """A stored batch whose candidates are not all evaluated yet: its duplicate count is not final."""
 
     parent_ids: tuple[int, ...]
-    temperature: float | None
     undecided: int
     duplicates: int
 
@@ -67,7 +66,7 @@ class SearchState:
     ) -> None:
         """`seed` also derives each request's sampling seed; `temperature`, the sampler's, is the base
         that prompts answered with known code are raised from, up to `temperature_ceiling` (None:
-        prompts carry no temperature; no ceiling: never raised)."""
+        prompts carry no temperature; a ceiling at the base: a raised prompt gets only a hint)."""
         self.spec = spec
         self.run_seed = seed
         self.storage = RunStorage(Path(run_dir) / DB_FILENAME)
@@ -183,10 +182,10 @@ class SearchState:
             if candidate.code is not None and not dup
         ]
         if self.temperatures is not None:
-            batch = UndecidedBatch(prompt.parent_ids, prompt.temperature, len(pending), sum(duplicate))
+            batch = UndecidedBatch(prompt.parent_ids, len(pending), sum(duplicate))
             self._undecided.update((p.candidate_id, batch) for p in pending)
             if not pending:
-                self.temperatures.observe(batch.parent_ids, batch.temperature, batch.duplicates)
+                self.temperatures.observe(batch.parent_ids, batch.duplicates)
         return pending
 
     def _decide(self, candidate_id: int, duplicate: bool) -> None:
@@ -198,7 +197,7 @@ class SearchState:
         batch.undecided -= 1
         batch.duplicates += int(duplicate)
         if batch.undecided == 0:
-            self.temperatures.observe(batch.parent_ids, batch.temperature, batch.duplicates)
+            self.temperatures.observe(batch.parent_ids, batch.duplicates)
 
     def _recount_batch(
         self, completions: list[Completion], candidates: list[Candidate], duplicate: list[bool]

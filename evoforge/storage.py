@@ -323,14 +323,14 @@ class RunStorage:
         )
         return [r[0] for r in rows]
 
-    def prompt_batches(self) -> list[tuple[tuple[int, ...], float | None, int]]:
-        """Per stored prompt, in order: (parent ids, temperature, duplicates of either reason)."""
+    def prompt_batches(self) -> list[tuple[tuple[int, ...], int]]:
+        """Per stored prompt, in order: (parent ids, duplicates of either reason)."""
         rows = self._conn.execute(
-            "SELECT p.parent_ids, MAX(s.temperature), SUM(c.status = 'duplicate')"
+            "SELECT p.parent_ids, SUM(c.status = 'duplicate')"
             " FROM prompts p JOIN samples s ON s.prompt_id = p.id JOIN candidates c ON c.sample_id = s.id"
             " GROUP BY p.id ORDER BY p.id"
         )
-        return [(tuple(json.loads(r[0])), r[1], r[2] or 0) for r in rows]
+        return [(tuple(json.loads(r[0])), r[1] or 0) for r in rows]
 
     def duplicate_reasons(self) -> dict[str, int]:
         """Duplicates by why they are ones: 'code' (normalized code) or 'behaviour' (fingerprint)."""

@@ -64,14 +64,14 @@ def test_duplicates_raise_a_prompts_temperature_to_the_ceiling_and_new_code_cool
     parents = (4, 2)
     steps = []
     for duplicates in (2, 1, 3, 1, 1, 0, 0, 0, 0, 0):
-        raise_.observe(parents, raise_.temperature(parents), duplicates)
+        raise_.observe(parents, duplicates)
         steps.append(raise_.temperature((2, 4)))  # the same parents in another order: the same prompt
     assert steps == [1.1, 1.2, 1.3, 1.4, 1.4, 1.3, 1.2, 1.1, 1.0, 1.0]
     assert raise_.temperature((9,)) == 1.0
 
 
 def test_replayed_batches_give_the_same_temperatures() -> None:
-    batches = [((1,), 1.0, 4), ((1,), 1.1, 1), ((3,), 1.0, 0)]
+    batches = [((1,), 4), ((1,), 1), ((3,), 0)]
     replayed = TemperatureRaise(base=1.0, ceiling=1.4)
     replayed.replay(batches)
     assert (replayed.temperature((1,)), replayed.temperature((3,))) == (1.2, 1.0)
