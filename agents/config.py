@@ -25,6 +25,7 @@ from evoforge.agents.base import (
     LLMUnavailable,
 )
 from evoforge.agents.llama_server import LlamaServer
+from evoforge.agents.strategies import DEFAULT_STRATEGY, RANDOM
 
 # "recorded" replays a JSONL file of completions (--model FILE): for tests of the loop, no model runs.
 BACKENDS = ("embedded", "openai", "vllm", "transformers", "recorded")
@@ -92,12 +93,17 @@ class LLMConfig:
 
 
 
-def temperature_ceiling(backend: str, max_temperature: float | None) -> float:
-    """How hot a prompt answered with known code may be drawn (`--max-temperature`, else by server):
-    llama.cpp filters before it applies the temperature, so its models can be drawn much hotter
-    (agents/base.py)."""
+def temperature_ceiling(backend: str, max_temperature: float | None, strategy: str = DEFAULT_STRATEGY
+                        ) -> float | None:
+    """How hot a prompt answered with known code may be drawn (`--max-temperature`, else by arm and
+    server; None: no hotter than the base, the hint alone). llama.cpp filters before it applies the
+    temperature, so its models can be drawn much hotter (agents/base.py). The random arm's one prompt
+    repeats all run long, so the raise would keep it near the ceiling, where hot draws cost it valid
+    programs and time (bench/search_quality.md, "the hint without the heat"): a weaker baseline."""
     if max_temperature is not None:
         return max_temperature
+    if strategy == RANDOM:
+        return None
     return LLAMA_CPP_TEMPERATURE_CEILING if served_by_llama_cpp(backend) else DEFAULT_TEMPERATURE_CEILING
 
 

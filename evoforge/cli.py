@@ -102,8 +102,8 @@ def run(
     samples_per_prompt: Annotated[int | None, typer.Option(help="Completions per prompt.")] = None,
     temperature: Annotated[float | None, typer.Option(help="Sampling temperature.")] = None,
     max_temperature: Annotated[float | None, typer.Option(
-        help="Ceiling of prompts answered with known code (default: 3.0 llama.cpp, else 1.2); at "
-        "--temperature, such a prompt gets only a hint.")] = None,
+        help="Ceiling of prompts answered with known code (default: 3.0 llama.cpp, else 1.2; the "
+        "random arm: --temperature); at --temperature, such a prompt gets only a hint.")] = None,
     xtc_probability: Annotated[float | None, typer.Option(
         help="llama.cpp's XTC on completion prompts (funsearch, random): how often the model skips its "
         f"likeliest choices where it hesitates (default {LLAMA_CPP_XTC_PROBABILITY} for a model evoforge "

@@ -65,8 +65,8 @@ class SearchState:
         temperature_ceiling: float | None = None,
     ) -> None:
         """`seed` also derives each request's sampling seed; `temperature`, the sampler's, is the base
-        that prompts answered with known code are raised from, up to `temperature_ceiling` (None:
-        prompts carry no temperature; a ceiling at the base: a raised prompt gets only a hint)."""
+        that prompts answered with known code are raised from, up to `temperature_ceiling` (None or
+        the base: a raised prompt gets only a hint); without `temperature`, prompts carry none."""
         self.spec = spec
         self.run_seed = seed
         self.storage = RunStorage(Path(run_dir) / DB_FILENAME)

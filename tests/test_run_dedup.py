@@ -102,14 +102,15 @@ def test_a_prompt_answered_with_known_code_is_asked_again_hotter(ray_session, pr
     assert len(set(hints[1:])) == 5  # and each asks another way
 
 
-def test_with_the_ceiling_at_the_base_a_repeating_prompt_gets_a_hint_but_no_heat(ray_session, problem,
-                                                                               tmp_path) -> None:
+@pytest.mark.parametrize("options", [{"max_temperature": 1.0}, {"strategy": "random"}],
+                         ids=["ceiling-at-the-base", "random-arm-by-default"])
+def test_a_repeating_prompt_may_get_a_hint_but_no_heat(ray_session, problem, tmp_path, options) -> None:
     def known_code(path: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         return 200, completion_body(body, [SEED_BODY] * body.get("n", 1))
 
     with ScriptedServer(known_code) as server:
         run_search(_config(problem, tmp_path / "run", server.base_url, samples=16, samples_per_prompt=4,
-                           samplers=1, max_temperature=1.0))
+                           samplers=1, **options))
     asked = [body for path, body in server.requests if path.endswith("/completions")]
     assert [body["temperature"] for body in asked] == [1.0] * 4
     hints = [next((hint for hint in VARIATION_HINTS if hint in body["prompt"]), None) for body in asked]

@@ -84,6 +84,8 @@ def test_a_model_llama_cpp_serves_may_be_drawn_hotter_than_others_unless_the_use
     assert temperature_ceiling(folder, None) == 1.2  # a folder of weights: transformers, in-process
     assert temperature_ceiling("openai", None) == temperature_ceiling("vllm", None) == 1.2
     assert temperature_ceiling("embedded", 1.5) == 1.5
+    assert temperature_ceiling("embedded", None, "random") is None  # its one prompt: the hint alone
+    assert temperature_ceiling("embedded", 1.5, "random") == 1.5
 
 
 @pytest.mark.slow

@@ -94,7 +94,8 @@ def _execute(config: RunConfig, spec: ProblemSpec, progress: ProgressHook | None
         state = SearchState(config.run_dir, spec, config.database, config.seed, config.strategy,
                             temperature=config.llm.get("temperature"),
                             temperature_ceiling=temperature_ceiling(config.llm.get("backend", "embedded"),
-                                                                    config.llm.get("max_temperature")))
+                                                                    config.llm.get("max_temperature"),
+                                                                    config.strategy))
         try:
             ensure_seeded(state, spec, config.sandbox_mode)
             threads = server_threads(config, state.storage.mean_evaluation_seconds())
