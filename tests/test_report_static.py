@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
 from typer.testing import CliRunner
 
 from evoforge.cli import app
@@ -97,8 +98,11 @@ def _report(run_dir: Path, out: Path, *extra: str) -> Path:
 
 
 def _open(browser, page: Path) -> None:
+    """Load the page and wait until its script has drawn every run (a loaded machine can be slow)."""
     if browser.current_url != page.as_uri():
         browser.get(page.as_uri())
+    WebDriverWait(browser, 60).until(
+        lambda b: b.execute_script("return document.body && document.body.dataset.ready") == "1")
 
 
 def test_report_is_one_file_drawn_with_the_network_cut_off(good_report, browser) -> None:
