@@ -25,7 +25,7 @@ from evoforge.agents.base import (
     LLMUnavailable,
 )
 from evoforge.agents.llama_server import LlamaServer
-from evoforge.agents.strategies import DEFAULT_STRATEGY, RANDOM
+from evoforge.agents.strategies import RANDOM
 
 # "recorded" replays a JSONL file of completions (--model FILE): for tests of the loop, no model runs.
 BACKENDS = ("embedded", "openai", "vllm", "transformers", "recorded")
@@ -93,8 +93,7 @@ class LLMConfig:
 
 
 
-def temperature_ceiling(backend: str, max_temperature: float | None, strategy: str = DEFAULT_STRATEGY
-                        ) -> float | None:
+def temperature_ceiling(backend: str, max_temperature: float | None, strategy: str) -> float | None:
     """How hot a prompt answered with known code may be drawn (`--max-temperature`, else by arm and
     server; None: no hotter than the base, the hint alone). llama.cpp filters before it applies the
     temperature, so its models can be drawn much hotter (agents/base.py). The random arm's one prompt

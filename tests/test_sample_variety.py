@@ -80,10 +80,13 @@ def test_replayed_batches_give_the_same_temperatures() -> None:
 def test_a_model_llama_cpp_serves_may_be_drawn_hotter_than_others_unless_the_user_says(tmp_path) -> None:
     (tmp_path / "model.gguf").write_bytes(b"GGUF")
     gguf, folder = str(tmp_path / "model.gguf"), str(tmp_path)
-    assert temperature_ceiling("embedded", None) == temperature_ceiling(gguf, None) == 3.0
-    assert temperature_ceiling(folder, None) == 1.2  # a folder of weights: transformers, in-process
-    assert temperature_ceiling("openai", None) == temperature_ceiling("vllm", None) == 1.2
-    assert temperature_ceiling("embedded", 1.5) == 1.5
+    def ceiling(backend: str, max_temperature: float | None = None) -> float | None:
+        return temperature_ceiling(backend, max_temperature, "funsearch")
+
+    assert ceiling("embedded") == ceiling(gguf) == 3.0
+    assert ceiling(folder) == 1.2  # a folder of weights: transformers, in-process
+    assert ceiling("openai") == ceiling("vllm") == 1.2
+    assert ceiling("embedded", 1.5) == 1.5
     assert temperature_ceiling("embedded", None, "random") is None  # its one prompt: the hint alone
     assert temperature_ceiling("embedded", 1.5, "random") == 1.5
 
