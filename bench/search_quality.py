@@ -8,8 +8,11 @@ stopped one is continued with `evoforge resume`. At the end it prints, per
 problem, the table of `evoforge compare` (the same code): per arm the median
 and IQR of the best program's held-out score at the budget, duplicates,
 valid share, samples per minute, and a bootstrap interval of each arm's
-difference of medians against `random`. It writes the JSON and a plot beside
-the runs. Each run's own log is OUT/logs/PROBLEM-ARM-seed-S.log.
+difference of medians against `random`. The report covers every finished run
+in the folder, whichever arms this call ran, so a folder that gains an arm
+session by session keeps one table, JSON and plot of all of them
+(OUT/PROBLEM-compare.json and .png). Each run's own log is
+OUT/logs/PROBLEM-ARM-seed-S.log.
 
     nice -n 5 .venv/bin/python bench/search_quality.py --out /work/search_quality_out \
         --seeds 5 --samples 30 [--arms funsearch,chat,diff,mix,random] [--problems bin_packing,cap_set]
@@ -36,6 +39,11 @@ from evoforge.storage import DB_FILENAME, RunStorage
 
 PROBLEMS = ("bin_packing", "cap_set")
 EVOFORGE = [sys.executable, "-m", "evoforge.cli"]
+
+
+def label(problem: str) -> str:
+    """A built-in name as it is; a problem folder or spec file by its last part, so runs stay under OUT."""
+    return Path(problem).stem
 
 
 def finished(run_dir: Path, budget: int) -> bool:
@@ -79,12 +87,12 @@ def run_command(problem: str, arm: str, seed: int, args: argparse.Namespace, run
             "--run-dir", str(run_dir), *shlex.split(args.extra)]
 
 
-def run_one(problem: str, arm: str, seed: int, args: argparse.Namespace) -> tuple[Path, str]:
-    """One run to its end (or its failure): its directory and what happened, for the log."""
-    run_dir = args.out / problem / arm / f"seed-{seed}"
+def run_one(problem: str, arm: str, seed: int, args: argparse.Namespace) -> str:
+    """One run to its end (or its failure): what happened, for the log."""
+    run_dir = args.out / label(problem) / arm / f"seed-{seed}"
     if finished(run_dir, args.samples):
-        return run_dir, "already finished"
-    log = args.out / "logs" / f"{problem}-{arm}-seed-{seed}.log"
+        return "already finished"
+    log = args.out / "logs" / f"{label(problem)}-{arm}-seed-{seed}.log"
     log.parent.mkdir(parents=True, exist_ok=True)
     run_dir.parent.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
@@ -92,13 +100,25 @@ def run_one(problem: str, arm: str, seed: int, args: argparse.Namespace) -> tupl
         code = subprocess.run(run_command(problem, arm, seed, args, run_dir), stdout=sink,
                               stderr=subprocess.STDOUT).returncode
     took = f"{(time.monotonic() - started) / 60:.1f} min"
-    return run_dir, f"done in {took}" if code == 0 else f"exit {code} after {took} (see {log})"
+    return f"done in {took}" if code == 0 else f"exit {code} after {took} (see {log})"
 
 
-def report(problem: str, run_dirs: list[Path], budget: int, out: Path, console: Console) -> None:
-    """The compare table for one problem's finished runs, plus its JSON and plot beside the runs."""
+def folder_runs(out: Path, problem: str) -> list[Path]:
+    """Every run directory of one problem (its label) in the folder, known arms in their usual order first."""
+    arm_dirs = sorted((out / problem).glob("*/"), key=lambda d: (
+        STRATEGY_NAMES.index(d.name) if d.name in STRATEGY_NAMES else len(STRATEGY_NAMES), d.name))
+    return [run for arm in arm_dirs for run in sorted(arm.glob("seed-*/"), key=lambda d: d.name)]
+
+
+def report(problem: str, budget: int, out: Path, console: Console) -> None:
+    """The compare table of every finished run of one problem in the folder, and its JSON and plot.
+
+    Every arm there, not only this call's: a report of some arms would
+    overwrite the folder's JSON and plot of all of them.
+    """
     from evoforge.commands.compare import print_comparison
 
+    run_dirs = folder_runs(out, problem)
     usable = [d for d in run_dirs if finished(d, budget)]
     console.print(f"{problem}: {len(usable)} of {len(run_dirs)} runs finished their {budget} samples")
     if not usable:
@@ -110,19 +130,13 @@ def report(problem: str, run_dirs: list[Path], budget: int, out: Path, console: 
     console.print(f"written: {out / f'{problem}-compare.json'}, {out / f'{problem}-compare.png'}")
 
 
-def run_all(problems: list[str], arms: list[str], args: argparse.Namespace,
-            console: Console) -> dict[str, list[Path]]:
+def run_all(problems: list[str], arms: list[str], args: argparse.Namespace, console: Console) -> None:
     """Every run, seed-major: an early stop still leaves every arm and problem some seeds."""
-    dirs: dict[str, list[Path]] = {problem: [] for problem in problems}
     for seed in range(args.seeds):
         for problem in problems:
             for arm in arms:
-                run_dir = args.out / problem / arm / f"seed-{seed}"
-                if not args.report_only:
-                    run_dir, what = run_one(problem, arm, seed, args)
-                    console.print(f"{time.strftime('%H:%M:%S')} {problem} {arm} seed {seed}: {what}")
-                dirs[problem].append(run_dir)
-    return dirs
+                what = run_one(problem, arm, seed, args)
+                console.print(f"{time.strftime('%H:%M:%S')} {label(problem)} {arm} seed {seed}: {what}")
 
 
 def main() -> None:
@@ -136,7 +150,8 @@ def main() -> None:
     parser.add_argument("--problems", type=checked_list(load_problem), default=",".join(PROBLEMS),
                         help="Comma-separated problems.")
     parser.add_argument("--extra", default="", help="More `evoforge run` options, e.g. '--samplers 2'.")
-    parser.add_argument("--report-only", action="store_true", help="Print the tables of the runs there.")
+    parser.add_argument("--report-only", action="store_true",
+                        help="Start no run; print the tables of every finished run in the folder.")
     args = parser.parse_args()
     args.strategy_flag = strategy_flag_available()
     console = Console(width=160)
@@ -144,9 +159,10 @@ def main() -> None:
     if not args.strategy_flag:
         console.print("`evoforge run` has no --strategy here: every run uses the default (FunSearch) prompt")
         arms = arms[:1]
-    dirs = run_all(problems, arms, args, console)
+    if not args.report_only:
+        run_all(problems, arms, args, console)
     for problem in problems:
-        report(problem, dirs[problem], args.samples, args.out, console)
+        report(label(problem), args.samples, args.out, console)
 
 
 if __name__ == "__main__":

@@ -1,22 +1,28 @@
-"""`bench/search_quality.py` refuses a misspelt arm or problem before it starts any run.
+"""`bench/search_quality.py` as a user runs it: the script in a subprocess.
 
-Run as a user runs it: the script in a subprocess, with the project's own checks
-(`check_strategy`, `load_problem`) behind its options.
+It refuses a misspelt arm or problem before it starts any run (the project's
+own checks, `check_strategy` and `load_problem`, are behind its options), and
+its report covers every arm in the folder, whichever arms a call ran. The runs
+are real `evoforge run`s (Ray, the sandbox, SQLite) with recorded completions.
 """
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from tests.run_fixtures import RECORDED_BIN_PACKING, make_small_bin_packing
+
 BENCH = Path(__file__).resolve().parents[1] / "bench" / "search_quality.py"
 
 
-def bench(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, str(BENCH), *args], capture_output=True, text=True, timeout=120)
+def bench(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, str(BENCH), *args], capture_output=True, text=True,
+                          timeout=timeout)
 
 
 @pytest.mark.parametrize(("option", "value", "sentence"), [
@@ -37,4 +43,29 @@ def test_known_arms_and_problems_pass_to_the_report(tmp_path) -> None:
     result = bench("--out", str(tmp_path), "--seeds", "1", "--arms", "funsearch,random",
                    "--problems", "cap_set", "--report-only")
     assert result.returncode == 0, result.stderr
-    assert "cap_set: 0 of 2 runs finished their 400 samples" in result.stdout
+    assert "cap_set: 0 of 0 runs finished their 400 samples" in result.stdout
+
+
+def test_a_call_for_one_arm_reports_every_arm_in_the_folder(tmp_path) -> None:
+    """A folder gains arms session by session; each call's JSON and plot must still hold them all."""
+    problem = make_small_bin_packing(tmp_path / "small_bin_packing")
+    out = tmp_path / "out"
+    recorded = f"--llm recorded --model {RECORDED_BIN_PACKING} --samples-per-prompt 4"
+    compare_json = out / "small_bin_packing-compare.json"
+
+    def arms_in_report() -> list[str]:
+        return sorted(json.loads(compare_json.read_text())["arms"])
+
+    for arm, reported in (("random", ["random"]), ("funsearch", ["funsearch", "random"])):
+        result = bench("--out", str(out), "--seeds", "1", "--samples", "4", "--arms", arm,
+                       "--problems", str(problem), "--extra", recorded, timeout=300)
+        assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+        assert f"small_bin_packing {arm} seed 0: done in" in result.stdout
+        assert arms_in_report() == reported
+    assert (out / "small_bin_packing-compare.png").stat().st_size > 0
+
+    result = bench("--out", str(out), "--samples", "4", "--arms", "random", "--problems", str(problem),
+                   "--report-only")
+    assert result.returncode == 0, result.stderr
+    assert "small_bin_packing: 2 of 2 runs finished their 4 samples" in result.stdout
+    assert arms_in_report() == ["funsearch", "random"]
