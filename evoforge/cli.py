@@ -297,7 +297,7 @@ def _plot_best_design(summary: RunSummary, run_dir: Path, plot: Path) -> None:
 
 
 def _print_summary(summary: RunSummary) -> None:
-    from evoforge.duplicate_report import duplicates_line
+    from evoforge.duplicate_report import duplicates_line, repeated_lines
     from evoforge.spec import ReportFormat
     from evoforge.surrogates.fidelity import line as fidelity_line
 
@@ -320,6 +320,10 @@ def _print_summary(summary: RunSummary) -> None:
         _say(out, f"best so far (samples: score): {points}")
     _print_strategies(summary)
     _say(out, duplicates_line(summary.duplicate_rates))
+    for line in repeated_lines(summary.duplicate_rates):
+        _say(out, line)
+    if summary.top_errors:
+        _say(out, "errors most often:")
     for why, count in summary.top_errors:
         _say(out, f"  {count:5d} × {why}")
     if summary.best_code:

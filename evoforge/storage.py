@@ -348,6 +348,16 @@ class RunStorage:
             " WHERE id IN (SELECT sample_id FROM candidates WHERE status = 'duplicate')"
         ).fetchone()[0]
 
+    def most_repeated(self, limit: int = 3) -> list[tuple[int, str, bool]]:
+        """The programs most often given again, as (duplicates of it, its code, whether it is the seed)."""
+        rows = self._conn.execute(
+            "SELECT COUNT(*), d.code, d.sample_id IS NULL"
+            " FROM candidates c JOIN candidates d ON d.id = c.duplicate_of WHERE c.status = 'duplicate'"
+            " GROUP BY c.duplicate_of ORDER BY 1 DESC, c.duplicate_of LIMIT ?",
+            (limit,),
+        )
+        return [(r[0], r[1], bool(r[2])) for r in rows]
+
     def mean_evaluation_seconds(self) -> float | None:
         """What scoring a candidate has taken in this run so far (the seed's alone in a new run)."""
         return self._conn.execute("SELECT AVG(seconds) FROM evaluations").fetchone()[0]

@@ -18,6 +18,7 @@ import pytest
 from typer.testing import CliRunner
 
 from evoforge.cli import app
+from evoforge.duplicate_report import one_line
 from evoforge.run_config import RunConfig
 from evoforge.runtime.session import resume_search, run_search
 from evoforge.sample_variety import VARIATION_HINTS, request_seed
@@ -135,5 +136,20 @@ def test_behavioural_copies_are_recorded_as_duplicates_not_evaluated(ray_session
     assert shown.exit_code == 0, shown.output
     words = [len(word_tokens(text)) for text in texts]  # the scripted server's token counts
     share = 100 * (sum(words) - words[1]) / sum(words)  # all but the worst-fit program are duplicates
+    flat = " ".join(shown.output.split())
     assert (f"duplicates 3 of 4 samples (75.0 %; {share:.1f} % of the generated tokens): behaviour 2, code 1"
-            in " ".join(shown.output.split()))
+            in flat)
+    assert "given again most often: 3 × the seed: return -(bins - item)" in flat  # all three copy the seed
+
+
+@pytest.mark.parametrize(("code", "shown"), [
+    ('def priority(item, bins):\n    """Docstring."""\n    gap = bins - item\n    return -gap\n',
+     "gap = bins - item; return -gap"),
+    ("def priority(item, bins):\n    if item > 1:\n        return bins\n    return -bins\n",
+     "if item > 1: return bins; return -bins"),
+    ("theorem t : 1 + 1 = 2 := by\n  norm_num\n", "theorem t : 1 + 1 = 2 := by norm_num"),
+    ("def priority(item, bins):\n    return " + " + ".join(["bins"] * 30) + "\n",
+     "return " + " + ".join(["bins"] * 30)[:72] + "…"),
+])
+def test_a_repeated_program_is_shown_as_one_short_line(code: str, shown: str) -> None:
+    assert one_line(code) == shown
