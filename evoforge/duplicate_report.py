@@ -6,8 +6,8 @@ same outputs as a known program under other names. What it costs is its
 tokens, and duplicates are mostly the model's shortest answers, so their
 share of the generated tokens is shown beside their share of the samples.
 The programs given again most often are shown too, one line each: on a
-small model they are a few favourite answers that come back whatever the
-prompt, which is why sampler settings move them little.
+small model they are the simplest ones (the seed, worst fit, a constant),
+drawn again for prompt after prompt.
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ def one_line(code: str) -> str:
     try:
         tree = ast.parse(normalized_code(code))
         function = next(node for node in tree.body if isinstance(node, ast.FunctionDef))
-        text = "; ".join(ast.unparse(statement) for statement in function.body).replace("\n", " ")
+        text = "; ".join(ast.unparse(statement) for statement in function.body)
     except (SyntaxError, StopIteration):
         text = " ".join(code.split())
     text = " ".join(text.split())
