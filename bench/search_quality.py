@@ -8,8 +8,8 @@ stopped one is continued with `evoforge resume`. At the end it prints, per
 problem, the table of `evoforge compare` (the same code): per arm the median
 and IQR of the best program's held-out score at the budget, duplicates,
 valid share, samples per minute, and a bootstrap interval of each arm's
-difference of medians against `random`. The report covers every finished run
-in the folder, whichever arms this call ran, so a folder that gains an arm
+difference of medians against `random`. The report covers every arm's
+finished runs of the seeds asked for, whichever arms this call ran, so a folder that gains an arm
 session by session keeps one table, JSON and plot of all of them
 (OUT/PROBLEM-compare.json and .png). Each run's own log is
 OUT/logs/PROBLEM-ARM-seed-S.log.
@@ -103,22 +103,15 @@ def run_one(problem: str, arm: str, seed: int, args: argparse.Namespace) -> str:
     return f"done in {took}" if code == 0 else f"exit {code} after {took} (see {log})"
 
 
-def folder_runs(out: Path, problem: str) -> list[Path]:
-    """Every run directory of one problem (its label) in the folder, known arms in their usual order first."""
-    arm_dirs = sorted((out / problem).glob("*/"), key=lambda d: (
-        STRATEGY_NAMES.index(d.name) if d.name in STRATEGY_NAMES else len(STRATEGY_NAMES), d.name))
-    return [run for arm in arm_dirs for run in sorted(arm.glob("seed-*/"), key=lambda d: d.name)]
+def report(problem: str, seeds: int, budget: int, out: Path, console: Console) -> None:
+    """The compare table of one problem's finished runs of seeds 0 .. seeds-1, and its JSON and plot.
 
-
-def report(problem: str, budget: int, out: Path, console: Console) -> None:
-    """The compare table of every finished run of one problem in the folder, and its JSON and plot.
-
-    Every arm there, not only this call's: a report of some arms would
-    overwrite the folder's JSON and plot of all of them.
+    Every arm in the folder, not only this call's: a report of some arms
+    would overwrite the folder's JSON and plot of all of them.
     """
     from evoforge.commands.compare import print_comparison
 
-    run_dirs = folder_runs(out, problem)
+    run_dirs = sorted(run for seed in range(seeds) for run in (out / problem).glob(f"*/seed-{seed}/"))
     usable = [d for d in run_dirs if finished(d, budget)]
     console.print(f"{problem}: {len(usable)} of {len(run_dirs)} runs finished their {budget} samples")
     if not usable:
@@ -151,7 +144,7 @@ def main() -> None:
                         help="Comma-separated problems.")
     parser.add_argument("--extra", default="", help="More `evoforge run` options, e.g. '--samplers 2'.")
     parser.add_argument("--report-only", action="store_true",
-                        help="Start no run; print the tables of every finished run in the folder.")
+                        help="Start no run; print the tables of every arm's finished runs in the folder.")
     args = parser.parse_args()
     args.strategy_flag = strategy_flag_available()
     console = Console(width=160)
@@ -162,7 +155,7 @@ def main() -> None:
     if not args.report_only:
         run_all(problems, arms, args, console)
     for problem in problems:
-        report(label(problem), args.samples, args.out, console)
+        report(label(problem), args.seeds, args.samples, args.out, console)
 
 
 if __name__ == "__main__":

@@ -69,3 +69,8 @@ def test_a_call_for_one_arm_reports_every_arm_in_the_folder(tmp_path) -> None:
     assert result.returncode == 0, result.stderr
     assert "small_bin_packing: 2 of 2 runs finished their 4 samples" in result.stdout
     assert arms_in_report() == ["funsearch", "random"]
+
+    no_seeds = bench("--out", str(out), "--samples", "4", "--problems", str(problem), "--report-only",
+                        "--seeds", "0")  # seeds 0 .. -1: none, so the report leaves the folder's files alone
+    assert "small_bin_packing: 0 of 0 runs finished their 4 samples" in no_seeds.stdout
+    assert arms_in_report() == ["funsearch", "random"]
