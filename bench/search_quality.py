@@ -73,6 +73,13 @@ def checked_list(check: Callable[[str], object]) -> Callable[[str], list[str]]:
     return parse
 
 
+def count(text: str) -> int:
+    """A whole number of seeds or samples; a negative one would report nothing and say nothing about why."""
+    if not text.isdigit():
+        raise argparse.ArgumentTypeError(f"{text!r}: give a whole number, 0 or more")
+    return int(text)
+
+
 def strategy_flag_available() -> bool:
     help_text = subprocess.run([*EVOFORGE, "run", "--help"], capture_output=True, text=True).stdout
     return "--strategy" in help_text
@@ -136,8 +143,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=Path, required=True, help="Folder for the run directories and logs.")
-    parser.add_argument("--seeds", type=int, default=5, help="Seeds per arm (0 .. seeds-1).")
-    parser.add_argument("--samples", type=int, default=400, help="Sample budget of every run.")
+    parser.add_argument("--seeds", type=count, default=5, help="Seeds per arm (0 .. seeds-1).")
+    parser.add_argument("--samples", type=count, default=400, help="Sample budget of every run.")
     parser.add_argument("--arms", type=checked_list(check_strategy), default=",".join(STRATEGY_NAMES),
                         help="Comma-separated strategies.")
     parser.add_argument("--problems", type=checked_list(load_problem), default=",".join(PROBLEMS),

@@ -46,6 +46,12 @@ def test_known_arms_and_problems_pass_to_the_report(tmp_path) -> None:
     assert "cap_set: 0 of 0 runs finished their 400 samples" in result.stdout
 
 
+def test_a_negative_count_is_a_usage_line(tmp_path) -> None:
+    result = bench("--out", str(tmp_path), "--seeds", "-2", "--problems", "cap_set", "--report-only")
+    assert result.returncode == 2
+    assert "argument --seeds: '-2': give a whole number, 0 or more" in result.stderr
+
+
 def test_a_call_for_one_arm_reports_every_arm_in_the_folder(tmp_path) -> None:
     """A folder gains arms session by session; each call's JSON and plot must still hold them all."""
     problem = make_small_bin_packing(tmp_path / "small_bin_packing")
@@ -71,6 +77,6 @@ def test_a_call_for_one_arm_reports_every_arm_in_the_folder(tmp_path) -> None:
     assert arms_in_report() == ["funsearch", "random"]
 
     no_seeds = bench("--out", str(out), "--samples", "4", "--problems", str(problem), "--report-only",
-                        "--seeds", "0")  # seeds 0 .. -1: none, so the report leaves the folder's files alone
+                     "--seeds", "0")  # seeds 0 .. -1: none, so the report leaves the folder's files alone
     assert "small_bin_packing: 0 of 0 runs finished their 4 samples" in no_seeds.stdout
     assert arms_in_report() == ["funsearch", "random"]
