@@ -11,7 +11,9 @@ valid share, samples per minute, and a bootstrap interval of each arm's
 difference of medians against `random`. The report covers every arm's
 finished runs of the seeds asked for, whichever arms this call ran, so a folder that gains an arm
 session by session keeps one table, JSON and plot of all of them
-(OUT/PROBLEM-compare.json and .png). Each run's own log is
+(OUT/PROBLEM-compare-N-seeds.json and .png, N from --seeds, so a call that
+adds one seed of an arm with `--seeds 1` leaves the five-seed report
+alone). Each run's own log is
 OUT/logs/PROBLEM-ARM-seed-S.log.
 
     nice -n 5 .venv/bin/python bench/search_quality.py --out /work/search_quality_out \
@@ -125,9 +127,16 @@ def report(problem: str, seeds: int, budget: int, out: Path, console: Console) -
         return
     comparison = compare_runs(usable, held_out=True)
     print_comparison(comparison, console)
-    (out / f"{problem}-compare.json").write_text(json.dumps(comparison.to_json(), indent=2))
-    plot_comparison(comparison, out / f"{problem}-compare.png")
-    console.print(f"written: {out / f'{problem}-compare.json'}, {out / f'{problem}-compare.png'}")
+    stem = report_stem(problem, seeds)
+    (out / f"{stem}.json").write_text(json.dumps(comparison.to_json(), indent=2))
+    plot_comparison(comparison, out / f"{stem}.png")
+    console.print(f"written: {out / f'{stem}.json'}, {out / f'{stem}.png'}")
+
+
+def report_stem(problem: str, seeds: int) -> str:
+    """The report's file name, less its suffix: named by seed count, so that a smaller report
+    never overwrites a larger one."""
+    return f"{problem}-compare-{seeds}-seeds"
 
 
 def run_all(problems: list[str], arms: list[str], args: argparse.Namespace, console: Console) -> None:

@@ -53,30 +53,41 @@ def test_a_negative_count_is_a_usage_line(tmp_path) -> None:
 
 
 def test_a_call_for_one_arm_reports_every_arm_in_the_folder(tmp_path) -> None:
-    """A folder gains arms session by session; each call's JSON and plot must still hold them all."""
+    """A folder gains arms session by session; each call's JSON and plot must still hold them all,
+    and a call with fewer seeds than the folder's report must not write over it."""
     problem = make_small_bin_packing(tmp_path / "small_bin_packing")
     out = tmp_path / "out"
     recorded = f"--llm recorded --model {RECORDED_BIN_PACKING} --samples-per-prompt 4"
-    compare_json = out / "small_bin_packing-compare.json"
 
-    def arms_in_report() -> list[str]:
-        return sorted(json.loads(compare_json.read_text())["arms"])
+    def report(seeds: int) -> Path:
+        return out / f"small_bin_packing-compare-{seeds}-seeds.json"
+
+    def arms_in_report(seeds: int) -> list[str]:
+        return sorted(json.loads(report(seeds).read_text())["arms"])
 
     for arm, reported in (("random", ["random"]), ("funsearch", ["funsearch", "random"])):
         result = bench("--out", str(out), "--seeds", "1", "--samples", "4", "--arms", arm,
                        "--problems", str(problem), "--extra", recorded, timeout=300)
         assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
         assert f"small_bin_packing {arm} seed 0: done in" in result.stdout
-        assert arms_in_report() == reported
-    assert (out / "small_bin_packing-compare.png").stat().st_size > 0
+        assert arms_in_report(1) == reported
+    assert report(1).with_suffix(".png").stat().st_size > 0
 
     result = bench("--out", str(out), "--samples", "4", "--arms", "random", "--problems", str(problem),
                    "--report-only")
     assert result.returncode == 0, result.stderr
     assert "small_bin_packing: 2 of 2 runs finished their 4 samples" in result.stdout
-    assert arms_in_report() == ["funsearch", "random"]
+    assert arms_in_report(5) == ["funsearch", "random"]
+
+    five_seeds = report(5).stat().st_mtime_ns
+    report(1).unlink()
+    one_seed = bench("--out", str(out), "--seeds", "1", "--samples", "4", "--problems", str(problem),
+                     "--report-only")
+    assert one_seed.returncode == 0, one_seed.stderr
+    assert arms_in_report(1) == ["funsearch", "random"]
+    assert report(5).stat().st_mtime_ns == five_seeds
 
     no_seeds = bench("--out", str(out), "--samples", "4", "--problems", str(problem), "--report-only",
-                     "--seeds", "0")  # seeds 0 .. -1: none, so the report leaves the folder's files alone
+                     "--seeds", "0")  # seeds 0 .. -1: none, so the report writes no file
     assert "small_bin_packing: 0 of 0 runs finished their 4 samples" in no_seeds.stdout
-    assert arms_in_report() == ["funsearch", "random"]
+    assert not report(0).exists()
