@@ -42,6 +42,10 @@ def _print_error(message: str, label: str = "error:") -> None:
     err.print(Text.assemble((label, "red"), " ", message), soft_wrap=True)
 
 
+ALSO_LLM_HELP = (
+    "Another backend, as KEY=VALUE,... changes to this run's LLM settings (e.g. "
+    "base_url=http://gpu-box:8000/v1,model=NAME, or backend=openai,...); repeatable. The strategy bandit "
+    "then chooses the backend of each prompt too, rewarded by improvements.")
 VLLM_ARG_HELP = "--llm vllm: an engine argument KEY=VALUE (JSON value), repeatable; kept for resume."
 OUTAGE_HELP = "Minutes an LLM server that has answered may stay away before the run stops."
 
@@ -111,6 +115,7 @@ def run(
     max_tokens: Annotated[int | None, typer.Option(help="Max new tokens per completion.")] = None,
     prompt_mode: Annotated[str | None, typer.Option("--mode", help="chat | completion | auto")] = None,
     strategy: Annotated[str | None, typer.Option(help="Prompts: funsearch|chat|diff|random|mix.")] = None,
+    also_llm: Annotated[list[str] | None, typer.Option(help=ALSO_LLM_HELP)] = None,
     threads: Annotated[int | None, typer.Option(
         help="CPU threads of a locally served model (default: every core, less one per evaluator when "
         "scoring a candidate takes over a second).")] = None,
@@ -139,7 +144,7 @@ def run(
     from evoforge.agents.vllm_settings import engine_args_from_options
     from evoforge.commands.expressions import ExpressionOptions, plan_expression_run, run_expression_suite
     from evoforge.commands.lean import is_lean_problem, run_every_theorem, theorem_inputs
-    from evoforge.run_config import RunConfig
+    from evoforge.run_config import RunConfig, parse_llm_changes
     from evoforge.runtime.session import run_search
 
     every_theorem = all_instances and is_lean_problem(problem)
@@ -167,7 +172,9 @@ def run(
         with _user_errors():
             config = RunConfig.from_options(
                 problem=str(Path(problem).resolve()) if Path(problem).exists() else problem,
-                run_dir=run_dir, llm=llm_settings, samples=samples, minutes=minutes, seed=seed,
+                run_dir=run_dir, llm=llm_settings,
+                also_llms=[parse_llm_changes(text) for text in also_llm or []],
+                samples=samples, minutes=minutes, seed=seed,
                 inputs_json=inputs, dataset=str(dataset.resolve()) if dataset else None,
                 samplers=samplers, evaluators=evaluators, samples_per_prompt=samples_per_prompt,
                 sandbox_mode="in-process" if unsafe_in_process else sandbox, address=address,

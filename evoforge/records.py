@@ -62,6 +62,7 @@ class Prompt:
     seed: int | None = None  # the request's sampling seed (evoforge.sample_variety); None: the server picks
     temperature: float | None = None  # None: the sampler's configured temperature
     hint: str | None = None  # a direction added to the ask of a prompt that repeats (evoforge.sample_variety)
+    llm: str | None = None  # with several backends, the label of the one that answers (None: the only one)
 
 
 @dataclass(frozen=True)
@@ -162,7 +163,8 @@ class BehaviourDuplicate:
 
 @dataclass(frozen=True)
 class StrategyTally:
-    """What one prompt strategy's samples became, counted in samples (the `mix` bandit's state)."""
+    """What one prompt strategy's (or strategy and backend's) samples became, counted in samples
+    (the bandit's state)."""
 
     samples: int = 0
     parsed: int = 0

@@ -9,6 +9,7 @@ can never disagree about a default.
 from __future__ import annotations
 
 import dataclasses
+import json
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,7 +26,8 @@ class RunConfig:
 
     `samples` counts LLM completions (the budget FunSearch reports); `minutes`
     bounds wall time across all sessions of the run, resumes included. `llm`
-    holds every field of an `LLMConfig` (see `llm_settings`).
+    holds every field of an `LLMConfig` (see `llm_settings`); `also_llms`, the
+    same for each further backend, which the strategy bandit chooses among.
     """
 
     problem: str
@@ -47,6 +49,7 @@ class RunConfig:
     database: dict[str, Any] = field(default_factory=dict)
     address: str | None = None
     strategy: str = DEFAULT_STRATEGY  # how prompts are built: agents/strategies (mix: a bandit over them)
+    also_llms: list[dict[str, Any]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         try:
@@ -57,13 +60,28 @@ class RunConfig:
             raise RunError(f"--samples {self.samples}: a run needs a budget of at least one sample.")
         if self.minutes is not None and self.minutes <= 0:
             raise RunError(f"--minutes {self.minutes}: give a positive number of minutes, or leave it out.")
+        self.llm_arms()  # two backends with one label would be one arm: refused before anything starts
+
+    def llm_arms(self) -> dict[str, dict[str, Any]]:
+        """Every backend's settings by its label, the run's `llm` first."""
+        arms: dict[str, dict[str, Any]] = {}
+        for settings in (self.llm, *self.also_llms):
+            label = llm_label(settings)
+            if label in arms:
+                raise RunError(f"--also-llm: two backends are both called {label!r}; "
+                               "give each its own model=.")
+            arms[label] = settings
+        return arms
 
     @classmethod
-    def from_options(cls, problem: str, run_dir: Path, llm: dict[str, Any], **options: Any) -> RunConfig:
-        """A config from command-line options; one left as None takes the default defined here."""
+    def from_options(cls, problem: str, run_dir: Path, llm: dict[str, Any],
+                     also_llms: list[dict[str, Any]] | None = None, **options: Any) -> RunConfig:
+        """A config from command-line options; one left as None takes the default defined here.
+        Each of `also_llms` (from `--also-llm`) changes some of `llm`'s settings."""
         given = {key: value for key, value in options.items() if value is not None}
         given.setdefault("seed", fresh_run_seed())  # stored with the run, so a resume continues its seeds
-        return cls(problem=problem, run_dir=run_dir, llm=llm_settings(llm), **given)
+        also = [llm_settings(further_llm(llm, changes)) for changes in also_llms or []]
+        return cls(problem=problem, run_dir=run_dir, llm=llm_settings(llm), also_llms=also, **given)
 
     def to_json(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)
@@ -90,3 +108,34 @@ def llm_settings(given: dict[str, Any]) -> dict[str, Any]:
     except ValueError as error:
         raise RunError(str(error)) from None
     return dataclasses.asdict(config)
+
+
+def llm_label(settings: dict[str, Any]) -> str:
+    """How a backend is named in the run's samples and reports: its model, else its backend."""
+    return str(settings.get("model") or Path(str(settings.get("backend") or "embedded")).name)
+
+
+def further_llm(llm: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+    """A further backend: the run's LLM settings with `changes`; a new `backend` starts without the
+    run's endpoint and model, which belong to the other backend."""
+    inherited = {k: v for k, v in llm.items() if "backend" not in changes or k not in ("base_url", "model")}
+    return {**inherited, **changes}
+
+
+def parse_llm_changes(text: str) -> dict[str, Any]:
+    """`--also-llm KEY=VALUE,...` as settings; numbers and booleans read as JSON, anything else as text."""
+    known = {f.name for f in dataclasses.fields(LLMConfig)} - {"engine_actor"}
+    changes: dict[str, Any] = {}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        key, equals, value = part.partition("=")
+        key = key.strip().replace("-", "_")
+        if not equals or key not in known:
+            raise RunError(f"--also-llm {text!r}: {part!r} is not KEY=VALUE with KEY one of "
+                           f"{', '.join(sorted(known))}.")
+        try:
+            changes[key] = json.loads(value)
+        except json.JSONDecodeError:
+            changes[key] = value
+    if not changes:
+        raise RunError(f"--also-llm {text!r}: give the backend's settings, e.g. base_url=URL,model=NAME.")
+    return changes

@@ -123,12 +123,13 @@ def _add_scores(summary: RunSummary, storage: RunStorage, direction: Direction) 
 
 
 def strategy_report(storage: RunStorage, direction: Direction) -> dict[str, dict[str, Any]]:
-    """Per prompt strategy: samples, and the shares of them that parsed, were duplicates, scored
-    as new valid programs; and improvements (valid children beating their best parent)."""
+    """Per prompt strategy (`STRATEGY on LABEL` per backend, in a run with several): samples, and the
+    shares of them that parsed, were duplicates, scored as new valid programs; and improvements
+    (valid children beating their best parent)."""
     report = {}
-    for name, tally in storage.strategy_tallies(direction.sign).items():
+    for (strategy, llm), tally in storage.arm_tallies(direction.sign).items():
         n = tally.samples
-        report[name] = {
+        report[strategy if llm is None else f"{strategy} on {llm}"] = {
             "samples": n, "parsed_pct": _percent(tally.parsed, n),
             "duplicate_pct": _percent(tally.duplicates, n), "valid_pct": _percent(tally.valid, n),
             "improvements": tally.improvements,

@@ -62,15 +62,16 @@ class SearchState:
     def __init__(
         self, run_dir: Path, spec: ProblemSpec, db_config: dict[str, Any], seed: int,
         strategy: str = DEFAULT_STRATEGY, temperature: float | None = None,
-        temperature_ceiling: float | None = None,
+        temperature_ceiling: float | None = None, llms: tuple[str, ...] = (),
     ) -> None:
         """`seed` also derives each request's sampling seed; `temperature`, the sampler's, is the base
         that prompts answered with known code are raised from, up to `temperature_ceiling` (None or
-        the base: a raised prompt gets only a hint); without `temperature`, prompts carry none."""
+        the base: a raised prompt gets only a hint); without `temperature`, prompts carry none.
+        `llms`: the labels of several backends, which the bandit chooses among."""
         self.spec = spec
         self.run_seed = seed
         self.storage = RunStorage(Path(run_dir) / DB_FILENAME)
-        self.strategies = StrategyChooser(strategy, self.storage, spec.direction.sign, seed)
+        self.strategies = StrategyChooser(strategy, self.storage, spec.direction.sign, seed, llms)
         self.database = ProgramsDatabase(ProgramsDatabaseConfig(**db_config), seed=seed)
         for known in self.storage.known_hashes():
             self.database.remember(known)
@@ -136,7 +137,7 @@ class SearchState:
         """The island's parents, with the strategy that will render them, what it needs to see, and
         the request's own sampling seed and temperature (sample_variety.py)."""
         number = self.database.rng_state()["prompts"]  # continued on resume, so seeds are never reused
-        strategy = self.strategies.choose()
+        strategy, llm = self.strategies.choose()
         prompt = self.database.get_prompt()
         if strategy == RANDOM:
             prompt = self._seed_prompt(prompt)
@@ -145,7 +146,7 @@ class SearchState:
         errors = tuple(self.storage.recent_errors(prompt.parent_ids)) if strategy in SHOW_ERRORS else ()
         temperature = self.temperatures.temperature(prompt.parent_ids) if self.temperatures else None
         raised = self.temperatures is not None and self.temperatures.raised(prompt.parent_ids)
-        return replace(prompt, parent_feedback=notes, strategy=strategy, recent_errors=errors,
+        return replace(prompt, parent_feedback=notes, strategy=strategy, llm=llm, recent_errors=errors,
                        seed=request_seed(self.run_seed, number), temperature=temperature,
                        hint=variation_hint(number) if raised else None)
 

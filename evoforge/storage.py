@@ -58,13 +58,15 @@ CREATE TABLE IF NOT EXISTS events (
 # Columns added after runs existed: (table, column, definition with the default old rows get), added
 # to older files on open. samples: the prompt strategy (every sample of a run made before strategies
 # existed came from FunSearch's prompt), and the temperature and seed each completion was drawn with
-# (evoforge.sample_variety); candidates: why a duplicate is one ('code': same normalized code,
+# (evoforge.sample_variety), and which of several backends answered (`llm`, its label in the run's
+# config; NULL in a run with one backend); candidates: why a duplicate is one ('code': same normalized code,
 # 'behaviour': same outputs on the probe calls) and the behaviour fingerprint of a probed candidate.
 ADDED_COLUMNS = (
     ("evaluations", "details", "TEXT NOT NULL DEFAULT '{}'"),
     ("samples", "strategy", "TEXT NOT NULL DEFAULT 'funsearch'"),
     ("samples", "temperature", "REAL"),
     ("samples", "seed", "INTEGER"),
+    ("samples", "llm", "TEXT"),
     ("candidates", "duplicate_reason", "TEXT"),
     ("candidates", "behaviour_hash", "TEXT"),
 )
@@ -242,10 +244,11 @@ class RunStorage:
                        prompt: Prompt, choice: int) -> int:
         return conn.execute(
             "INSERT INTO samples(prompt_id, raw_text, model, prompt_tokens, completion_tokens,"
-            " latency_seconds, finish_reason, created, strategy, temperature, seed)"
-            " VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            " latency_seconds, finish_reason, created, strategy, temperature, seed, llm)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
             (prompt_id, c.text, c.model, c.prompt_tokens, c.completion_tokens, c.latency_seconds,
-             c.finish_reason, now, prompt.strategy, prompt.temperature, choice_seed(prompt.seed, choice)),
+             c.finish_reason, now, prompt.strategy, prompt.temperature, choice_seed(prompt.seed, choice),
+             prompt.llm),
         ).lastrowid
 
     def add_seed_candidate(self, code: str, code_hash: str) -> int:
@@ -413,17 +416,28 @@ class RunStorage:
     def strategy_tallies(self, sign: float) -> dict[str, StrategyTally]:
         """Per prompt strategy, what its samples became; an improvement is a valid child beating
         its best parent (`sign` +1 when higher scores are better). The `mix` bandit's state."""
-        strategy = "s.strategy" if self._has_column("samples", "strategy") else "'funsearch'"
+        return {strategy: tally for (strategy,), tally in self._tallies(sign, ("strategy",)).items()}
+
+    def arm_tallies(self, sign: float) -> dict[tuple[str, str | None], StrategyTally]:
+        """The same per (strategy, backend label): the bandit's state when a run has several backends."""
+        return self._tallies(sign, ("strategy", "llm"))  # type: ignore[return-value]
+
+    def _tallies(self, sign: float, columns: tuple[str, ...]) -> dict[tuple, StrategyTally]:
+        defaults = {"strategy": "'funsearch'", "llm": "NULL"}  # a run from before the column, read as is
+        groups = [f"s.{c}" if self._has_column("samples", c) else defaults[c] for c in columns]
+        keys = ", ".join(f"{group} AS {column}" for group, column in zip(groups, columns, strict=True))
         rows = self._conn.execute(
-            f"SELECT {strategy} AS strategy, COUNT(*), SUM(c.code IS NOT NULL), SUM(c.status = 'duplicate'),"
+            f"SELECT {keys}, COUNT(*), SUM(c.code IS NOT NULL), SUM(c.status = 'duplicate'),"
             " SUM(COALESCE(e.ok, 0)), SUM(COALESCE(e.ok = 1 AND e.score * :sign > ("
             "   SELECT MAX(p.score * :sign) FROM json_each(c.parent_ids) j"
             "   JOIN evaluations p ON p.candidate_id = j.value WHERE p.ok = 1), 0))"
             " FROM samples s JOIN candidates c ON c.sample_id = s.id"
-            " LEFT JOIN evaluations e ON e.candidate_id = c.id GROUP BY 1 ORDER BY 1",
+            f" LEFT JOIN evaluations e ON e.candidate_id = c.id GROUP BY {', '.join(columns)}"
+            f" ORDER BY {', '.join(columns)}",
             {"sign": sign},
         )
-        return {r[0]: StrategyTally(*(int(v or 0) for v in r[1:])) for r in rows}
+        width = len(columns)
+        return {tuple(r[:width]): StrategyTally(*(int(v or 0) for v in r[width:])) for r in rows}
 
     def _has_column(self, table: str, column: str) -> bool:
         """False only for a run made before the column existed, read without migrating it (`show`)."""

@@ -105,7 +105,7 @@ def test_mix_resumed_continues_its_bandit_from_the_run_file(problem: Path, tmp_p
     assert set(strategies_used(run_dir)) <= set(MIX_ARMS)
     storage = RunStorage.open_run(run_dir)
     try:
-        expected = StrategyChooser(MIX, storage, 1.0, 0).choose()  # what the stored state says next
+        expected, _ = StrategyChooser(MIX, storage, 1.0, 0).choose()  # what the stored state says next
     finally:
         storage.close()
     forgotten = thompson_choice({}, MIX_ARMS, random.Random("0:0"))  # a bandit that started over

@@ -108,7 +108,7 @@ def test_a_sampler_process_that_dies_stops_the_search_in_one_line(finished_run, 
     shutil.copytree(config.run_dir, tmp_path / "run")
     state = SearchState(tmp_path / "run", spec, config.database, config.seed)
     samples_before = state.counters.samples
-    sampler = SamplerActor.remote(llm_settings(recorded_llm()), spec, 2)
+    sampler = SamplerActor.remote({"recorded": llm_settings(recorded_llm())}, spec, 2)
     evaluator = EvaluatorActor.remote(spec, "fork")
     ray.kill(sampler)
     loop = RunLoop(replace(config, samples=40), state, Pools([sampler], [evaluator]))

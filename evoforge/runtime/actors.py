@@ -22,27 +22,29 @@ from evoforge.spec import ProblemSpec
 
 @ray.remote(num_cpus=0, max_restarts=0)
 class SamplerActor:
-    """One agent: a backend (or a client of a shared server) turning prompts into candidates.
+    """One agent: a backend (or a client of a shared server) turning prompts into candidates; with
+    several backends, one sampler each, and a prompt goes to the one its `llm` label names.
 
     A backend that fails to start is kept and raised by the first `sample`: the
     loop then sees the backend's own error (an LLMUnavailable is resumable),
     not Ray's ActorDiedError with a traceback inside.
     """
 
-    def __init__(self, llm: dict[str, Any], spec: ProblemSpec, samples_per_prompt: int) -> None:
+    def __init__(self, llms: dict[str, dict[str, Any]], spec: ProblemSpec, samples_per_prompt: int) -> None:
         from evoforge.agents.config import LLMConfig
         from evoforge.agents.sampler import Sampler
 
-        self.sampler, self.failure = None, None
+        self.samplers, self.failure, self.first = {}, None, next(iter(llms))
         try:
-            self.sampler = Sampler.from_config(LLMConfig(**llm), spec, samples_per_prompt)
+            for label, llm in llms.items():
+                self.samplers[label] = Sampler.from_config(LLMConfig(**llm), spec, samples_per_prompt)
         except Exception as error:  # reported by sample(), where the loop handles sampler failures
             self.failure = error
 
     def sample(self, prompt: Prompt, n: int) -> Any:
-        if self.sampler is None:
+        if self.failure is not None or not self.samplers:
             raise self.failure or RuntimeError("the sampler did not start")
-        return self.sampler.sample(prompt, n=n)
+        return self.samplers[prompt.llm or self.first].sample(prompt, n=n)
 
 
 @ray.remote(num_cpus=0, max_restarts=0)

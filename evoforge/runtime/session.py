@@ -95,7 +95,8 @@ def _execute(config: RunConfig, spec: ProblemSpec, progress: ProgressHook | None
                             temperature=config.llm.get("temperature"),
                             temperature_ceiling=temperature_ceiling(config.llm.get("backend", "embedded"),
                                                                     config.llm.get("max_temperature"),
-                                                                    config.strategy))
+                                                                    config.strategy),
+                            llms=tuple(config.llm_arms()) if config.also_llms else ())
         try:
             ensure_seeded(state, spec, config.sandbox_mode)
             threads = server_threads(config, state.storage.mean_evaluation_seconds())
@@ -165,15 +166,19 @@ def _actors(config: RunConfig, spec: ProblemSpec, threads: int | None) -> Iterat
 
 
 @contextlib.contextmanager
-def _served_llm(config: RunConfig, threads: int | None) -> Iterator[dict[str, Any]]:
-    """The LLM settings for the samplers: a local model gets one llama-server for the run."""
+def _served_llm(config: RunConfig, threads: int | None) -> Iterator[dict[str, dict[str, Any]]]:
+    """The LLM settings for the samplers, by backend label: a local model gets one llama-server for
+    the run, each of several its own."""
     slots = max(1, config.samplers * config.samples_per_prompt)
-    server, client = start_shared_server(LLMConfig(**{**config.llm, "slots": slots, "threads": threads}))
-    try:
-        yield dataclasses.asdict(client)
-    finally:
-        if server is not None:
-            server.stop()
+    with contextlib.ExitStack() as servers:
+        clients = {}
+        for label, settings in config.llm_arms().items():
+            server, client = start_shared_server(LLMConfig(**{**settings, "slots": slots,
+                                                              "threads": threads}))
+            if server is not None:
+                servers.callback(server.stop)
+            clients[label] = dataclasses.asdict(client)
+        yield clients
 
 
 def held_out_report(spec: ProblemSpec, code: str, dataset: str | None) -> dict[str, Any]:
