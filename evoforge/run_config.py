@@ -80,7 +80,7 @@ class RunConfig:
         Each of `also_llms` (from `--also-llm`) changes some of `llm`'s settings."""
         given = {key: value for key, value in options.items() if value is not None}
         given.setdefault("seed", fresh_run_seed())  # stored with the run, so a resume continues its seeds
-        also = [llm_settings(further_llm(llm, changes)) for changes in also_llms or []]
+        also = [further_llm_settings(llm, changes) for changes in also_llms or []]
         return cls(problem=problem, run_dir=run_dir, llm=llm_settings(llm), also_llms=also, **given)
 
     def to_json(self) -> dict[str, Any]:
@@ -110,6 +110,11 @@ def llm_settings(given: dict[str, Any]) -> dict[str, Any]:
     return dataclasses.asdict(config)
 
 
+# LLMConfig's number fields (`float`, `int`, `float | None`...), which a KEY=VALUE must give as numbers.
+NUMERIC_SETTINGS = frozenset(f.name for f in dataclasses.fields(LLMConfig)
+                             if str(f.type).split(" |")[0] in ("float", "int"))
+
+
 def llm_label(settings: dict[str, Any]) -> str:
     """How a backend is named in the run's samples and reports: its model, else its backend."""
     return str(settings.get("model") or Path(str(settings.get("backend") or "embedded")).name)
@@ -120,6 +125,15 @@ def further_llm(llm: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
     run's endpoint and model, which belong to the other backend."""
     inherited = {k: v for k, v in llm.items() if "backend" not in changes or k not in ("base_url", "model")}
     return {**inherited, **changes}
+
+
+def further_llm_settings(llm: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+    """A further backend's full settings, or one sentence naming the `--also-llm` that is wrong."""
+    try:
+        return llm_settings(further_llm(llm, changes))
+    except RunError as error:
+        given = ",".join(f"{key}={value}" for key, value in changes.items())
+        raise RunError(f"--also-llm {given}: {error}") from None
 
 
 def parse_llm_changes(text: str) -> dict[str, Any]:
@@ -136,6 +150,9 @@ def parse_llm_changes(text: str) -> dict[str, Any]:
             changes[key] = json.loads(value)
         except json.JSONDecodeError:
             changes[key] = value
+        if key in NUMERIC_SETTINGS and (isinstance(changes[key], bool) or
+                                        not isinstance(changes[key], int | float)):
+            raise RunError(f"--also-llm {text!r}: {key} takes a number, not {value!r}.")
     if not changes:
         raise RunError(f"--also-llm {text!r}: give the backend's settings, e.g. base_url=URL,model=NAME.")
     return changes

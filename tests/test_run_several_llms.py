@@ -100,6 +100,8 @@ def _config(run_dir: Path) -> str:
     ("model=small", "--also-llm: two backends are both called 'small'; give each its own model=."),
     ("modle=big", "--also-llm 'modle=big': 'modle=big' is not KEY=VALUE with KEY one of"),
     ("big", "--also-llm 'big': 'big' is not KEY=VALUE"),
+    ("temperature=hot,model=big", "temperature=hot,model=big': temperature takes a number, not 'hot'."),
+    ("backend=nope", "--also-llm backend=nope: --llm 'nope' is neither a backend"),
 ])
 def test_a_wrong_also_llm_is_one_sentence_and_makes_no_run(tmp_path: Path, also: str, sentence: str) -> None:
     run_dir = tmp_path / "run"
