@@ -120,17 +120,13 @@ def llm_label(settings: dict[str, Any]) -> str:
     return str(settings.get("model") or Path(str(settings.get("backend") or "embedded")).name)
 
 
-def further_llm(llm: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
-    """A further backend: the run's LLM settings with `changes`; a new `backend` starts without the
-    run's endpoint and model, which belong to the other backend."""
-    inherited = {k: v for k, v in llm.items() if "backend" not in changes or k not in ("base_url", "model")}
-    return {**inherited, **changes}
-
-
 def further_llm_settings(llm: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
-    """A further backend's full settings, or one sentence naming the `--also-llm` that is wrong."""
+    """A further backend's full settings: the run's LLM settings with `changes` (a new `backend`
+    starts without the run's endpoint and model, which belong to the other backend), or one sentence
+    naming the `--also-llm` that is wrong."""
+    inherited = {k: v for k, v in llm.items() if "backend" not in changes or k not in ("base_url", "model")}
     try:
-        return llm_settings(further_llm(llm, changes))
+        return llm_settings({**inherited, **changes})
     except RunError as error:
         given = ",".join(f"{key}={value}" for key, value in changes.items())
         raise RunError(f"--also-llm {given}: {error}") from None
