@@ -115,7 +115,7 @@ def run(
     max_tokens: Annotated[int | None, typer.Option(help="Max new tokens per completion.")] = None,
     prompt_mode: Annotated[str | None, typer.Option("--mode", help="chat | completion | auto")] = None,
     strategy: Annotated[str | None, typer.Option(help="Prompts: funsearch|chat|diff|random|mix.")] = None,
-    also_llm: Annotated[list[str] | None, typer.Option(help=ALSO_LLM_HELP)] = None,
+    also_llm: Annotated[list[str] | None, typer.Option(help=ALSO_LLM_HELP, metavar="KEY=VALUE,...")] = None,
     threads: Annotated[int | None, typer.Option(
         help="CPU threads of a locally served model (default: every core, less one per evaluator when "
         "scoring a candidate takes over a second).")] = None,
