@@ -8,12 +8,15 @@ can never disagree about a default.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import secrets
+import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from evoforge.agents.config import LLMConfig
 from evoforge.agents.strategies import DEFAULT_STRATEGY, check_strategy
@@ -67,9 +70,12 @@ class RunConfig:
         arms: dict[str, dict[str, Any]] = {}
         for settings in (self.llm, *self.also_llms):
             label = llm_label(settings)
+            if label in arms and settings.get("base_url") not in (None, arms[label].get("base_url")):
+                # one model on two servers
+                label = f"{label}@{urlsplit(settings['base_url']).netloc}"
             if label in arms:
                 raise RunError(f"--also-llm: two backends are both called {label!r}; "
-                               "give each its own model=.")
+                               "give each its own model= or base_url=.")
             arms[label] = settings
         return arms
 
@@ -110,9 +116,18 @@ def llm_settings(given: dict[str, Any]) -> dict[str, Any]:
     return dataclasses.asdict(config)
 
 
-# LLMConfig's number fields (`float`, `int`, `float | None`...), which a KEY=VALUE must give as numbers.
-NUMERIC_SETTINGS = frozenset(f.name for f in dataclasses.fields(LLMConfig)
-                             if str(f.type).split(" |")[0] in ("float", "int"))
+def _number_settings() -> dict[str, bool]:
+    """LLMConfig's number fields, each with whether it may be None (`null` clears an inherited one)."""
+    hints = typing.get_type_hints(LLMConfig)
+    numbers = {}
+    for name, hint in hints.items():
+        kinds = set(typing.get_args(hint)) or {hint}
+        if kinds - {type(None)} <= {int, float} and kinds - {type(None)}:
+            numbers[name] = type(None) in kinds
+    return numbers
+
+
+NUMBER_SETTINGS = _number_settings()
 
 
 def llm_label(settings: dict[str, Any]) -> str:
@@ -133,22 +148,33 @@ def further_llm_settings(llm: dict[str, Any], changes: dict[str, Any]) -> dict[s
 
 
 def parse_llm_changes(text: str) -> dict[str, Any]:
-    """`--also-llm KEY=VALUE,...` as settings; numbers and booleans read as JSON, anything else as text."""
+    """`--also-llm KEY=VALUE,...` as settings: numbers where LLMConfig has numbers (`null` for one
+    that may be unset), JSON for `engine_args`, text for everything else."""
     known = {f.name for f in dataclasses.fields(LLMConfig)} - {"engine_actor"}
     changes: dict[str, Any] = {}
     for part in filter(None, (p.strip() for p in text.split(","))):
         key, equals, value = part.partition("=")
-        key = key.strip().replace("-", "_")
+        key, value = key.strip().replace("-", "_"), value.strip()
         if not equals or key not in known:
             raise RunError(f"--also-llm {text!r}: {part!r} is not KEY=VALUE with KEY one of "
                            f"{', '.join(sorted(known))}.")
-        try:
-            changes[key] = json.loads(value)
-        except json.JSONDecodeError:
-            changes[key] = value
-        if key in NUMERIC_SETTINGS and (isinstance(changes[key], bool) or
-                                        not isinstance(changes[key], int | float)):
-            raise RunError(f"--also-llm {text!r}: {key} takes a number, not {value!r}.")
+        changes[key] = _setting_value(text, key, value)
     if not changes:
         raise RunError(f"--also-llm {text!r}: give the backend's settings, e.g. base_url=URL,model=NAME.")
     return changes
+
+
+def _setting_value(text: str, key: str, value: str) -> Any:
+    if key == "engine_args":
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError:
+            raise RunError(f"--also-llm {text!r}: engine_args takes a JSON object.") from None
+    if key not in NUMBER_SETTINGS:
+        return value
+    if value == "null" and NUMBER_SETTINGS[key]:
+        return None
+    for number in (int, float):
+        with contextlib.suppress(ValueError):
+            return number(value)
+    raise RunError(f"--also-llm {text!r}: {key} takes a number, not {value!r}.")

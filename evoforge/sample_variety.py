@@ -76,9 +76,12 @@ class TemperatureRaise:
         self.base, self.ceiling = base, max(base, ceiling)
         self._steps: dict[tuple[int, ...], int] = {}
 
-    def temperature(self, parent_ids: tuple[int, ...]) -> float:
+    def temperature(self, parent_ids: tuple[int, ...], bounds: tuple[float, float] | None = None) -> float:
+        """The prompt's temperature between the base and the ceiling, or between `bounds` (one of
+        several backends' own base and ceiling: the steps are the prompt's, whoever answers it)."""
+        base, ceiling = bounds if bounds is not None else (self.base, self.ceiling)
         steps = self._steps.get(_key(parent_ids), 0)
-        return round(self.base + (self.ceiling - self.base) * steps / RAISE_STEPS, 6)
+        return round(base + (max(base, ceiling) - base) * steps / RAISE_STEPS, 6)
 
     def raised(self, parent_ids: tuple[int, ...]) -> bool:
         """Whether a batch of these parents came back with known code and they have not cooled back

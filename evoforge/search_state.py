@@ -62,16 +62,19 @@ class SearchState:
     def __init__(
         self, run_dir: Path, spec: ProblemSpec, db_config: dict[str, Any], seed: int,
         strategy: str = DEFAULT_STRATEGY, temperature: float | None = None,
-        temperature_ceiling: float | None = None, llms: tuple[str, ...] = (),
+        temperature_ceiling: float | None = None, llms: dict[str, tuple[float, float]] | None = None,
     ) -> None:
         """`seed` also derives each request's sampling seed; `temperature`, the sampler's, is the base
         that prompts answered with known code are raised from, up to `temperature_ceiling` (None or
         the base: a raised prompt gets only a hint); without `temperature`, prompts carry none.
-        `llms`: the labels of several backends, which the bandit chooses among."""
+        `llms`: several backends' labels, which the bandit chooses among, each with its own base
+        temperature and ceiling."""
         self.spec = spec
         self.run_seed = seed
         self.storage = RunStorage(Path(run_dir) / DB_FILENAME)
-        self.strategies = StrategyChooser(strategy, self.storage, spec.direction.sign, seed, llms)
+        self.llm_temperatures = llms or {}
+        self.strategies = StrategyChooser(strategy, self.storage, spec.direction.sign, seed,
+                                          tuple(self.llm_temperatures))
         self.database = ProgramsDatabase(ProgramsDatabaseConfig(**db_config), seed=seed)
         for known in self.storage.known_hashes():
             self.database.remember(known)
@@ -144,7 +147,8 @@ class SearchState:
         # The parents' feedback feeds repair prompts (lean_proof); their children's errors, chat and diff.
         notes = tuple(str(self.storage.details_of(i).get("feedback", "")) for i in prompt.parent_ids)
         errors = tuple(self.storage.recent_errors(prompt.parent_ids)) if strategy in SHOW_ERRORS else ()
-        temperature = self.temperatures.temperature(prompt.parent_ids) if self.temperatures else None
+        temperature = (self.temperatures.temperature(prompt.parent_ids, self.llm_temperatures.get(llm or ""))
+                       if self.temperatures else None)
         raised = self.temperatures is not None and self.temperatures.raised(prompt.parent_ids)
         return replace(prompt, parent_feedback=notes, strategy=strategy, llm=llm, recent_errors=errors,
                        seed=request_seed(self.run_seed, number), temperature=temperature,

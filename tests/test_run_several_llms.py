@@ -21,6 +21,7 @@ from typer.testing import CliRunner
 from evoforge.agents.strategies import MIX, MIX_ARMS
 from evoforge.cli import app
 from evoforge.records import Candidate, Completion, Evaluation, Prompt, TrialResult
+from evoforge.run_config import RunConfig, parse_llm_changes
 from evoforge.storage import DB_FILENAME, RunStorage
 from evoforge.strategy_bandit import StrategyChooser, thompson_choice
 from tests.llm_fixtures import ScriptedServer, completion_body
@@ -57,9 +58,9 @@ def test_mix_chooses_strategy_and_backend_per_prompt_and_resumes_its_choice(tmp_
     run_dir = tmp_path / "run"
     with ScriptedServer(answering_as("small")) as small, ScriptedServer(answering_as("big")) as big:
         result = evoforge("run", problem, "--llm", "openai", "--base-url", small.base_url, "--model", "small",
-                          "--also-llm", f"base_url={big.base_url},model=big", "--strategy", MIX,
-                          "--run-dir", run_dir, "--samples", "32", "--samples-per-prompt", "4",
-                          "--samplers", "1", "--seed", "3", "--mode", "completion")
+                          "--also-llm", f"base_url={big.base_url},model=big,temperature=0.2",
+                          "--strategy", MIX, "--run-dir", run_dir, "--samples", "32", "--samples-per-prompt",
+                          "4", "--samplers", "1", "--seed", "3", "--mode", "completion")
         assert result.exit_code == 0, result.stderr[-3000:]
         stored = samples(run_dir)
         assert len(stored) == 32
@@ -68,10 +69,13 @@ def test_mix_chooses_strategy_and_backend_per_prompt_and_resumes_its_choice(tmp_
         for strategy, llm, text in stored:  # each answer came from the server its label names
             chat = strategy != "funsearch"
             assert text == "I cannot help with that." if chat else text.endswith(f"# {llm}\n")
-        for server, label in ((small, "small"), (big, "big")):
+        for server, label, base in ((small, "small", 1.0), (big, "big", 0.2)):
             asked = [body for _, body in server.requests]
             assert asked and {body["model"] for body in asked} == {label}
             assert sum(int(body.get("n", 1)) for body in asked) == sum(1 for s in stored if s[1] == label)
+            # each backend's own base temperature, raised towards the openai ceiling (1.2) on repeats
+            assert min(body["temperature"] for body in asked) == base
+            assert all(base <= body["temperature"] <= 1.2 for body in asked)
 
         config = json.loads(_config(run_dir))
         assert config["also_llms"][0]["model"] == "big" and config["llm"]["model"] == "small"
@@ -97,7 +101,7 @@ def _config(run_dir: Path) -> str:
 
 
 @pytest.mark.parametrize(("also", "sentence"), [
-    ("model=small", "--also-llm: two backends are both called 'small'; give each its own model=."),
+    ("model=small", "two backends are both called 'small'; give each its own model= or base_url=."),
     ("modle=big", "--also-llm 'modle=big': 'modle=big' is not KEY=VALUE with KEY one of"),
     ("big", "--also-llm 'big': 'big' is not KEY=VALUE"),
     ("temperature=hot,model=big", "temperature=hot,model=big': temperature takes a number, not 'hot'."),
@@ -131,3 +135,28 @@ def test_the_bandit_leans_to_the_backend_whose_children_improve(tmp_path: Path) 
     assert {strategy for strategy, _ in choices} == {"funsearch"}
     assert sum(llm == "big" for _, llm in choices) > 180
     assert StrategyChooser("funsearch", storage, +1.0, 0, ("small",)).choose() == ("funsearch", None)
+
+
+def test_resume_with_a_new_base_url_moves_every_backend_that_was_on_that_server(tmp_path: Path) -> None:
+    problem = make_small_bin_packing(tmp_path / "problem")
+    run_dir = tmp_path / "run"
+    with ScriptedServer(answering_as("old")) as old, ScriptedServer(answering_as("new")) as new:
+        result = evoforge("run", problem, "--llm", "openai", "--base-url", old.base_url, "--model", "small",
+                          "--also-llm", "model=big", "--run-dir", run_dir, "--samples", "16",
+                          "--samples-per-prompt", "4", "--samplers", "1", "--mode", "completion")
+        assert result.exit_code == 0, result.stderr[-3000:]
+        assert {body["model"] for _, body in old.requests} == {"small", "big"}  # one server, two models
+        asked_before = len(old.requests)
+        resumed = evoforge("resume", run_dir, "--base-url", new.base_url, "--samples", "32")
+        assert resumed.exit_code == 0, resumed.stderr[-3000:]
+        assert len(old.requests) == asked_before and new.requests
+    config = json.loads(_config(run_dir))
+    assert config["llm"]["base_url"] == config["also_llms"][0]["base_url"] == new.base_url
+    assert {llm for _, llm, _ in samples(run_dir)[16:]} <= {"small", "big"}
+
+
+def test_one_model_on_two_servers_is_two_backends_named_by_host() -> None:
+    llm = {"backend": "openai", "base_url": "http://gpu-a:8000/v1", "model": "Qwen/Qwen2.5-Coder-7B"}
+    config = RunConfig.from_options("bin_packing", Path("run"), llm,
+                                    also_llms=[parse_llm_changes("base_url=http://gpu-b:8000/v1")])
+    assert list(config.llm_arms()) == ["Qwen/Qwen2.5-Coder-7B", "Qwen/Qwen2.5-Coder-7B@gpu-b:8000"]

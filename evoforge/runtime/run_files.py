@@ -123,7 +123,8 @@ def load_run_config(run_dir: Path) -> RunConfig:
 
 def reopen_run(run_dir: Path, overrides: dict[str, Any]) -> tuple[RunConfig, ProblemSpec]:
     """The config (overrides of the budget, `llm` settings and `llm_outage_minutes` applied and
-    stored) and the spec: a server that moved is followed with `resume --base-url`.
+    stored) and the spec: a server that moved is followed with `resume --base-url`, by every
+    backend that was on it.
 
     The caller holds the run's lock.
     """
@@ -132,8 +133,11 @@ def reopen_run(run_dir: Path, overrides: dict[str, Any]) -> tuple[RunConfig, Pro
     outage_minutes = overrides.pop("llm_outage_minutes", None)
     if outage_minutes is not None:
         llm_changes["outage_seconds"] = outage_minutes * 60
-    if llm_changes:
-        config = replace(config, llm=llm_settings({**config.llm, **llm_changes}))
+    if llm_changes:  # further backends that shared the first one's value follow it (the same server)
+        also = [llm_settings({**settings, **{key: value for key, value in llm_changes.items()
+                                             if settings.get(key) == config.llm.get(key)}})
+                for settings in config.also_llms]
+        config = replace(config, llm=llm_settings({**config.llm, **llm_changes}), also_llms=also)
     config = replace(config, **{k: v for k, v in overrides.items() if v is not None})
     storage = RunStorage.open_run(run_dir, readonly=False)
     try:

@@ -18,7 +18,7 @@ from typing import Any
 import ray
 
 from evoforge.agents.base import LLMUnavailable
-from evoforge.agents.config import LLMConfig, start_shared_server, temperature_ceiling
+from evoforge.agents.config import LLMConfig, served_by_llama_cpp, start_shared_server, temperature_ceiling
 from evoforge.agents.llama_server import usable_cores
 from evoforge.agents.strategies import DEFAULT_STRATEGY
 from evoforge.records import Evaluation, RunCounters
@@ -96,7 +96,7 @@ def _execute(config: RunConfig, spec: ProblemSpec, progress: ProgressHook | None
                             temperature_ceiling=temperature_ceiling(config.llm.get("backend", "embedded"),
                                                                     config.llm.get("max_temperature"),
                                                                     config.strategy),
-                            llms=tuple(config.llm_arms()) if config.also_llms else ())
+                            llms=llm_temperatures(config))
         try:
             ensure_seeded(state, spec, config.sandbox_mode)
             threads = server_threads(config, state.storage.mean_evaluation_seconds())
@@ -110,6 +110,19 @@ def _execute(config: RunConfig, spec: ProblemSpec, progress: ProgressHook | None
         finally:
             state.close()
     return outcome
+
+
+def llm_temperatures(config: RunConfig) -> dict[str, tuple[float, float]]:
+    """Each backend's base temperature and the ceiling of its raised prompts, by label (empty with
+    one backend, whose come from the run's `llm`)."""
+    if not config.also_llms:
+        return {}
+    bounds = {}
+    for label, settings in config.llm_arms().items():
+        base = settings["temperature"]
+        ceiling = temperature_ceiling(settings["backend"], settings["max_temperature"], config.strategy)
+        bounds[label] = (base, ceiling if ceiling is not None else base)
+    return bounds
 
 
 def server_threads(config: RunConfig, evaluation_seconds: float | None) -> int | None:
@@ -168,13 +181,17 @@ def _actors(config: RunConfig, spec: ProblemSpec, threads: int | None) -> Iterat
 @contextlib.contextmanager
 def _served_llm(config: RunConfig, threads: int | None) -> Iterator[dict[str, dict[str, Any]]]:
     """The LLM settings for the samplers, by backend label: a local model gets one llama-server for
-    the run, each of several its own."""
+    the run, each of several its own, and they share the cores unless given their threads."""
     slots = max(1, config.samplers * config.samples_per_prompt)
+    arms = config.llm_arms()
+    local = sum(served_by_llama_cpp(settings.get("backend", "embedded")) for settings in arms.values())
+    if threads is None and local > 1:
+        threads = max(1, usable_cores() // local)
     with contextlib.ExitStack() as servers:
         clients = {}
-        for label, settings in config.llm_arms().items():
+        for label, settings in arms.items():
             server, client = start_shared_server(LLMConfig(**{**settings, "slots": slots,
-                                                              "threads": threads}))
+                                                              "threads": settings.get("threads") or threads}))
             if server is not None:
                 servers.callback(server.stop)
             clients[label] = dataclasses.asdict(client)
