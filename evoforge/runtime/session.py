@@ -91,12 +91,11 @@ def resume_search(run_dir: Path, progress: ProgressHook | None = None, **overrid
 def _execute(config: RunConfig, spec: ProblemSpec, progress: ProgressHook | None) -> RunOutcome:
     start_ray(config.address)
     with sigterm_as_interrupt():  # again: Ray's init installed its own handler
+        base, ceiling = temperature_bounds(config.llm, config.strategy)
+        llms = {label: temperature_bounds(settings, config.strategy)
+                for label, settings in config.llm_arms().items()} if config.also_llms else None
         state = SearchState(config.run_dir, spec, config.database, config.seed, config.strategy,
-                            temperature=config.llm.get("temperature"),
-                            temperature_ceiling=temperature_ceiling(config.llm.get("backend", "embedded"),
-                                                                    config.llm.get("max_temperature"),
-                                                                    config.strategy),
-                            llms=llm_temperatures(config))
+                            temperature=base, temperature_ceiling=ceiling, llms=llms)
         try:
             ensure_seeded(state, spec, config.sandbox_mode)
             threads = server_threads(config, state.storage.mean_evaluation_seconds())
@@ -112,17 +111,13 @@ def _execute(config: RunConfig, spec: ProblemSpec, progress: ProgressHook | None
     return outcome
 
 
-def llm_temperatures(config: RunConfig) -> dict[str, tuple[float, float]]:
-    """Each backend's base temperature and the ceiling of its raised prompts, by label (empty with
-    one backend, whose come from the run's `llm`)."""
-    if not config.also_llms:
-        return {}
-    bounds = {}
-    for label, settings in config.llm_arms().items():
-        base = settings["temperature"]
-        ceiling = temperature_ceiling(settings["backend"], settings["max_temperature"], config.strategy)
-        bounds[label] = (base, ceiling if ceiling is not None else base)
-    return bounds
+def temperature_bounds(settings: dict[str, Any], strategy: str) -> tuple[Any, Any]:
+    """A backend's base temperature and the ceiling its raised prompts go up to (the base: a raised
+    prompt gets only a hint; both None where the settings give no temperature)."""
+    base = settings.get("temperature")
+    ceiling = temperature_ceiling(settings.get("backend", "embedded"), settings.get("max_temperature"),
+                                  strategy)
+    return base, ceiling if ceiling is not None else base
 
 
 def server_threads(config: RunConfig, evaluation_seconds: float | None) -> int | None:
