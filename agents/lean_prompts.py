@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from evoforge.agents.base import CHAT, COMPLETION
-from evoforge.agents.prompts import RenderedPrompt
+from evoforge.agents.prompts import RenderedPrompt, spec_notes
 from evoforge.code_text import code_hash
 from evoforge.records import Candidate, Prompt
 from evoforge.spec import ProblemSpec
@@ -93,8 +93,7 @@ def _fresh_request(spec: ProblemSpec, theorem: dict[str, Any], attempts: list[tu
         parts.append(
             f"An earlier attempt (score {score:.3g} of 1):\n```lean\n{_without_depth(code)}\n```{said}"
         )
-    if spec.prompt_notes.strip():
-        parts.append(f"Notes: {spec.prompt_notes.strip()}")
+    parts += spec_notes(spec)
     parts.append("Reply with the theorem exactly as stated, `:=` and a complete proof, in one ```lean block.")
     return "\n\n".join(parts)
 

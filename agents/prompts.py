@@ -69,8 +69,7 @@ def chat_request(spec: ProblemSpec, versions: list[str], hint: str | None = None
     parts.append(f"The code the function runs in:\n```python\n{preface(spec)}\n```")
     shown = "\n\n\n".join(versions)
     parts.append(f"Earlier versions of `{name}`, from worse to better:\n```python\n{shown}\n```")
-    if spec.prompt_notes.strip():
-        parts.append(f"Notes: {spec.prompt_notes.strip()}")
+    parts += spec_notes(spec)
     parts.append(
         f"Write an improved version of `{name}` that scores better than "
         f"`{name}_v{len(versions) - 1}`. Keep the same arguments and name it `{name}`. "
@@ -79,6 +78,13 @@ def chat_request(spec: ProblemSpec, versions: list[str], hint: str | None = None
     if hint:
         parts.append(hint)
     return "\n\n".join(parts)
+
+
+def spec_notes(spec: ProblemSpec) -> list[str]:
+    """The spec author's `[prompt] notes` as a prompt part (none if empty): every prompt that
+    describes the problem in words carries them, whatever the strategy."""
+    notes = spec.prompt_notes.strip()
+    return [f"Notes: {notes}"] if notes else []
 
 
 def versioned_functions(evolve_name: str, prompt: Prompt) -> list[str]:

@@ -64,6 +64,7 @@ def test_diff_applies_an_edit_to_the_best_parent(tmp_path: Path) -> None:
     batch = sample(tmp_path, "diff", "I square the waste.\n" + EDIT)
     assert "return bins - 2 * item" not in batch.prompt_text  # only the best parent is edited
     assert "Tightest bin first." in batch.prompt_text and "scores -0.04" in batch.prompt_text
+    assert f"Notes: {SPEC.prompt_notes.strip()}" in batch.prompt_text  # the spec author's notes, as chat gets
     edited = 'def priority(item, bins):\n    """Tightest bin first."""\n    return -(bins - item) ** 2\n'
     assert batch.candidates[0].code == edited
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from evoforge.agents.base import CHAT, COMPLETION
-from evoforge.agents.prompts import RenderedPrompt
+from evoforge.agents.prompts import RenderedPrompt, spec_notes
 from evoforge.agents.strategies.base import PromptStrategy
 from evoforge.agents.strategies.chat import ERROR_CHARS, ChatStrategy
 from evoforge.agents.strategies.diff import DIVIDER, EXAMPLE, REPLACE, SEARCH, DiffStrategy
@@ -128,8 +128,7 @@ def _problem(spec: ProblemSpec) -> list[str]:
     parts = [f"Problem: {spec.description.strip()}"] if spec.description.strip() else []
     parts.append(f"The program (the EVOLVE-BLOCK is what you change):\n```python\n"
                  f"{block_program(spec.source).context()}\n```")
-    if spec.prompt_notes.strip():
-        parts.append(f"Notes: {spec.prompt_notes.strip()}")
+    parts += spec_notes(spec)
     return parts
 
 

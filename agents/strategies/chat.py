@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from evoforge.agents.base import CHAT
 from evoforge.agents.parsing import parse_candidate
-from evoforge.agents.prompts import RenderedPrompt, preface
+from evoforge.agents.prompts import RenderedPrompt, preface, spec_notes
 from evoforge.records import Candidate, Direction, Prompt
 from evoforge.spec import ProblemSpec
 
@@ -51,8 +51,7 @@ def chat_request(spec: ProblemSpec, prompt: Prompt) -> str:
     if prompt.recent_errors:
         errors = "\n".join(f"- {error[:ERROR_CHARS]}" for error in prompt.recent_errors)
         parts.append(f"Recent attempts failed with these errors; avoid them:\n{errors}")
-    if spec.prompt_notes.strip():
-        parts.append(f"Notes: {spec.prompt_notes.strip()}")
+    parts += spec_notes(spec)
     parts.append(
         f"Write a new version of `{name}` built on an idea that differs from the versions above, "
         f"so that it scores better than the best of them. Keep the name `{name}` and the same "

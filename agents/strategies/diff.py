@@ -13,7 +13,7 @@ import ast
 import re
 
 from evoforge.agents.base import CHAT
-from evoforge.agents.prompts import RenderedPrompt, preface
+from evoforge.agents.prompts import RenderedPrompt, preface, spec_notes
 from evoforge.agents.strategies.chat import ERROR_CHARS
 from evoforge.code_text import CodeTextError, candidate_function, code_hash
 from evoforge.records import Candidate, Direction, Prompt
@@ -76,6 +76,7 @@ def diff_request(spec: ProblemSpec, base: str, raw_score: float, prompt: Prompt)
     if prompt.recent_errors:
         errors = "\n".join(f"- {error[:ERROR_CHARS]}" for error in prompt.recent_errors)
         parts.append(f"Recent attempts failed with these errors; avoid them:\n{errors}")
+    parts += spec_notes(spec)
     parts.append(
         f"Edit `{name}` so that it scores better. Reply with edit blocks only: the lines to change, "
         f"copied exactly, between {SEARCH} and {DIVIDER}; the new lines between {DIVIDER} and {REPLACE}."
