@@ -4,12 +4,22 @@ Requests run in a thread pool so several are in flight at once. `n` samples
 per request are asked for where the server honours it (vLLM, llama-server,
 OpenAI); a server that refuses `n` or returns fewer choices is topped up with
 n=1 requests, and later batches go out as parallel n=1 requests from the start.
+
+A request that runs past the timeout while the server still answers at once
+is slow, not down (long answers, many in flight, a loaded machine): it is
+sent again at once with the timeout doubled, up to `MAX_TIMEOUT_FACTOR` times
+the configured one, instead of entering the outage backoff. Otherwise a
+machine busy with other work turned every long request into a timeout, a
+re-send that timed out again and, ten minutes on, a run stopped as if the
+server were dead. llama.cpp drops the abandoned request, so the re-send does
+not double the load.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import threading
 import time
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
@@ -30,6 +40,9 @@ from evoforge.records import Completion
 from evoforge.sample_variety import choice_seed
 
 log = logging.getLogger("evoforge.agents")
+
+MAX_TIMEOUT_FACTOR = 4  # a slow server's requests may take up to 4x the configured timeout
+PROBE_SECONDS = 10.0  # how quickly a server that is up lists its models, however busy it is
 
 
 class OpenAIBackend(LLMBackend):
@@ -52,6 +65,8 @@ class OpenAIBackend(LLMBackend):
         self.client = openai.OpenAI(
             base_url=base_url, api_key=api_key or "not-needed", timeout=timeout, max_retries=0
         )
+        self.timeout, self.max_timeout = timeout, timeout * MAX_TIMEOUT_FACTOR
+        self._timeout_lock = threading.Lock()
         self.retrier = OutageRetrier(f"LLM server {base_url}", outage_seconds)
         self.pool = ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="llm")
         self._model = model
@@ -116,7 +131,7 @@ class OpenAIBackend(LLMBackend):
     def _request(self, request: GenerationRequest, model: str) -> list[Completion]:
         started = time.monotonic()
         try:
-            response = self._send(request, model)
+            response = self._send_while_slow(request, model)
         except _transient_errors() as error:
             raise TransientError(_describe(error), reached=_reached(error)) from error
         except _fatal_errors() as error:
@@ -148,10 +163,39 @@ class OpenAIBackend(LLMBackend):
         self.tokenize_supported = True
         return [replace(c, completion_tokens=n) for c, n in zip(completions, counts, strict=True)]
 
-    def _send(self, request: GenerationRequest, model: str) -> Any:
+    def _send_while_slow(self, request: GenerationRequest, model: str) -> Any:
+        """`_send`, again with a longer timeout each time the request outlasts it on a server that is up."""
+        import openai
+
+        while True:
+            timeout = self.timeout
+            try:
+                return self._send(request, model, timeout)
+            except openai.APITimeoutError as error:
+                if timeout >= self.max_timeout or not _reached(error) or not self._answers_quickly():
+                    raise
+                self._lengthen_timeout(timeout)
+
+    def _answers_quickly(self) -> bool:
+        try:
+            self.client.models.list(timeout=min(PROBE_SECONDS, self.timeout))
+        except Exception:  # any failure means "not clearly up": the outage path decides
+            return False
+        return True
+
+    def _lengthen_timeout(self, timed_out: float) -> None:
+        """Double the timeout once per timeout seen, however many requests ran past it together."""
+        with self._timeout_lock:
+            if self.timeout > timed_out:
+                return
+            self.timeout = min(self.max_timeout, 2 * self.timeout)
+            log.warning("%s took over %g s to answer a request but is up (busy, not down); waiting up to "
+                        "%g s for each request from now on", self.base_url, timed_out, self.timeout)
+
+    def _send(self, request: GenerationRequest, model: str, timeout: float) -> Any:
         common: dict[str, Any] = {
             "model": model, "n": request.n, "max_tokens": request.max_tokens,
-            "temperature": request.temperature, "top_p": request.top_p,
+            "temperature": request.temperature, "top_p": request.top_p, "timeout": timeout,
         }  # fmt: skip
         if request.stop:
             common["stop"] = list(request.stop)

@@ -54,3 +54,36 @@ def test_a_server_answering_503_while_it_loads_is_not_a_wrong_address() -> None:
                                                          outage_seconds=60) as backend:
         [[completion]] = backend.generate([COMPLETION])
     assert completion.text and backend.retrier.retries >= 2
+
+
+def slow_script(seconds: float) -> Any:
+    """Completions that take `seconds` to come back; the model list answers at once (the server is up)."""
+
+    def script(path: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        time.sleep(seconds)
+        return 200, completion_body(body)
+
+    return script
+
+
+def test_a_request_slower_than_the_timeout_on_a_server_that_is_up_is_waited_for(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    with ScriptedServer(slow_script(0.8)) as server, OpenAIBackend(server.base_url, model="m", timeout=0.5,
+                                                                  outage_seconds=600) as backend:
+        [[first]] = backend.generate([COMPLETION])
+        [[second]] = backend.generate([COMPLETION])
+    assert first.text and second.text
+    assert len(server.requests) == 3  # one re-send at 1 s, then every request waits 1 s from the start
+    assert backend.timeout == 1.0 and backend.retrier.outages == 0  # not an outage: no backoff, no "unavailable"
+    [warning] = [r.getMessage() for r in caplog.records if "busy, not down" in r.getMessage()]
+    assert "took over 0.5 s" in warning and "waiting up to 1 s" in warning
+
+
+def test_a_request_slower_than_four_times_the_timeout_still_ends_as_an_outage() -> None:
+    with ScriptedServer(slow_script(1.5)) as server, OpenAIBackend(server.base_url, model="m", timeout=0.25,
+                                                                  outage_seconds=0.5) as backend:
+        with pytest.raises(LLMUnavailable, match="has not answered"):
+            backend.generate([COMPLETION])
+    assert backend.timeout == 1.0  # 0.25 doubled twice, and no further
+    assert len(server.requests) >= 3
