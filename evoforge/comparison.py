@@ -33,14 +33,18 @@ UNRECORDED_STRATEGY = "funsearch"  # runs from before strategies were recorded u
 
 @dataclass
 class RunCurve:
-    """One run: its arm, seed and best score (in the problem's units) at each improvement."""
+    """One run: its arm, seed and best score (in the problem's units) at each improvement.
+
+    A held-out score is None where that best-on-training program has none (it fails or runs out of
+    time on the test inputs): the run counts as unscored while that program is its best.
+    """
 
     run_dir: str
     problem: str
     arm: str
     seed: int
     samples: int
-    points: list[tuple[int, float]]
+    points: list[tuple[int, float | None]]
     duplicate_rate: float | None
     valid_rate: float | None
     samples_per_minute: float | None
@@ -158,7 +162,10 @@ def _check_one_problem(views: list[RunView]) -> None:
 
 
 def _curves(runs: list[_Run], held_out: bool) -> tuple[list[RunCurve], str, str | None]:
-    """Held-out curves for every run, or training curves for all with the reason when any lacks one."""
+    """Held-out curves for every run, or training curves for all with the reason when a run's best at
+    the common budget has no held-out score (the verdict is read there, and never from a mix of the
+    two). An earlier best without one leaves the held-out basis, with a note: that run is unscored
+    at those sample counts."""
     labels = _arm_labels(runs)
     training = [_curve(run, labels[i], _training_points(run.view)) for i, run in enumerate(runs)]
     if not held_out:
@@ -168,13 +175,25 @@ def _curves(runs: list[_Run], held_out: bool) -> tuple[list[RunCurve], str, str 
         curves = [_held_out_curve(run, labels[i], scorer) for i, run in enumerate(runs)]
     finally:
         scorer.close()
-    lacking = [c for c in curves if c.held_out_error]
-    if not lacking:
+    budget = min(curve.samples for curve in curves)
+    lacking = [c for c in curves if c.held_out_error and c.value_at(budget) is None]
+    if lacking:
+        why = f"{lacking[0].run_dir}: {lacking[0].held_out_error}"
+        note = (f"training scores: {len(lacking)} of {len(curves)} runs have no held-out score at "
+                f"{budget} samples ({why}); a comparison never mixes held-out and training scores")
+        return training, TRAINING, note
+    partial = [c for c in curves if c.held_out_error]
+    if not partial:
         return curves, HELD_OUT, None
-    why = f"{lacking[0].run_dir}: {lacking[0].held_out_error}"
-    note = (f"training scores: {len(lacking)} of {len(curves)} runs have no held-out score ({why}); "
-            "a comparison never mixes held-out and training scores")
-    return training, TRAINING, note
+    gaps = ", ".join(f"{c.run_dir} from sample {_first_unscored(c)}" for c in partial)
+    note = (f"{len(partial)} of {len(curves)} runs had a best-on-training program without a held-out score "
+            f"before the budget ({gaps}: {partial[0].held_out_error}); such a run counts as unscored "
+            "until its next best")
+    return curves, HELD_OUT, note
+
+
+def _first_unscored(curve: RunCurve) -> int:
+    return next(samples for samples, score in curve.points if score is None)
 
 
 def _training_points(view: RunView) -> list[tuple[int, float]]:
@@ -190,12 +209,13 @@ def _held_out_curve(run: _Run, arm: str, scorer: HeldOutScores) -> RunCurve:
     for point in history["points"]:
         if point.get("error") or point.get("held_out_shown") is None:
             errors.append(point.get("error") or "no held-out score")
+            points.append((point["samples"], None))
         else:
             points.append((point["samples"], point["held_out_shown"]))
     return _curve(run, arm, points, error=errors[0] if errors else None)
 
 
-def _curve(run: _Run, arm: str, points: list[tuple[int, float]], error: str | None = None) -> RunCurve:
+def _curve(run: _Run, arm: str, points: list[tuple[int, float | None]], error: str | None = None) -> RunCurve:
     view = run.view
     counts, throughput = view.counts, view.throughput
     samples = int(counts["samples"])

@@ -132,6 +132,30 @@ def test_held_out_final_scores_are_the_runs_own_held_out_reports(runs) -> None:
         assert final == pytest.approx(_held_out_report_shown(Path(run["run_dir"])))
 
 
+def test_an_earlier_best_without_a_held_out_score_leaves_its_run_unscored_only_until_the_next_best(
+    runs, tmp_path: Path
+) -> None:
+    held_out_only_item = 95  # an item size the small problem's test inputs have and its training inputs lack
+    first_fit_failing_on_test = (f"    if item == {held_out_only_item}:\n"
+                                 "        raise ValueError('unseen size')\n"
+                                 "    return -np.arange(len(bins), dtype=float)\n")
+    completions = _completions(tmp_path / "flaky.jsonl", [first_fit_failing_on_test, GOOD_BODIES[0]])
+    start_ray()
+    try:
+        flaky = _run(runs["good"][0].parent.parent / "problem", tmp_path / "flaky", completions, seed=0)
+    finally:
+        ray.shutdown()
+    code, output = _compare(str(flaky), *_dirs(runs, "bad"), "--json")
+    assert code == 0, output
+    result = json.loads(output)
+    assert result["basis"] == "held-out"  # before: the whole comparison fell back to training scores
+    assert str(flaky) in result["basis_note"] and "unseen size" in result["basis_note"]
+    [curve] = [run for run in result["runs"] if run["run_dir"] == str(flaky)]
+    unscored = [samples for samples, score in curve["points"] if score is None]
+    assert unscored and unscored[0] < curve["points"][-1][0]  # the first-fit best, then best fit after it
+    assert curve["points"][-1][1] == pytest.approx(_held_out_report_shown(flaky))
+
+
 def test_interval_excludes_zero_when_arms_clearly_differ(runs) -> None:
     code, output = _compare(*_dirs(runs, "good", "bad"), "--json")  # the reference is `random` by default
     assert code == 0, output
