@@ -75,15 +75,15 @@ def test_a_request_slower_than_the_timeout_on_a_server_that_is_up_is_waited_for(
         [[second]] = backend.generate([COMPLETION])
     assert first.text and second.text
     assert len(server.requests) == 3  # one re-send at 1 s, then every request waits 1 s from the start
-    assert backend.timeout == 1.0 and backend.retrier.outages == 0  # not an outage: no backoff, no "unavailable"
+    assert backend.timeout == 1.0 and backend.retrier.outages == 0  # no backoff, no "unavailable" line
     [warning] = [r.getMessage() for r in caplog.records if "busy, not down" in r.getMessage()]
     assert "took over 0.5 s" in warning and "waiting up to 1 s" in warning
 
 
 def test_a_request_slower_than_four_times_the_timeout_still_ends_as_an_outage() -> None:
-    with ScriptedServer(slow_script(1.5)) as server, OpenAIBackend(server.base_url, model="m", timeout=0.25,
-                                                                  outage_seconds=0.5) as backend:
-        with pytest.raises(LLMUnavailable, match="has not answered"):
-            backend.generate([COMPLETION])
+    with (ScriptedServer(slow_script(1.5)) as server,
+          OpenAIBackend(server.base_url, model="m", timeout=0.25, outage_seconds=0.5) as backend,
+          pytest.raises(LLMUnavailable, match="has not answered")):
+        backend.generate([COMPLETION])
     assert backend.timeout == 1.0  # 0.25 doubled twice, and no further
     assert len(server.requests) >= 3

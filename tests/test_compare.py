@@ -154,6 +154,10 @@ def test_an_earlier_best_without_a_held_out_score_leaves_its_run_unscored_only_u
     unscored = [samples for samples, score in curve["points"] if score is None]
     assert unscored and unscored[0] < curve["points"][-1][0]  # the first-fit best, then best fit after it
     assert curve["points"][-1][1] == pytest.approx(_held_out_report_shown(flaky))
+    [flaky_arm] = [figures for figures in result["arms"].values() if figures[0]["runs"] == 1]
+    assert flaky_arm[0]["scored"] == 0 and flaky_arm[-1]["scored"] == 1
+    wide = runner.invoke(app, ["compare", str(flaky), *_dirs(runs, "bad")], env={"COLUMNS": "250"})
+    assert wide.exit_code == 0 and "(0 of 1 runs)" in wide.output  # what the by-samples median is of
 
 
 def test_interval_excludes_zero_when_arms_clearly_differ(runs) -> None:

@@ -80,7 +80,8 @@ def _budget_table(comparison: Comparison) -> Table:
     for samples in comparison.budget_points:
         table.add_column(str(samples))
     for arm, figures in comparison.arms.items():
-        cells = (f"{_number(f.median)} [{_number(f.q1)}, {_number(f.q3)}]" for f in figures)
+        cells = (f"{_number(f.median)} [{_number(f.q1)}, {_number(f.q3)}]{_unscored(f.scored, f.runs)}"
+                 for f in figures)
         table.add_row(Text(arm), *cells)
     return table
 
@@ -98,6 +99,11 @@ def _difference_table(comparison: Comparison) -> Table:
         table.add_row(Text(d.arm), _number(d.difference), f"[{_number(d.low)}, {_number(d.high)}]", d.verdict,
                       seeds)
     return table
+
+
+def _unscored(scored: int, runs: int) -> str:
+    """Where some runs had no score yet (or a best without a held-out one): how many the median is of."""
+    return "" if scored == runs else f" ({scored} of {runs} runs)"
 
 
 def _number(value: float | None) -> str:
