@@ -29,6 +29,7 @@ SYSTEM_MESSAGE = (
 # Where a completion model has finished the function (FunSearch trims here too).
 MARKER_MODULES = {"funsearch", "evoforge"}
 COMPLETION_STOPS = ("\ndef ", "\nclass ", "\nif __name__", "\n@")
+ERROR_CHARS = 200  # the characters of each recent error a prompt shows
 
 
 @dataclass(frozen=True)
@@ -63,9 +64,7 @@ def build_prompt(spec: ProblemSpec, prompt: Prompt, mode: str) -> RenderedPrompt
 
 def chat_request(spec: ProblemSpec, versions: list[str], hint: str | None = None) -> str:
     name = spec.evolve_name
-    parts = []
-    if spec.description.strip():
-        parts.append(f"Problem: {spec.description.strip()}")
+    parts = problem_line(spec)
     parts.append(f"The code the function runs in:\n```python\n{preface(spec)}\n```")
     shown = "\n\n\n".join(versions)
     parts.append(f"Earlier versions of `{name}`, from worse to better:\n```python\n{shown}\n```")
@@ -78,6 +77,23 @@ def chat_request(spec: ProblemSpec, versions: list[str], hint: str | None = None
     if hint:
         parts.append(hint)
     return "\n\n".join(parts)
+
+
+def problem_line(spec: ProblemSpec) -> list[str]:
+    """The spec's description as the prompt's first part (none if empty). It is the model's only
+    account of the problem in words, so what it holds is what the model may copy: cap_set's list of
+    best-known sizes came back as code until it left the description."""
+    description = spec.description.strip()
+    return [f"Problem: {description}"] if description else []
+
+
+def recent_errors(prompt: Prompt) -> list[str]:
+    """The island's recent failures, one line each (none if there are none); one line is enough
+    to steer away from an error, and the whole traceback would crowd out the parents."""
+    if not prompt.recent_errors:
+        return []
+    errors = "\n".join(f"- {error[:ERROR_CHARS]}" for error in prompt.recent_errors)
+    return [f"Recent attempts failed with these errors; avoid them:\n{errors}"]
 
 
 def spec_notes(spec: ProblemSpec) -> list[str]:

@@ -23,9 +23,9 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from evoforge.agents.base import CHAT, COMPLETION
-from evoforge.agents.prompts import RenderedPrompt, spec_notes
+from evoforge.agents.prompts import RenderedPrompt, problem_line, recent_errors, spec_notes
 from evoforge.agents.strategies.base import PromptStrategy
-from evoforge.agents.strategies.chat import ERROR_CHARS, ChatStrategy
+from evoforge.agents.strategies.chat import ChatStrategy
 from evoforge.agents.strategies.diff import DIVIDER, EXAMPLE, REPLACE, SEARCH, DiffStrategy
 from evoforge.agents.strategies.funsearch import FunSearchStrategy
 from evoforge.openevolve_block import END_MARKER, START_MARKER, block_program
@@ -80,7 +80,7 @@ class BlockChat(ChatStrategy):
                  for rank, i in enumerate(_order(prompt), start=1)]
         heading = f"Earlier versions of the block, from worse to better ({better} scores are better):"
         parts = [*_problem(spec), heading + "\n\n" + "\n\n".join(shown)]
-        parts += _errors(prompt)
+        parts += recent_errors(prompt)
         parts.append(f"Write a new version of the block built on an idea that differs from the versions "
                      f"above, so that it scores better than the best of them. {_keep_names(spec)}"
                      "First a plan of one or two sentences, then the whole block in one ```python block.")
@@ -97,7 +97,7 @@ class BlockDiff(DiffStrategy):
         better = "higher" if spec.direction is Direction.MAXIMIZE else "lower"
         parts = [*_problem(spec), f"The current block scores {score:.6g} ({better} is better):\n"
                  f"```python\n{base}```"]
-        parts += _errors(prompt)
+        parts += recent_errors(prompt)
         parts.append(f"Edit the block so that it scores better. Reply with edit blocks only: the lines to "
                      f"change, copied exactly, between {SEARCH} and {DIVIDER}; the new lines between "
                      f"{DIVIDER} and {REPLACE}.")
@@ -125,7 +125,7 @@ def _context(spec: ProblemSpec) -> str:
 
 
 def _problem(spec: ProblemSpec) -> list[str]:
-    parts = [f"Problem: {spec.description.strip()}"] if spec.description.strip() else []
+    parts = problem_line(spec)
     parts.append(f"The program (the EVOLVE-BLOCK is what you change):\n```python\n"
                  f"{block_program(spec.source).context()}\n```")
     parts += spec_notes(spec)
@@ -138,13 +138,6 @@ def _keep_names(spec: ProblemSpec) -> str:
         return ""
     them = "it" if len(names) == 1 else "them"
     return f"Keep defining {', '.join(f'`{n}`' for n in names)}: the rest of the program uses {them}. "
-
-
-def _errors(prompt: Prompt) -> list[str]:
-    if not prompt.recent_errors:
-        return []
-    errors = "\n".join(f"- {error[:ERROR_CHARS]}" for error in prompt.recent_errors)
-    return [f"Recent attempts failed with these errors; avoid them:\n{errors}"]
 
 
 def _chat(messages: tuple[tuple[str, str], ...], spec: ProblemSpec) -> RenderedPrompt:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from evoforge.agents.base import CHAT
 from evoforge.agents.parsing import parse_candidate
-from evoforge.agents.prompts import RenderedPrompt, preface, spec_notes
+from evoforge.agents.prompts import RenderedPrompt, preface, problem_line, recent_errors, spec_notes
 from evoforge.records import Candidate, Direction, Prompt
 from evoforge.spec import ProblemSpec
 
@@ -23,7 +23,6 @@ SYSTEM = (
     "Answer with a plan of one or two sentences, then one complete Python function in a "
     "```python code block, and nothing after it. Use only the imports the user lists."
 )
-ERROR_CHARS = 200  # one error line is enough to steer away from it
 
 
 class ChatStrategy:
@@ -42,15 +41,11 @@ class ChatStrategy:
 
 def chat_request(spec: ProblemSpec, prompt: Prompt) -> str:
     name = spec.evolve_name
-    parts = []
-    if spec.description.strip():
-        parts.append(f"Problem: {spec.description.strip()}")
+    parts = problem_line(spec)
     imports = [line for line in preface(spec).splitlines() if line.startswith(("import ", "from "))]
     parts.append("Imports available: " + ("; ".join(imports) or "none beyond Python's builtins") + ".")
     parts.append(scored_parents(spec, prompt))
-    if prompt.recent_errors:
-        errors = "\n".join(f"- {error[:ERROR_CHARS]}" for error in prompt.recent_errors)
-        parts.append(f"Recent attempts failed with these errors; avoid them:\n{errors}")
+    parts += recent_errors(prompt)
     parts += spec_notes(spec)
     parts.append(
         f"Write a new version of `{name}` built on an idea that differs from the versions above, "

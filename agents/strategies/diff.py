@@ -13,8 +13,7 @@ import ast
 import re
 
 from evoforge.agents.base import CHAT
-from evoforge.agents.prompts import RenderedPrompt, preface, spec_notes
-from evoforge.agents.strategies.chat import ERROR_CHARS
+from evoforge.agents.prompts import RenderedPrompt, preface, problem_line, recent_errors, spec_notes
 from evoforge.code_text import CodeTextError, candidate_function, code_hash
 from evoforge.records import Candidate, Direction, Prompt
 from evoforge.spec import ProblemSpec
@@ -68,14 +67,10 @@ class DiffStrategy:
 def diff_request(spec: ProblemSpec, base: str, raw_score: float, prompt: Prompt) -> str:
     name = spec.evolve_name
     better = "higher" if spec.direction is Direction.MAXIMIZE else "lower"
-    parts = []
-    if spec.description.strip():
-        parts.append(f"Problem: {spec.description.strip()}")
+    parts = problem_line(spec)
     parts.append(f"The code `{name}` runs in:\n```python\n{preface(spec)}\n```")
     parts.append(f"The current `{name}` scores {raw_score:.6g} ({better} is better):\n```python\n{base}```")
-    if prompt.recent_errors:
-        errors = "\n".join(f"- {error[:ERROR_CHARS]}" for error in prompt.recent_errors)
-        parts.append(f"Recent attempts failed with these errors; avoid them:\n{errors}")
+    parts += recent_errors(prompt)
     parts += spec_notes(spec)
     parts.append(
         f"Edit `{name}` so that it scores better. Reply with edit blocks only: the lines to change, "
