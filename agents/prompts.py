@@ -80,9 +80,8 @@ def chat_request(spec: ProblemSpec, versions: list[str], hint: str | None = None
 
 
 def problem_line(spec: ProblemSpec) -> list[str]:
-    """The spec's description as the prompt's first part (none if empty). It is the model's only
-    account of the problem in words, so what it holds is what the model may copy: cap_set's list of
-    best-known sizes came back as code until it left the description."""
+    """The spec's description as the prompt's first part (none if empty): the model's only account
+    of the problem in words, so its numbers are numbers the model may copy into code."""
     description = spec.description.strip()
     return [f"Problem: {description}"] if description else []
 
